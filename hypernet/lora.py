@@ -1,0 +1,234 @@
+"""LoRA tensors <-> PEFT adapters, and applying generated LoRAs to a live model.
+
+An adapter here is a dict `target name -> (A [L, r, d_in], B [L, d_out, r])`: one LoRA per
+decoder layer for each target module. The update is `W + B @ A` (scaling folded into B), so the
+PEFT export uses lora_alpha == r (PEFT scaling 1) and needs no rescaling.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import torch
+from safetensors.torch import load as st_load
+from safetensors.torch import save as st_save
+
+from hypernet.config import SERVING_RANKS
+
+ADAPTER_CONFIG_FILE = "adapter_config.json"
+ADAPTER_WEIGHTS_FILE = "adapter_model.safetensors"
+
+
+def peft_key(layer: int, target: str, which: str) -> str:
+    """The one place that builds PEFT state-dict keys (adapter-name free, as PEFT saves them)."""
+    assert which in ("A", "B"), which
+    return f"base_model.model.model.layers.{layer}.{target}.lora_{which}.weight"
+
+
+@dataclass
+class LoraTensors:
+    """Per-layer LoRA factors for each target module of one adapter."""
+
+    factors: dict[str, tuple[torch.Tensor, torch.Tensor]] = field(default_factory=dict)
+
+    @property
+    def rank(self) -> int:
+        a, _ = next(iter(self.factors.values()))
+        return a.shape[1]
+
+    @property
+    def n_layers(self) -> int:
+        a, _ = next(iter(self.factors.values()))
+        return a.shape[0]
+
+    def to(self, *args, **kwargs) -> "LoraTensors":
+        return LoraTensors({k: (a.to(*args, **kwargs), b.to(*args, **kwargs)) for k, (a, b) in self.factors.items()})
+
+    def delta(self, target: str, layer: int) -> torch.Tensor:
+        """Dense weight update B @ A for one layer (for checks, not the hot path)."""
+        a, b = self.factors[target]
+        return b[layer].float() @ a[layer].float()  # (d_out, d_in)
+
+    def is_finite(self) -> bool:
+        return all(torch.isfinite(a).all() and torch.isfinite(b).all() for a, b in self.factors.values())
+
+
+def combine_chunks(chunk_loras: list[LoraTensors], bias: LoraTensors | None, rule: str) -> LoraTensors:
+    """Concatenate per-chunk LoRAs (and the bias LoRA) along the rank axis.
+
+    `rule` scales each chunk's B so that the summed update does not grow with the number of
+    chunks: "sum" (no scaling), "mean" (1/n), "sqrt" (1/sqrt(n)).
+    """
+    assert chunk_loras, "combine_chunks needs at least one chunk"
+    n = len(chunk_loras)
+    scale = {"sum": 1.0, "mean": 1.0 / n, "sqrt": 1.0 / math.sqrt(n)}[rule]
+    out: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+    for target in chunk_loras[0].factors:
+        a_parts = [c.factors[target][0] for c in chunk_loras]
+        b_parts = [c.factors[target][1] * scale for c in chunk_loras]
+        if bias is not None:
+            a_parts.append(bias.factors[target][0])
+            b_parts.append(bias.factors[target][1])
+        out[target] = (torch.cat(a_parts, dim=1), torch.cat(b_parts, dim=2))  # A (L, R, d_in), B (L, d_out, R)
+    return LoraTensors(out)
+
+
+def serving_rank(rank: int) -> int:
+    """Smallest rank that vLLM / LoRAX accept and that holds `rank`."""
+    for r in SERVING_RANKS:
+        if r >= rank:
+            return r
+    raise ValueError(f"rank {rank} exceeds the largest serving rank {SERVING_RANKS[-1]}; lower max_chunks")
+
+
+def pad_rank(lora: LoraTensors, rank: int) -> LoraTensors:
+    """Zero-pad the rank axis: zero rows of A and zero columns of B change nothing."""
+    out = {}
+    for target, (a, b) in lora.factors.items():
+        extra = rank - a.shape[1]
+        assert extra >= 0, f"cannot pad rank {a.shape[1]} down to {rank}"
+        a = torch.cat([a, a.new_zeros(a.shape[0], extra, a.shape[2])], dim=1)
+        b = torch.cat([b, b.new_zeros(b.shape[0], b.shape[1], extra)], dim=2)
+        out[target] = (a, b)
+    return LoraTensors(out)
+
+
+def peft_state_dict(lora: LoraTensors, dtype: torch.dtype = torch.float32) -> dict[str, torch.Tensor]:
+    state = {}
+    for target, (a, b) in lora.factors.items():
+        for layer in range(a.shape[0]):
+            state[peft_key(layer, target, "A")] = a[layer].to(dtype).contiguous()
+            state[peft_key(layer, target, "B")] = b[layer].to(dtype).contiguous()
+    return state
+
+
+def peft_adapter_config(lora: LoraTensors, base_model_id: str) -> dict:
+    targets = sorted({t.split(".")[-1] for t in lora.factors})
+    r = lora.rank
+    return {
+        "peft_type": "LORA",
+        "task_type": "CAUSAL_LM",
+        "base_model_name_or_path": base_model_id,
+        "r": r,
+        "lora_alpha": r,  # scaling = alpha / r = 1: the scale is already folded into B
+        "lora_dropout": 0.0,
+        "bias": "none",
+        "target_modules": targets,
+        "fan_in_fan_out": False,
+        "modules_to_save": None,
+        "use_rslora": False,
+        "use_dora": False,
+        "inference_mode": True,
+    }
+
+
+def to_peft_files(lora: LoraTensors, base_model_id: str, dtype: torch.dtype = torch.float32) -> dict[str, bytes]:
+    """Serialise as a standard PEFT adapter folder (file name -> bytes), rank padded for serving."""
+    if not lora.is_finite():
+        raise ValueError("adapter has NaN or infinite weights; refusing to serialise it")
+    padded = pad_rank(lora, serving_rank(lora.rank))
+    config = peft_adapter_config(padded, base_model_id)
+    weights = st_save(peft_state_dict(padded, dtype), metadata={"format": "pt"})
+    return {
+        ADAPTER_CONFIG_FILE: (json.dumps(config, indent=2, sort_keys=True) + "\n").encode(),
+        ADAPTER_WEIGHTS_FILE: weights,
+    }
+
+
+def from_peft_files(files: dict[str, bytes]) -> LoraTensors:
+    """Parse PEFT adapter files back into LoraTensors (strict about key names)."""
+    config = json.loads(files[ADAPTER_CONFIG_FILE])
+    state = st_load(files[ADAPTER_WEIGHTS_FILE])
+    per_target: dict[str, dict[int, dict[str, torch.Tensor]]] = {}
+    prefix = "base_model.model.model.layers."
+    for key, tensor in state.items():
+        if not key.startswith(prefix) or not key.endswith(".weight"):
+            raise ValueError(f"unexpected key in adapter: {key}")
+        rest = key[len(prefix):-len(".weight")]
+        layer_s, *path, which = rest.split(".")
+        if which not in ("lora_A", "lora_B"):
+            raise ValueError(f"unexpected key in adapter: {key}")
+        per_target.setdefault(".".join(path), {}).setdefault(int(layer_s), {})[which[-1]] = tensor
+    factors = {}
+    for target, layers in per_target.items():
+        n = max(layers) + 1
+        if sorted(layers) != list(range(n)) or any(set(v) != {"A", "B"} for v in layers.values()):
+            raise ValueError(f"adapter for {target} is missing layers or factors")
+        a = torch.stack([layers[i]["A"] for i in range(n)])
+        b = torch.stack([layers[i]["B"] for i in range(n)])
+        if a.shape[1] != config["r"]:
+            raise ValueError(f"adapter rank {a.shape[1]} disagrees with adapter_config r={config['r']}")
+        scaling = config["lora_alpha"] / config["r"]
+        factors[target] = (a, b * scaling)
+    return LoraTensors(factors)
+
+
+def save_peft_folder(lora: LoraTensors, folder: str, base_model_id: str) -> None:
+    import os
+
+    os.makedirs(folder, exist_ok=True)
+    for name, data in to_peft_files(lora, base_model_id).items():
+        with open(os.path.join(folder, name), "wb") as fh:
+            fh.write(data)
+
+
+def decoder_layers(model: torch.nn.Module) -> torch.nn.ModuleList:
+    """The decoder layer list of a Hugging Face causal LM (or a PEFT wrapper of one)."""
+    inner = model
+    for attr in ("base_model", "model"):
+        while hasattr(inner, attr) and not hasattr(inner, "layers"):
+            inner = getattr(inner, attr)
+    if hasattr(inner, "language_model") and not hasattr(inner, "layers"):
+        inner = inner.language_model
+    layers = getattr(inner, "layers", None)
+    if layers is None:
+        raise ValueError(f"cannot find decoder layers in {type(model).__name__}")
+    return layers
+
+
+@contextlib.contextmanager
+def applied(model: torch.nn.Module, lora: LoraTensors | list[LoraTensors]) -> Iterator[None]:
+    """Add generated LoRA updates to the target modules for the duration of the block.
+
+    `lora` is one adapter (applied to every sequence in the batch) or a list with one adapter per
+    sequence of the batch. Differentiable: gradients flow into the factors (meta-training).
+    """
+    layers = decoder_layers(model)
+    batched = isinstance(lora, list)
+    handles = []
+    first = lora[0] if batched else lora
+    for target in first.factors:
+        if batched:
+            a_all = torch.stack([l.factors[target][0] for l in lora])  # (N, L, r, d_in)
+            b_all = torch.stack([l.factors[target][1] for l in lora])  # (N, L, d_out, r)
+        else:
+            a_all, b_all = first.factors[target]
+        for i, layer in enumerate(layers):
+            module = layer.get_submodule(target)
+            a = a_all[:, i] if batched else a_all[i]
+            b = b_all[:, i] if batched else b_all[i]
+            handles.append(module.register_forward_hook(_lora_hook(a, b, batched)))
+    try:
+        yield
+    finally:
+        for h in handles:
+            h.remove()
+
+
+def _lora_hook(a: torch.Tensor, b: torch.Tensor, batched: bool):
+    def hook(_module, inputs, output):
+        x = inputs[0]
+        a_ = a.to(x.dtype)
+        b_ = b.to(x.dtype)
+        if batched:
+            h = torch.einsum("ntd,nrd->ntr", x, a_)  # (N, T, r)
+            delta = torch.einsum("ntr,nor->nto", h, b_)  # (N, T, d_out)
+        else:
+            delta = (x @ a_.T) @ b_.T
+        return output + delta
+
+    return hook
+

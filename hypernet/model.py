@@ -1,0 +1,172 @@
+"""The hypernetwork: base-model activations over a chunk in, one LoRA per layer out.
+
+Reads top to bottom: attention blocks, the Perceiver aggregator, the per-layer heads, then
+`HyperNetwork`, which ties them together. Shapes: C chunks, L layers, T tokens, H base hidden
+size, D latent width, M latents, R rank rows.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from hypernet.config import HypernetConfig
+from hypernet.lora import LoraTensors
+
+CONFIG_FILE = "hypernet_config.json"
+WEIGHTS_FILE = "hypernet.safetensors"
+
+
+class CrossAttentionBlock(nn.Module):
+    """Queries attend to a (masked) context, then a small MLP; pre-norm residual."""
+
+    def __init__(self, dim: int, n_heads: int):
+        super().__init__()
+        self.n_heads = n_heads
+        self.norm_q = nn.LayerNorm(dim)
+        self.norm_kv = nn.LayerNorm(dim)
+        self.q = nn.Linear(dim, dim, bias=False)
+        self.kv = nn.Linear(dim, 2 * dim, bias=False)
+        self.out = nn.Linear(dim, dim, bias=False)
+        self.norm_mlp = nn.LayerNorm(dim)
+        self.mlp = nn.Sequential(nn.Linear(dim, 2 * dim), nn.GELU(), nn.Linear(2 * dim, dim))
+
+    def forward(self, queries: torch.Tensor, context: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        n, q_len, dim = queries.shape
+        heads = self.n_heads
+        q = self.q(self.norm_q(queries)).view(n, q_len, heads, -1).transpose(1, 2)  # (N, h, Q, d)
+        k, v = self.kv(self.norm_kv(context)).chunk(2, dim=-1)
+        k = k.view(n, -1, heads, dim // heads).transpose(1, 2)  # (N, h, T, d)
+        v = v.view(n, -1, heads, dim // heads).transpose(1, 2)
+        attn_mask = None if mask is None else mask[:, None, None, :].bool()  # (N, 1, 1, T)
+        x = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask)
+        queries = queries + self.out(x.transpose(1, 2).reshape(n, q_len, dim))
+        return queries + self.mlp(self.norm_mlp(queries))
+
+
+class SelfAttentionBlock(CrossAttentionBlock):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return super().forward(x, x)
+
+
+class PerceiverAggregator(nn.Module):
+    """Learned latents read the tokens of one layer; rank-row queries then read the latents.
+
+    Shared across layers: the layer axis is folded into the batch and a layer embedding tells
+    the blocks which layer they read.
+    """
+
+    def __init__(self, cfg: HypernetConfig):
+        super().__init__()
+        d = cfg.latent_dim
+        self.token_proj = nn.Linear(cfg.hidden_size, d)
+        self.layer_emb = nn.Parameter(torch.randn(cfg.n_layers, d) * 0.02)
+        self.latents = nn.Parameter(torch.randn(cfg.n_latents, d) * 0.02)
+        self.read = CrossAttentionBlock(d, cfg.n_heads)
+        self.think = nn.ModuleList(SelfAttentionBlock(d, cfg.n_heads) for _ in range(cfg.n_self_blocks))
+        self.rank_queries = nn.Parameter(torch.randn(cfg.rank, d) * 0.02)
+        self.write = CrossAttentionBlock(d, cfg.n_heads)
+
+    def forward(self, acts: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        c, n_layers, t, h = acts.shape
+        # Residual streams grow in norm with depth; normalise each token so layers look alike.
+        x = F.layer_norm(acts.float(), (h,))
+        x = self.token_proj(x) + self.layer_emb[None, :, None, :]  # (C, L, T, D)
+        x = x.reshape(c * n_layers, t, -1)  # (C*L, T, D)
+        m = mask[:, None, :].expand(c, n_layers, t).reshape(c * n_layers, t)  # (C*L, T)
+        layer_bias = self.layer_emb.repeat(c, 1)[:, None, :]  # (C*L, 1, D)
+        lat = self.latents[None].expand(c * n_layers, -1, -1) + layer_bias  # (C*L, M, D)
+        lat = self.read(lat, x, m)
+        for block in self.think:
+            lat = block(lat)
+        rows = self.rank_queries[None].expand(c * n_layers, -1, -1) + layer_bias  # (C*L, R, D)
+        rows = self.write(rows, lat)  # (C*L, R, D)
+        return rows.view(c, n_layers, rows.shape[1], -1)  # (C, L, R, D)
+
+
+class LoraHead(nn.Module):
+    """Per-layer linear map from a rank-row vector to one row of A and one column of B."""
+
+    def __init__(self, cfg: HypernetConfig, d_in: int, d_out: int):
+        super().__init__()
+        self.d_in, self.d_out = d_in, d_out
+        self.down = nn.Linear(cfg.latent_dim, cfg.head_dim)
+        self.weight = nn.Parameter(torch.randn(cfg.n_layers, cfg.head_dim, d_in + d_out) / cfg.head_dim**0.5)
+        self.bias = nn.Parameter(torch.zeros(cfg.n_layers, d_in + d_out))
+        # Learned per-layer scale on B, zero at init: the first adapters are a zero update.
+        self.b_scale = nn.Parameter(torch.zeros(cfg.n_layers))
+
+    def forward(self, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        z = F.gelu(self.down(rows))  # (C, L, R, E)
+        out = torch.einsum("clre,leo->clro", z, self.weight) + self.bias[None, :, None, :]  # (C, L, R, d_in+d_out)
+        a, b = out.split([self.d_in, self.d_out], dim=-1)
+        a = F.normalize(a, dim=-1)  # unit rows: the scale of the update lives in B
+        b = b * self.b_scale[None, :, None, None] / self.d_out**0.5
+        return a, b.transpose(-1, -2)  # A (C, L, R, d_in), B (C, L, d_out, R)
+
+
+class BiasLora(nn.Module):
+    """A context-independent LoRA appended to every adapter (zero update at init)."""
+
+    def __init__(self, cfg: HypernetConfig, d_in: int, d_out: int):
+        super().__init__()
+        self.a = nn.Parameter(torch.randn(cfg.n_layers, cfg.bias_rank, d_in) / d_in**0.5)
+        self.b = nn.Parameter(torch.zeros(cfg.n_layers, d_out, cfg.bias_rank))
+
+
+class HyperNetwork(nn.Module):
+    def __init__(self, cfg: HypernetConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.aggregator = PerceiverAggregator(cfg)
+        self.heads = nn.ModuleDict({_key(t.name): LoraHead(cfg, t.d_in, t.d_out) for t in cfg.targets})
+        self.bias_loras = nn.ModuleDict(
+            {_key(t.name): BiasLora(cfg, t.d_in, t.d_out) for t in cfg.targets} if cfg.bias_rank else {}
+        )
+
+    def forward(self, acts: torch.Tensor, mask: torch.Tensor) -> list[LoraTensors]:
+        """acts (C, L, T, H) hidden states entering each layer, mask (C, T) -> one LoRA per chunk."""
+        assert acts.dim() == 4 and acts.shape[1] == self.cfg.n_layers, f"acts shape {tuple(acts.shape)}"
+        assert acts.shape[-1] == self.cfg.hidden_size, f"hidden {acts.shape[-1]} != {self.cfg.hidden_size}"
+        rows = self.aggregator(acts, mask)  # (C, L, R, D)
+        per_target = {t.name: self.heads[_key(t.name)](rows) for t in self.cfg.targets}
+        return [
+            LoraTensors({name: (a[i], b[i]) for name, (a, b) in per_target.items()}) for i in range(acts.shape[0])
+        ]
+
+    def bias_lora(self) -> LoraTensors | None:
+        if not self.cfg.bias_rank:
+            return None
+        return LoraTensors({t.name: (m.a, m.b) for t in self.cfg.targets for m in [self.bias_loras[_key(t.name)]]})
+
+    # -- checkpoints: safetensors + JSON config, never pickle ------------------------------
+    def save(self, folder: str, extra: dict | None = None) -> None:
+        os.makedirs(folder, exist_ok=True)
+        state = {k: v.detach().contiguous() for k, v in self.state_dict().items()}
+        save_file(state, os.path.join(folder, WEIGHTS_FILE))
+        meta = {"config": self.cfg.to_dict(), **(extra or {})}
+        with open(os.path.join(folder, CONFIG_FILE), "w") as fh:
+            json.dump(meta, fh, indent=2, sort_keys=True)
+
+    @classmethod
+    def load(cls, folder: str, map_location: str = "cpu") -> "HyperNetwork":
+        cfg_path = os.path.join(folder, CONFIG_FILE)
+        if not os.path.exists(cfg_path):
+            raise FileNotFoundError(f"no hypernetwork checkpoint in {folder} (missing {CONFIG_FILE})")
+        with open(cfg_path) as fh:
+            meta = json.load(fh)
+        net = cls(HypernetConfig.from_dict(meta["config"]))
+        state = load_file(os.path.join(folder, WEIGHTS_FILE), device=map_location)
+        state = {k: v.float() for k, v in state.items()}
+        missing, unexpected = net.load_state_dict(state, strict=False)
+        if missing or unexpected:
+            raise ValueError(f"checkpoint {folder} does not fit its config: missing={missing} unexpected={unexpected}")
+        return net
+
+
+def _key(target: str) -> str:
+    return target.replace(".", "__")  # ModuleDict keys cannot hold dots
