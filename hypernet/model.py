@@ -170,3 +170,20 @@ class HyperNetwork(nn.Module):
 
 def _key(target: str) -> str:
     return target.replace(".", "__")  # ModuleDict keys cannot hold dots
+
+
+def checkpoint_id(folder: str) -> str:
+    """Content address of a checkpoint: the sha256 of its weights and config (first 16 hex)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for name in (WEIGHTS_FILE, CONFIG_FILE):
+        with open(os.path.join(folder, name), "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    return "hn-" + h.hexdigest()[:16]
+
+
+def default_checkpoint() -> str:
+    """The checkpoint that ships inside the package (trained on CPU; see its TRAINING.md)."""
+    return os.path.join(os.path.dirname(__file__), "checkpoints", "default")

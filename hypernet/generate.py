@@ -1,0 +1,122 @@
+"""Document -> adapter in one forward pass, and answering questions with or without it.
+
+`AdapterGenerator` is the in-process path every caller shares (CLI, Ray actors, evaluation):
+tokenise -> chunk -> base-model activations -> hypernetwork -> combine chunk LoRAs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from hypernet.activations import layer_inputs
+from hypernet.chunking import chunk_ids
+from hypernet.lora import LoraTensors, applied, combine_chunks
+from hypernet.model import HyperNetwork
+from hypernet.prompts import clean_answer, context_prompt, question_prompt
+
+
+@dataclass
+class GeneratedAdapter:
+    lora: LoraTensors
+    n_tokens: int
+    n_chunks: int
+
+
+class AdapterGenerator:
+    """Holds the frozen base model and the hypernetwork; turns token chunks into adapters."""
+
+    def __init__(self, model, tokenizer, hypernet: HyperNetwork, *, max_batch_tokens: int = 4096):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.hypernet = hypernet.eval().requires_grad_(False)
+        self.cfg = hypernet.cfg
+        self.max_batch_tokens = max_batch_tokens
+        self.device = next(model.parameters()).device
+        self.hypernet.to(self.device)
+
+    def tokenize(self, text: str) -> list[int]:
+        return self.tokenizer(text, add_special_tokens=False).input_ids
+
+    def chunk(self, token_ids: list[int]) -> list[list[int]]:
+        return chunk_ids(token_ids, self.cfg.chunk_len, self.cfg.max_chunks)
+
+    @torch.inference_mode()
+    def chunk_loras(self, chunks: list[list[int]]) -> list[LoraTensors]:
+        """One LoRA per chunk; chunks of any documents, batched by length to fill the model."""
+        order = sorted(range(len(chunks)), key=lambda i: len(chunks[i]))
+        out: list[LoraTensors | None] = [None] * len(chunks)
+        batch: list[int] = []
+        for i in order:
+            longest = len(chunks[i]) + 1
+            if batch and longest * (len(batch) + 1) > self.max_batch_tokens:
+                self._run(batch, chunks, out)
+                batch = []
+            batch.append(i)
+        if batch:
+            self._run(batch, chunks, out)
+        return out  # type: ignore[return-value]
+
+    def _run(self, idx: list[int], chunks: list[list[int]], out: list) -> None:
+        ids, mask, hyper_mask = encode_batch([chunks[i] for i in idx], self.tokenizer, self.device)
+        acts = layer_inputs(self.model, ids, mask)  # (N, L, T, H)
+        loras = self.hypernet(acts, hyper_mask)
+        for j, i in enumerate(idx):
+            out[i] = loras[j].to("cpu", torch.float32)
+
+    def combine(self, per_chunk: list[LoraTensors]) -> LoraTensors:
+        bias = self.hypernet.bias_lora()
+        bias = bias.to("cpu", torch.float32) if bias is not None else None
+        return combine_chunks(per_chunk, bias, self.cfg.chunk_combine)
+
+    def generate_from_chunks(self, docs_chunks: list[list[list[int]]]) -> list[LoraTensors]:
+        """Several documents (each a list of token chunks) -> one combined adapter each."""
+        flat = [c for chunks in docs_chunks for c in chunks]
+        loras = self.chunk_loras(flat)
+        result, k = [], 0
+        for chunks in docs_chunks:
+            result.append(self.combine(loras[k:k + len(chunks)]))
+            k += len(chunks)
+        return result
+
+    def generate(self, texts: list[str]) -> list[GeneratedAdapter]:
+        docs = []
+        for text in texts:
+            ids = self.tokenize(text)
+            if not ids:
+                raise ValueError("document has no tokens")
+            docs.append((len(ids), self.chunk(ids)))
+        loras = self.generate_from_chunks([c for _, c in docs])
+        return [GeneratedAdapter(l, n, len(c)) for l, (n, c) in zip(loras, docs)]
+
+
+def encode_batch(chunks: list[list[int]], tokenizer, device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Right-padded ids with BOS prepended; the hypernet mask hides BOS (an attention sink) and padding."""
+    bos = tokenizer.bos_token_id
+    prefix = [bos] if bos is not None else []
+    width = max(len(c) for c in chunks) + len(prefix)
+    pad = tokenizer.pad_token_id or 0
+    ids = torch.full((len(chunks), width), pad, dtype=torch.long)
+    mask = torch.zeros((len(chunks), width), dtype=torch.long)
+    for j, c in enumerate(chunks):
+        row = prefix + list(c)
+        ids[j, : len(row)] = torch.tensor(row)
+        mask[j, : len(row)] = 1
+    hyper_mask = mask.clone()
+    hyper_mask[:, : len(prefix)] = 0
+    return ids.to(device), mask.to(device), hyper_mask.to(device)
+
+
+@torch.inference_mode()
+def answer(model, tokenizer, question: str, *, lora: LoraTensors | None = None, document: str | None = None,
+           max_new_tokens: int = 16) -> str:
+    """Greedy short answer: base (nothing), adapter (`lora`), or context (`document` in the prompt)."""
+    prompt = context_prompt(document, question) if document is not None else question_prompt(question)
+    enc = tokenizer(prompt, return_tensors="pt").to(next(model.parameters()).device)
+    kwargs = dict(max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tokenizer.pad_token_id)
+    if lora is None:
+        out = model.generate(**enc, **kwargs)
+    else:
+        with applied(model, lora.to(next(model.parameters()).device)):
+            out = model.generate(**enc, **kwargs)
+    return clean_answer(tokenizer.decode(out[0, enc.input_ids.shape[1]:], skip_special_tokens=True))

@@ -1,0 +1,36 @@
+"""Prompt formats shared by meta-training, evaluation and serving (they must agree)."""
+from __future__ import annotations
+
+import re
+import string
+
+
+def question_prompt(question: str) -> str:
+    """The student's prompt: no document, the adapter carries it."""
+    return f"Question: {question.strip()}\nAnswer:"
+
+
+def context_prompt(document: str, question: str) -> str:
+    """The teacher's prompt: the document in the context window."""
+    return f"{document.strip()}\n\n{question_prompt(question)}"
+
+
+def clean_answer(generated: str) -> str:
+    """Keep the first line of a generated answer (the model tends to run on with new questions)."""
+    return generated.strip().split("\n", 1)[0].strip()
+
+
+_PUNCT = re.compile(f"[{re.escape(string.punctuation)}]")
+
+
+def normalise_answer(text: str) -> str:
+    """Lower-case, drop punctuation and articles, collapse spaces (SQuAD-style)."""
+    text = _PUNCT.sub(" ", text.lower())
+    text = re.sub(r"\b(a|an|the)\b", " ", text)
+    return " ".join(text.split())
+
+
+def is_correct(generated: str, gold: str) -> bool:
+    """A question counts as answered when the normalised gold answer appears in the answer."""
+    g = normalise_answer(gold)
+    return bool(g) and g in normalise_answer(clean_answer(generated))
