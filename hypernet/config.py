@@ -72,8 +72,9 @@ class HypernetConfig:
         hidden = text_cfg.hidden_size
         inter = text_cfg.intermediate_size
         targets = overrides.pop("targets", None) or [TargetModule("mlp.down_proj", inter, hidden)]
+        base_model_id = overrides.pop("base_model_id", None) or getattr(base_config, "_name_or_path", "") or "unknown"
         return cls(
-            base_model_id=getattr(base_config, "_name_or_path", "") or overrides.pop("base_model_id", "unknown"),
+            base_model_id=base_model_id,
             n_layers=text_cfg.num_hidden_layers,
             hidden_size=hidden,
             targets=targets,
