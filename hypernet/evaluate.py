@@ -1,0 +1,162 @@
+"""Evaluation on the eval format: `{"id", "text", "qa": [{"q", "a"}]}` per JSONL line.
+
+Modes, all answering greedily and briefly:
+- base: no document (how much the base model knows or guesses);
+- context: the document in the prompt (the teacher; the ceiling the adapter aims at);
+- adapter: the generated adapter, no document;
+- finetune: the gradient baseline: a LoRA of the same targets and rank trained per document by
+  next-token prediction on the document text alone (never on the eval questions).
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+from hypernet import base_model
+from hypernet.generate import AdapterGenerator, answer
+from hypernet.lora import LoraTensors, applied
+from hypernet.model import HyperNetwork, checkpoint_id, default_checkpoint
+from hypernet.prompts import is_correct
+
+MODES = ("base", "context", "adapter", "finetune")
+
+
+@dataclass
+class FinetuneConfig:
+    """The per-document gradient baseline."""
+
+    steps: int = 30
+    lr: float = 1e-3
+    rank: int = 8
+
+
+def read_eval_file(path: str) -> list[dict]:
+    docs = []
+    with open(path) as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+                assert isinstance(rec["id"], str) and isinstance(rec["text"], str) and isinstance(rec["qa"], list)
+                for qa in rec["qa"]:
+                    assert isinstance(qa["q"], str) and isinstance(qa["a"], str)
+            except (ValueError, KeyError, AssertionError, TypeError) as exc:
+                raise ValueError(f"{path}:{n}: not an eval record ({{id, text, qa: [{{q, a}}]}}): {exc}") from exc
+            docs.append(rec)
+    if not docs:
+        raise ValueError(f"{path}: no eval records")
+    return docs
+
+
+def finetune_lora(model, tok, text: str, hidden_targets: dict[str, tuple[int, int]], n_layers: int,
+                  cfg: FinetuneConfig) -> LoraTensors:
+    """Train a fresh LoRA on the document's own text (next-token prediction)."""
+    torch.manual_seed(0)
+    params = {}
+    for target, (d_in, d_out) in hidden_targets.items():
+        a = torch.nn.Parameter(torch.randn(n_layers, cfg.rank, d_in) / d_in**0.5)
+        b = torch.nn.Parameter(torch.zeros(n_layers, d_out, cfg.rank))
+        params[target] = (a, b)
+    opt = torch.optim.AdamW([p for ab in params.values() for p in ab], lr=cfg.lr, weight_decay=0.0)
+    enc = tok(text.strip(), return_tensors="pt")
+    for _ in range(cfg.steps):
+        with applied(model, LoraTensors(params)):
+            out = model(input_ids=enc.input_ids, attention_mask=enc.attention_mask, labels=enc.input_ids)
+        opt.zero_grad()
+        out.loss.backward()
+        opt.step()
+    return LoraTensors({k: (a.detach(), b.detach()) for k, (a, b) in params.items()})
+
+
+def evaluate_docs(docs: list[dict], modes: list[str], model, tok, hypernet: HyperNetwork | None, *,
+                  finetune: FinetuneConfig | None = None, progress: Callable[[str], None] | None = None,
+                  max_new_tokens: int = 16) -> dict:
+    unknown = set(modes) - set(MODES)
+    if unknown:
+        raise ValueError(f"unknown eval modes {sorted(unknown)}; choose from {MODES}")
+    if ("adapter" in modes) and hypernet is None:
+        raise ValueError("adapter mode needs a hypernetwork checkpoint")
+    gen = AdapterGenerator(model, tok, hypernet) if hypernet is not None else None
+    finetune = finetune or FinetuneConfig()
+    stats = {m: {"correct": 0, "questions": 0, "answer_seconds": 0.0} for m in modes}
+    by_chunks: dict[int, dict[str, int]] = {}
+    gen_seconds, ft_seconds, rows = 0.0, 0.0, []
+    for i, doc in enumerate(docs):
+        lora, n_chunks = None, None
+        if "adapter" in modes:
+            t = time.perf_counter()
+            made = gen.generate([doc["text"]])[0]
+            gen_seconds += time.perf_counter() - t
+            lora, n_chunks = made.lora, made.n_chunks
+        ft_lora = None
+        if "finetune" in modes:
+            targets = {t.name: (t.d_in, t.d_out) for t in hypernet.cfg.targets} if hypernet else \
+                {"mlp.down_proj": (model.config.intermediate_size, model.config.hidden_size)}
+            t = time.perf_counter()
+            ft_lora = finetune_lora(model, tok, doc["text"], targets, model.config.num_hidden_layers, finetune)
+            ft_seconds += time.perf_counter() - t
+        for qa in doc["qa"]:
+            row = {"id": doc["id"], "q": qa["q"], "gold": qa["a"]}
+            for mode in modes:
+                kwargs = {"base": {}, "context": {"document": doc["text"]}, "adapter": {"lora": lora},
+                          "finetune": {"lora": ft_lora}}[mode]
+                t = time.perf_counter()
+                got = answer(model, tok, qa["q"], max_new_tokens=max_new_tokens, **kwargs)
+                stats[mode]["answer_seconds"] += time.perf_counter() - t
+                ok = is_correct(got, qa["a"])
+                stats[mode]["correct"] += ok
+                stats[mode]["questions"] += 1
+                row[mode] = got
+                row[mode + "_ok"] = ok
+                if mode == "adapter":
+                    bucket = by_chunks.setdefault(n_chunks, {"correct": 0, "questions": 0})
+                    bucket["correct"] += ok
+                    bucket["questions"] += 1
+            rows.append(row)
+        if progress:
+            done = {m: f"{s['correct']}/{s['questions']}" for m, s in stats.items()}
+            progress(f"[{i + 1}/{len(docs)}] {doc['id']}: {done}")
+    n_q = sum(len(d["qa"]) for d in docs)
+    report: dict = {"n_docs": len(docs), "n_questions": n_q}
+    for mode, s in stats.items():
+        report[mode] = {"accuracy": s["correct"] / max(1, s["questions"]),
+                        "seconds_per_question": s["answer_seconds"] / max(1, s["questions"])}
+    if "adapter" in modes:
+        report["adapter"]["generate_seconds_per_doc"] = gen_seconds / len(docs)
+        report["adapter"]["accuracy_by_chunks"] = {
+            str(k): v["correct"] / v["questions"] for k, v in sorted(by_chunks.items())}
+    if "finetune" in modes:
+        report["finetune"]["train_seconds_per_doc"] = ft_seconds / len(docs)
+        report["finetune"]["steps"] = finetune.steps
+    report["answers"] = rows
+    return report
+
+
+def evaluate_file(path: str, modes: list[str], *, base_model_spec: str = base_model.PACKAGED,
+                  hypernet_path: str = "", limit: int | None = None, chunk_len: int | None = None,
+                  chunk_combine: str | None = None, finetune_steps: int = 30,
+                  progress: Callable[[str], None] | None = None) -> dict:
+    """Load the models, evaluate a JSONL file, return the JSON report."""
+    docs = read_eval_file(path)[:limit] if limit else read_eval_file(path)
+    model, tok, ref = base_model.load(base_model_spec)
+    hypernet_path = hypernet_path or default_checkpoint()
+    net = None
+    if "adapter" in modes or "finetune" in modes:
+        net = HyperNetwork.load(hypernet_path)
+        if chunk_len:
+            net.cfg.chunk_len = chunk_len
+        if chunk_combine:
+            net.cfg.chunk_combine = chunk_combine
+    report = evaluate_docs(docs, modes, model, tok, net, finetune=FinetuneConfig(steps=finetune_steps),
+                           progress=progress)
+    report["data"] = path
+    report["base_model"] = {"id": ref.model_id, "revision": ref.revision}
+    if net is not None:
+        report["hypernet"] = {"id": checkpoint_id(hypernet_path), "path": hypernet_path,
+                              "chunk_len": net.cfg.chunk_len, "chunk_combine": net.cfg.chunk_combine}
+    return report

@@ -1,0 +1,213 @@
+"""Meta-training the hypernetwork by context distillation: a plain, resumable loop.
+
+    python -m hypernet.train --out runs/meta --steps 3000
+
+Each step draws a document (synthetic, or from a JSONL file in the eval format), runs the
+teacher once (document in context), then the student (generated LoRA, no document) and
+updates the hypernetwork. Checkpoints are safetensors + JSON (never pickle), written
+atomically every `save_every` steps; re-running the same command resumes from the last one.
+Data for step s is drawn from an RNG seeded by (seed, s), so a resumed run sees what an
+uninterrupted one would have seen.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import random
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from hypernet import base_model
+from hypernet.config import HypernetConfig
+from hypernet.distill import student_loss, teacher_example
+from hypernet.model import HyperNetwork
+from hypernet.synthetic import SyntheticDoc, make_doc, make_long_doc
+
+LATEST = "latest"
+STATE_FILE = "train_state.json"
+OPTIM_FILE = "optimizer.safetensors"
+
+
+@dataclass
+class TrainConfig:
+    """Knobs of one meta-training run, in one block of defaults."""
+
+    out_dir: str = field(default="runs/meta", metadata={"help": "checkpoints and metrics go here"})
+    base_model: str = field(default=base_model.PACKAGED, metadata={"help": "base model spec"})
+    data: str = field(default="synthetic", metadata={"help": "'synthetic' or a JSONL file in the eval format"})
+    steps: int = field(default=3000, metadata={"help": "optimizer steps (one document each)"})
+    lr: float = field(default=5e-4, metadata={"help": "peak AdamW learning rate"})
+    warmup: int = field(default=50, metadata={"help": "linear warm-up steps"})
+    min_lr_ratio: float = field(default=0.1, metadata={"help": "cosine decays to lr * this"})
+    weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay"})
+    grad_clip: float = field(default=1.0, metadata={"help": "gradient norm clip"})
+    ce_weight: float = field(default=0.5, metadata={"help": "weight of CE on gold answers beside the teacher KL"})
+    l1_weight: float = field(default=1e-4, metadata={"help": "L1 penalty on generated A and B"})
+    top_k: int = field(default=16, metadata={"help": "teacher top-k kept per answer token"})
+    questions_per_doc: int = field(default=4, metadata={"help": "questions per training document"})
+    multi_chunk_prob: float = field(default=0.15, metadata={"help": "share of steps on 2-3 chunk documents"})
+    save_every: int = field(default=100, metadata={"help": "checkpoint interval in steps"})
+    seed: int = field(default=0, metadata={"help": "data and init seed"})
+    threads: int = field(default=0, metadata={"help": "torch threads (0: all cores)"})
+    latent_dim: int = field(default=128, metadata={"help": "hypernetwork width"})
+    n_latents: int = field(default=16, metadata={"help": "Perceiver latents"})
+    head_dim: int = field(default=64, metadata={"help": "per-layer head input width"})
+    rank: int = field(default=8, metadata={"help": "LoRA rank per chunk"})
+
+    def __post_init__(self) -> None:
+        if self.steps <= 0 or self.save_every <= 0:
+            raise ValueError(f"TrainConfig steps={self.steps} and save_every={self.save_every} must be positive")
+        if not 0 <= self.multi_chunk_prob <= 1:
+            raise ValueError(f"TrainConfig.multi_chunk_prob={self.multi_chunk_prob} must be in [0, 1]")
+
+
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    progress = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
+    return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+
+
+def document_for_step(cfg: TrainConfig, step: int, records: list[dict] | None) -> tuple[SyntheticDoc, int | None]:
+    """The step's document and, for multi-chunk steps, a chunk length that splits it."""
+    rng = random.Random(cfg.seed * 1_000_003 + step)
+    if records:
+        rec = records[rng.randrange(len(records))]
+        qa = rng.sample(rec["qa"], min(cfg.questions_per_doc, len(rec["qa"])))
+        from hypernet.synthetic import QA
+
+        return SyntheticDoc(rec["id"], "file", rec["text"], [QA(x["q"], x["a"]) for x in qa]), None
+    if rng.random() < cfg.multi_chunk_prob:
+        parts = rng.randint(2, 3)
+        doc = make_long_doc(rng, parts, split="train")
+        doc.qa = rng.sample(doc.qa, min(cfg.questions_per_doc, len(doc.qa)))
+        return doc, -parts  # negative: split into this many chunks
+    return make_doc(rng, "train", n_questions=cfg.questions_per_doc), None
+
+
+def save_checkpoint(folder: str, net: HyperNetwork, opt: torch.optim.Optimizer, step: int, cfg: TrainConfig,
+                    history: list[dict]) -> None:
+    """Write to a temp folder, then swap it in: a crash never leaves a half checkpoint."""
+    tmp = folder + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    net.save(tmp, extra={"train_config": dataclasses.asdict(cfg), "step": step})
+    names = {id(p): n for n, p in net.named_parameters()}
+    tensors, scalars = {}, {}
+    for group in opt.param_groups:
+        for p in group["params"]:
+            state = opt.state.get(p, {})
+            for k, v in state.items():
+                if torch.is_tensor(v) and v.dim() > 0:
+                    tensors[f"{names[id(p)]}::{k}"] = v.contiguous()
+                else:
+                    scalars[f"{names[id(p)]}::{k}"] = float(v)
+    save_file(tensors, os.path.join(tmp, OPTIM_FILE))
+    with open(os.path.join(tmp, STATE_FILE), "w") as fh:
+        json.dump({"step": step, "optim_scalars": scalars, "history": history}, fh)
+    old = folder + ".old"
+    shutil.rmtree(old, ignore_errors=True)
+    if os.path.exists(folder):
+        os.replace(folder, old)
+    os.replace(tmp, folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def load_checkpoint(folder: str, opt_factory) -> tuple[HyperNetwork, torch.optim.Optimizer, int, list[dict]]:
+    net = HyperNetwork.load(folder)
+    opt = opt_factory(net)
+    with open(os.path.join(folder, STATE_FILE)) as fh:
+        state = json.load(fh)
+    tensors = load_file(os.path.join(folder, OPTIM_FILE))
+    for name, p in net.named_parameters():
+        st = {}
+        for key in ("exp_avg", "exp_avg_sq"):
+            if f"{name}::{key}" in tensors:
+                st[key] = tensors[f"{name}::{key}"]
+        if f"{name}::step" in state["optim_scalars"]:
+            st["step"] = torch.tensor(state["optim_scalars"][f"{name}::step"])
+        if st:
+            opt.state[p] = st
+    return net, opt, state["step"], state["history"]
+
+
+def _records(path: str) -> list[dict]:
+    with open(path) as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def train(cfg: TrainConfig, log=print) -> str:
+    """Run (or resume) meta-training; returns the folder of the latest checkpoint."""
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    model, tok, ref = base_model.load(cfg.base_model)
+    records = None if cfg.data == "synthetic" else _records(cfg.data)
+    latest = os.path.join(cfg.out_dir, LATEST)
+
+    def make_opt(net: HyperNetwork) -> torch.optim.Optimizer:
+        return torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+    if os.path.exists(os.path.join(latest, STATE_FILE)):
+        net, opt, start, history = load_checkpoint(latest, make_opt)
+        log(f"resuming from {latest} at step {start}")
+    else:
+        hcfg = HypernetConfig.for_base_model(model.config, base_model_id=ref.model_id, latent_dim=cfg.latent_dim,
+                                             n_latents=cfg.n_latents, head_dim=cfg.head_dim, rank=cfg.rank)
+        net, start, history = HyperNetwork(hcfg), 0, []
+        opt = make_opt(net)
+    net.train()
+    metrics_path = os.path.join(cfg.out_dir, "metrics.jsonl")
+    os.makedirs(cfg.out_dir, exist_ok=True)
+    t0, window = time.time(), []
+    for step in range(start, cfg.steps):
+        doc, split = document_for_step(cfg, step, records)
+        chunk_len = net.cfg.chunk_len
+        if split:
+            n_tokens = len(tok(doc.text, add_special_tokens=False).input_ids)
+            chunk_len = max(16, math.ceil(n_tokens / -split))
+        ex = teacher_example(model, tok, doc.text, [(x.q, x.a) for x in doc.qa], chunk_len=chunk_len,
+                             max_chunks=net.cfg.max_chunks, top_k=cfg.top_k)
+        for group in opt.param_groups:
+            group["lr"] = lr_at(step, cfg)
+        loss, met = student_loss(model, net, ex, ce_weight=cfg.ce_weight, l1_weight=cfg.l1_weight)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.grad_clip).item()
+        opt.step()
+        met.update(step=step + 1, lr=lr_at(step, cfg), grad_norm=grad_norm, chunks=len(ex.chunk_acts),
+                   seconds=time.time() - t0)
+        window.append(met)
+        with open(metrics_path, "a") as fh:
+            fh.write(json.dumps(met) + "\n")
+        if (step + 1) % 10 == 0:
+            avg = {k: sum(m[k] for m in window) / len(window) for k in ("loss", "kd", "ce", "token_acc")}
+            log(f"step {step + 1}/{cfg.steps} loss {avg['loss']:.3f} kd {avg['kd']:.3f} ce {avg['ce']:.3f} "
+                f"tok_acc {avg['token_acc']:.2f} lr {met['lr']:.2e} {(time.time() - t0) / (step + 1 - start):.2f}s/step")
+            history.append({"step": step + 1, **avg})
+            window = []
+        if (step + 1) % cfg.save_every == 0 or step + 1 == cfg.steps:
+            save_checkpoint(latest, net, opt, step + 1, cfg, history)
+    return latest
+
+
+def parse_args(argv: list[str] | None = None) -> TrainConfig:
+    p = argparse.ArgumentParser(prog="python -m hypernet.train", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    for f in dataclasses.fields(TrainConfig):
+        p.add_argument("--" + f.name.replace("_", "-"), type=type(f.default), default=f.default,
+                       help=f.metadata.get("help", "") + f" (default: {f.default})")
+    return TrainConfig(**vars(p.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    train(parse_args(), log=lambda m: print(m, file=sys.stderr, flush=True))

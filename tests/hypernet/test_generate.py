@@ -1,0 +1,44 @@
+"""The in-process path: document -> adapter -> answers, on a tiny random model."""
+import torch
+
+from hypernet import base_model
+from hypernet.generate import AdapterGenerator, answer
+from hypernet.model import HyperNetwork
+
+
+def load(tiny_model_path, tiny_hypernet_path, **kw):
+    model, tok, _ = base_model.load(tiny_model_path)
+    return AdapterGenerator(model, tok, HyperNetwork.load(tiny_hypernet_path), **kw), model, tok
+
+
+def test_batched_generation_equals_one_by_one(tiny_model_path, tiny_hypernet_path):
+    gen, _, _ = load(tiny_model_path, tiny_hypernet_path, max_batch_tokens=100_000)
+    texts = ["A short note about Quillhaven.", "A much longer text. " * 30, "Mid sized text about a river and a town."]
+    together = gen.generate(texts)
+    for text, made in zip(texts, together):
+        alone = gen.generate([text])[0]
+        assert alone.n_chunks == made.n_chunks and alone.lora.rank == made.lora.rank
+        torch.testing.assert_close(alone.lora.delta("mlp.down_proj", 1), made.lora.delta("mlp.down_proj", 1),
+                                   rtol=1e-3, atol=1e-5)
+
+
+def test_long_documents_are_chunked_and_ranks_concatenated(tiny_model_path, tiny_hypernet_path):
+    gen, _, _ = load(tiny_model_path, tiny_hypernet_path)
+    made = gen.generate(["word " * 300])[0]  # chunk_len 64 in the tiny checkpoint
+    assert made.n_chunks == 5
+    assert made.lora.rank == (5 + 1) * gen.cfg.rank  # chunks + the bias LoRA
+
+
+def test_adapter_changes_the_answer_path(tiny_model_path, tiny_hypernet_path):
+    gen, model, tok = load(tiny_model_path, tiny_hypernet_path)
+    lora = gen.generate(["The capital of Zorbania is Quillton."])[0].lora
+    scaled = type(lora)({k: (a, b * 1000) for k, (a, b) in lora.factors.items()})
+    enc = tok("Question: What is the capital?\nAnswer:", return_tensors="pt")
+    from hypernet.lora import applied
+
+    with torch.no_grad():
+        plain = model(**enc).logits
+        with applied(model, scaled):
+            patched = model(**enc).logits
+    assert not torch.allclose(plain, patched)
+    assert isinstance(answer(model, tok, "What is the capital?", lora=lora, max_new_tokens=4), str)
