@@ -33,12 +33,8 @@ _ID_DOT_RUNS = re.compile(r"\.{2,}")
 # Ids shaped like our hashed output are always re-hashed, so a raw id can never equal another's output.
 _ID_HASHED_SHAPE = re.compile(rf"{_HASH_SEP}[0-9a-f]{{{_HASH_HEX}}}$")
 
-_NEWLINES = re.compile(r"\r\n|[\r\u2028\u2029\x85]")
-_HSPACE_RUNS = re.compile(r"[^\S\n]+")
-_SPACE_AROUND_NEWLINE = re.compile(r" ?\n ?")
-_EXTRA_NEWLINES = re.compile(r"\n{3,}")
-
 _BINARY_SNIFF_BYTES = 8192
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")  # category Cc except \t\n\v\f\r
 _MAX_CONTROL_FRACTION = 0.05
 _PARQUET_BATCH_ROWS = 256
 
@@ -65,13 +61,21 @@ class Rejected:
 
 # -- Text and ids --------------------------------------------------------------------------------
 def normalise_text(text: str) -> str:
-    """Unicode NFC, '\\n' newlines, single spaces, at most one blank line between paragraphs, stripped."""
+    """Unicode NFC, '\n' newlines, single spaces, at most one blank line between paragraphs, stripped."""
     text = unicodedata.normalize("NFC", text)
-    text = _NEWLINES.sub("\n", text)
-    text = _HSPACE_RUNS.sub(" ", text)
-    text = _SPACE_AROUND_NEWLINE.sub("\n", text)
-    text = _EXTRA_NEWLINES.sub("\n\n", text)
-    return text.strip()
+    lines: list[str] = []
+    blank = False
+    # splitlines knows every newline (\r\n, \r, \u2028, \x85, \f, ...); split() every space run: both in C.
+    for line in text.splitlines():
+        line = " ".join(line.split())
+        if not line:
+            blank = True
+            continue
+        if blank and lines:
+            lines.append("")  # one blank line keeps the paragraph break
+        lines.append(line)
+        blank = False
+    return "\n".join(lines)
 
 
 def text_sha256(text: str) -> str:
@@ -147,6 +151,11 @@ def html_to_text(html: str) -> tuple[str, str | None]:
     return "".join(parser.parts), title
 
 
+def _pdf_available() -> bool:
+    """Whether a PDF text package (pypdf) is importable."""
+    return importlib.util.find_spec("pypdf") is not None
+
+
 def _pdf_to_text(data: bytes) -> str | None:
     """Text of a PDF through pypdf when it is installed; None when no PDF package is importable."""
     try:
@@ -155,6 +164,17 @@ def _pdf_to_text(data: bytes) -> str | None:
         return None
     reader = PdfReader(io.BytesIO(data))
     return "\n\n".join(page.extract_text() or "" for page in reader.pages)
+
+
+def _pdf_document(doc_id: str, data: bytes, source: str, metadata: dict) -> Document | Rejected:
+    """A PDF's text as a Document; a PDF the extractor cannot parse is a rejection, not a crash."""
+    try:
+        text = _pdf_to_text(data)
+    except Exception as err:  # noqa: BLE001 - any parser failure means "this file is unreadable"
+        return Rejected(doc_id, source, f"unreadable PDF: {type(err).__name__}: {err}"[:300])
+    if text is None:
+        return Rejected(doc_id, source, "pdf text extraction not available")
+    return _make(doc_id, text, source, metadata)
 
 
 # -- Bytes -> text checks ----------------------------------------------------------------------------
@@ -174,12 +194,9 @@ def _decode(data: bytes) -> tuple[str | None, str | None]:
 
 
 def _control_fraction(text: str) -> float:
-    """Fraction of characters that are control characters other than ordinary whitespace."""
-    if not text:
-        return 0.0
+    """Fraction of control characters (Unicode Cc, less ordinary whitespace) in the text's head."""
     sample = text[:_BINARY_SNIFF_BYTES]
-    bad = sum(1 for ch in sample if ch not in "\t\n\r\f\v" and unicodedata.category(ch) == "Cc")
-    return bad / len(sample)
+    return len(_CONTROL_CHARS.findall(sample)) / len(sample) if sample else 0.0
 
 
 def _make(doc_id: str, raw_text: str, source: str, metadata: dict) -> Document | Rejected:
@@ -198,10 +215,15 @@ def _extension(path: str) -> str:
     return name[dot:].lower() if dot > 0 else ""
 
 
+def is_local_fs(fs: fsspec.AbstractFileSystem) -> bool:
+    """Whether fs is the local filesystem."""
+    protocols = (fs.protocol,) if isinstance(fs.protocol, str) else tuple(fs.protocol)
+    return "file" in protocols or "local" in protocols
+
+
 def _display(fs: fsspec.AbstractFileSystem, path: str) -> str:
     """The path as a user would write it: plain for local files, with its protocol otherwise."""
-    protocols = (fs.protocol,) if isinstance(fs.protocol, str) else tuple(fs.protocol)
-    return path if "file" in protocols or "local" in protocols else fs.unstrip_protocol(path)
+    return path if is_local_fs(fs) else fs.unstrip_protocol(path)
 
 
 def _read_capped(fs: fsspec.AbstractFileSystem, path: str, max_bytes: int) -> bytes | None:
@@ -228,7 +250,7 @@ def _file_document(fs, path: str, rel: str, size: int | None, max_doc_bytes: int
         return Rejected(doc_id, source, f"file is over max_doc_bytes={max_doc_bytes}")
     metadata: dict[str, Any] = {"path": rel, "bytes": len(data), "format": ext.lstrip(".")}
     if ext in PDF_EXTENSIONS:
-        return _make(doc_id, _pdf_to_text(data) or "", source, metadata)
+        return _pdf_document(doc_id, data, source, metadata)
     raw, reason = _decode(data)
     if raw is None:
         return Rejected(doc_id, source, reason)
@@ -237,11 +259,6 @@ def _file_document(fs, path: str, rel: str, size: int | None, max_doc_bytes: int
         if title:
             metadata["title"] = title
     return _make(doc_id, raw, source, metadata)
-
-
-def _pdf_available() -> bool:
-    """Whether a PDF text package (pypdf) is importable."""
-    return importlib.util.find_spec("pypdf") is not None
 
 
 # -- Records (.jsonl, .json, .parquet) -------------------------------------------------------------------
@@ -362,8 +379,9 @@ def _iter_parquet(fs, path: str, rules: _RecordRules) -> Iterator[Document | Rej
     where = _display(fs, path)
     with fs.open(path, "rb") as f:
         pf = pq.ParquetFile(f)
-        if rules.text_field not in pf.schema_arrow.names:
-            yield Rejected(None, where, f"Parquet file has no text column '{rules.text_field}'")
+        missing = [c for c in (rules.id_field, rules.text_field) if c not in pf.schema_arrow.names]
+        if missing:
+            yield Rejected(None, where, f"Parquet file has no column {' or '.join(map(repr, missing))}")
             return
         row = 0
         for batch in pf.iter_batches(batch_size=_PARQUET_BATCH_ROWS):
@@ -386,7 +404,8 @@ def _iter_records(fs, path: str, size: int | None, rules: _RecordRules) -> Itera
 # -- Sources -------------------------------------------------------------------------------------------
 def _walk(fs: fsspec.AbstractFileSystem, root: str) -> Iterator[tuple[str, int | None]]:
     """(path, size) of every non-hidden file under root, sorted, one directory listing at a time."""
-    for info in sorted(fs.ls(root, detail=True), key=lambda i: i["name"]):
+    # refresh: a long-lived process (a nightly worker) must not see yesterday's cached listing.
+    for info in sorted(fs.ls(root, detail=True, refresh=True), key=lambda i: i["name"]):
         path = info["name"].rstrip("/")
         name = path.rsplit("/", 1)[-1]
         if path == root.rstrip("/") or name.startswith("."):
@@ -426,6 +445,7 @@ def iter_documents(
     if max_doc_bytes <= 0:
         raise ValueError(f"max_doc_bytes must be positive, got {max_doc_bytes}")
     fs, root = fsspec.core.url_to_fs(source, **(storage_options or {}))
+    fs.invalidate_cache(root)
     if not fs.exists(root):
         raise FileNotFoundError(f"corpus source not found: {source}")
     rules = _RecordRules(id_field=id_field, text_field=text_field, max_doc_bytes=max_doc_bytes)

@@ -24,7 +24,7 @@ import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.ingest import Document, Rejected, iter_documents
+from pipelines.ingest import Document, Rejected, is_local_fs, iter_documents
 
 SNAPSHOT_SCHEMA = pa.schema([
     pa.field("doc_id", pa.string(), nullable=False),
@@ -98,12 +98,6 @@ def _corpus_fs(store: str, corpus: str, storage_options: dict | None) -> tuple[f
     return fsspec.core.url_to_fs(corpus_uri(store, corpus), **(storage_options or {}))
 
 
-def _is_local(fs: fsspec.AbstractFileSystem) -> bool:
-    """Whether fs is the local filesystem (where rename is atomic and PUT is not a thing)."""
-    protocols = (fs.protocol,) if isinstance(fs.protocol, str) else tuple(fs.protocol)
-    return "file" in protocols or "local" in protocols
-
-
 def _snapshot_path(base: str, snapshot_id: str) -> str:
     return f"{base}/snapshots/{snapshot_id}.parquet"
 
@@ -123,7 +117,7 @@ def _check_snapshot_id(snapshot_id: str) -> str:
 def _put_atomic(fs: fsspec.AbstractFileSystem, path: str, data: bytes) -> None:
     """Replace a small file in one step: rename on local disks, a single PUT on object stores."""
     fs.makedirs(fs._parent(path), exist_ok=True)
-    if _is_local(fs):
+    if is_local_fs(fs):  # rename is atomic here; an object store has no rename, but a PUT is atomic
         tmp = f"{path}.tmp-{secrets.token_hex(4)}"
         fs.pipe_file(tmp, data)
         _move(fs, tmp, path)
@@ -192,7 +186,7 @@ def _previous_hashes(fs, base: str, snapshot_id: str | None) -> dict[str, str]:
     if snapshot_id is None:
         return {}
     hashes: dict[str, str] = {}
-    with fs.open(_snapshot_path(base, snapshot_id), "rb") as f:
+    with _open_parquet(fs, _snapshot_path(base, snapshot_id), f"latest snapshot {snapshot_id}") as f:
         for batch in pq.ParquetFile(f).iter_batches(batch_size=65536, columns=["doc_id", "sha256"]):
             hashes.update(zip(batch.column(0).to_pylist(), batch.column(1).to_pylist()))
     return hashes
@@ -249,6 +243,8 @@ def ingest(
     row_group_size: int = 1000,
     settings_record: dict | None = None,
     progress: Callable[[int], None] | None = None,
+    id_field: str = "id",
+    text_field: str = "text",
 ) -> IngestResult:
     """Read a source into a new snapshot of the corpus, with its diff against the previous one."""
     started = time.perf_counter()
@@ -258,7 +254,8 @@ def ingest(
     fs, base = _corpus_fs(store, corpus, storage_options)
     previous_id = latest_snapshot_id(store, corpus, storage_options)
     previous = _previous_hashes(fs, base, previous_id)
-    items = iter_documents(source, max_doc_bytes=max_doc_bytes, storage_options=storage_options)
+    items = iter_documents(source, max_doc_bytes=max_doc_bytes, id_field=id_field, text_field=text_field,
+                           storage_options=storage_options)
 
     snapshot_id = new_snapshot_id()
     meta = _file_metadata(corpus, snapshot_id, previous_id, source, settings_record)
