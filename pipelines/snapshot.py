@@ -247,6 +247,8 @@ def ingest(
     text_field: str = "text",
 ) -> IngestResult:
     """Read a source into a new snapshot of the corpus, with its diff against the previous one."""
+    # progress(n) is called with the number of items (documents and rejections) read so far, every
+    # row_group_size items and once at the end; an exception from it aborts the ingest cleanly.
     started = time.perf_counter()
     if row_group_size < 1:
         raise ValueError(f"row_group_size must be at least 1, got {row_group_size}")
