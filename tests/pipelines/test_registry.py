@@ -1,0 +1,371 @@
+"""The adapter registry on a local directory and on moto's S3 server (through s3fs): real bytes, real processes."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import multiprocessing as mp
+
+import pytest
+import torch
+from safetensors.torch import save as st_save
+
+from hypernet.config import SERVING_RANKS
+from hypernet.lora import (ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, LoraTensors, peft_adapter_config,
+                           peft_state_dict, to_peft_files)
+from pipelines.registry import (AdapterKey, IntegrityError, Registry, serving_config_problems, validate_adapter)
+
+TARGET = "mlp.down_proj"
+D_IN, D_OUT, LAYERS = 16, 8, 2  # matches the tiny Gemma-3 below: down_proj is 16 -> 8
+
+
+def make_lora(seed: int, rank: int = 8) -> LoraTensors:
+    g = torch.Generator().manual_seed(seed)
+    a = torch.randn(LAYERS, rank, D_IN, generator=g)
+    b = torch.randn(LAYERS, D_OUT, rank, generator=g)
+    return LoraTensors({TARGET: (a, b)})
+
+
+def make_files(seed: int, rank: int = 8) -> dict[str, bytes]:
+    return to_peft_files(make_lora(seed, rank), "tiny/base")
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def make_key(doc_id: str, doc_sha: str = "s1") -> AdapterKey:
+    return AdapterKey(doc_id=doc_id, doc_sha256=doc_sha, hypernet_id="hn-1", base_model_id="tiny/base",
+                      base_model_revision="r0")
+
+
+@pytest.fixture(params=["local", "s3"])
+def registry(request, tmp_path) -> Registry:
+    if request.param == "local":
+        return Registry(str(tmp_path / "registry"))
+    return Registry(request.getfixturevalue("s3_bucket") + "/registry")
+
+
+@pytest.fixture
+def local_registry(tmp_path) -> Registry:
+    return Registry(str(tmp_path / "registry"))
+
+
+# -- keys ----------------------------------------------------------------------------------------------
+def test_version_id_is_deterministic_and_unambiguous():
+    a = AdapterKey("ab", "c", "h", "m", "r")
+    assert a.version_id == AdapterKey("ab", "c", "h", "m", "r").version_id
+    assert a.version_id != AdapterKey("a", "bc", "h", "m", "r").version_id
+    assert len(a.version_id) == 20 and int(a.version_id, 16) >= 0
+
+
+@pytest.mark.parametrize("doc_id", ["a/b", "..", "x..y", ".hidden", ""])
+def test_unsafe_doc_ids_are_refused(doc_id, local_registry):
+    with pytest.raises(ValueError):
+        make_key(doc_id)
+    with pytest.raises(ValueError):
+        local_registry.latest(doc_id)
+
+
+# -- publish / latest / load ---------------------------------------------------------------------------------
+def test_publish_then_latest_and_load_round_trip(registry):
+    files = make_files(0)
+    key = make_key("doc-a")
+    result = registry.publish(key, files, {"hypernet_checkpoint": "ckpt-1", "chunks": 1}, run_id="run-1")
+    assert (result.created, result.pointer_moved, result.version_id) == (True, True, key.version_id)
+
+    manifest = registry.latest("doc-a")
+    assert manifest["version_id"] == key.version_id and manifest["doc_sha256"] == "s1"
+    assert manifest["rank"] == 8 and manifest["run_id"] == "run-1" and manifest["lineage"]["chunks"] == 1
+    assert set(manifest["files"]) == {ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE}
+    assert registry.pointer("doc-a")["version_id"] == key.version_id
+    assert registry.has_version(key) and registry.load_files("doc-a") == files
+    assert registry.load_files("doc-a", key.version_id) == files
+
+    raw = registry.store.read(f"docs/doc-a/versions/{key.version_id}/manifest.json")
+    pointer = registry.store.read("docs/doc-a/latest.json")
+    again = registry.publish(key, make_files(99), run_id="run-2")  # same key: a no-op, whatever the bytes
+    assert (again.created, again.pointer_moved) == (False, False)
+    assert registry.store.read(f"docs/doc-a/versions/{key.version_id}/manifest.json") == raw
+    assert registry.store.read("docs/doc-a/latest.json") == pointer
+    assert registry.load_files("doc-a") == files and len(registry.versions("doc-a")) == 1
+    assert registry.latest("doc-b") is None and registry.pointer("doc-b") is None
+
+
+def test_new_document_content_becomes_the_latest_version(registry):
+    registry.publish(make_key("doc-a", "s1"), make_files(1))
+    registry.publish(make_key("doc-a", "s2"), make_files(2))
+    assert registry.latest("doc-a")["doc_sha256"] == "s2"
+    assert [m["doc_sha256"] for m in registry.versions("doc-a")] == ["s1", "s2"]
+    assert registry.load_files("doc-a") == make_files(2)
+
+
+# -- concurrency -----------------------------------------------------------------------------------
+def _publish_worker(uris: list[str], jobs: list, start, out) -> None:
+    """Child process: publish every job to each registry once the start signal fires; report what happened."""
+    registries = [Registry(uri) for uri in uris]
+    start.wait()
+    report = []
+    for registry in registries:
+        for key, files in jobs:
+            try:
+                r = registry.publish(key, files, {"worker": True})
+                report.append((registry.uri, key.doc_id, r.created, None))
+            except Exception as exc:  # reported to the parent, which fails the test
+                report.append((registry.uri, key.doc_id, None, repr(exc)))
+    out.put(report)
+
+
+def test_two_processes_publishing_the_same_docs_end_consistent(tmp_path, s3_bucket):
+    # One pair of processes races on both back-ends in turn: spawning (and importing torch) costs more
+    # than the publishing.
+    registries = [Registry(str(tmp_path / "registry")), Registry(s3_bucket + "/registry")]
+    jobs = [(make_key(f"doc-{i:02d}", f"sha-{i}"), make_files(i)) for i in range(50)]
+    ctx = mp.get_context("spawn")
+    start, out = ctx.Event(), ctx.Queue()
+    procs = [ctx.Process(target=_publish_worker, args=([r.uri for r in registries], jobs, start, out)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    try:
+        start.set()
+        reports = [out.get(timeout=180) for _ in procs]
+        for p in procs:
+            p.join(timeout=30)
+        assert [p.exitcode for p in procs] == [0, 0]
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.kill()
+
+    assert [r for report in reports for r in report if r[3] is not None] == []  # no errors at all
+    for registry in registries:
+        creators = {}
+        for report in reports:
+            for uri, doc_id, created, _ in report:
+                if uri == registry.uri:
+                    creators[doc_id] = creators.get(doc_id, 0) + int(created)
+        assert sorted(creators) == sorted(k.doc_id for k, _ in jobs)
+        # A local create-only write is atomic: exactly one creator. moto checks If-None-Match and then
+        # writes without a lock, so on its server both may "create" the same (identical) version.
+        local = not registry.uri.startswith("s3://")
+        assert all(n == 1 if local else n >= 1 for n in creators.values())
+        for key, files in jobs:
+            [manifest] = registry.versions(key.doc_id)  # exactly one version per key
+            assert manifest["version_id"] == key.version_id
+            assert {n: m["sha256"] for n, m in manifest["files"].items()} == {n: _sha(d) for n, d in files.items()}
+            assert registry.pointer(key.doc_id)["version_id"] == key.version_id
+        assert registry.verify() == []  # stored bytes match the manifests; no dangling pointers
+
+
+# -- crashes and tampering -------------------------------------------------------------------------------
+def test_interrupted_publish_leaves_the_previous_version_served(registry):
+    old, new = make_key("doc-a", "s1"), make_key("doc-a", "s2")
+    registry.publish(old, make_files(1))
+    # Crash after the adapter files, before the manifest: the version does not exist.
+    for name, data in make_files(2).items():
+        assert registry.store.put_new(f"docs/doc-a/versions/{new.version_id}/{name}", data)
+    assert registry.latest("doc-a")["version_id"] == old.version_id
+    assert not registry.has_version(new) and len(registry.versions("doc-a")) == 1
+    assert registry.verify() == []
+    # Crash after the manifest, before the pointer: the version exists but is not served.
+    manifest, created = registry._write_version(new, make_files(2), None, "run-x", 8)
+    assert created and registry.has_version(new)
+    assert registry.latest("doc-a")["version_id"] == old.version_id
+    # The next run completes it without rewriting anything.
+    done = registry.publish(new, make_files(2))
+    assert (done.created, done.pointer_moved) == (False, True)
+    assert registry.latest("doc-a")["version_id"] == new.version_id
+    assert registry.verify() == []
+
+
+def test_publish_adopts_the_files_a_crashed_publish_left(local_registry):
+    key = make_key("doc-a")
+    left = make_files(5)  # a non-deterministic generator would make different bytes on the rerun
+    for name, data in left.items():
+        local_registry.store.put_new(f"docs/doc-a/versions/{key.version_id}/{name}", data)
+    result = local_registry.publish(key, make_files(6))
+    assert result.created and local_registry.load_files("doc-a") == left
+    assert local_registry.verify() == []
+
+
+def test_tampered_and_missing_files_are_found_and_refused(registry):
+    key = make_key("doc-a")
+    registry.publish(key, make_files(0))
+    weights = f"docs/doc-a/versions/{key.version_id}/{ADAPTER_WEIGHTS_FILE}"
+    stored = registry.store.read_versioned(weights)
+    tampered = bytearray(stored.data)
+    tampered[-1] ^= 1
+    registry.store.put_if_match(weights, bytes(tampered), stored.etag)
+
+    problems = registry.verify()
+    assert [(p["doc_id"], p["kind"], p["file"]) for p in problems] == [("doc-a", "tampered_file", ADAPTER_WEIGHTS_FILE)]
+    with pytest.raises(IntegrityError):
+        registry.load_files("doc-a")
+    assert registry.load_files("doc-a", verify=False)[ADAPTER_WEIGHTS_FILE] == bytes(tampered)
+
+    registry.store.delete(f"docs/doc-a/versions/{key.version_id}/{ADAPTER_CONFIG_FILE}")
+    assert {p["kind"] for p in registry.verify("doc-a")} == {"tampered_file", "missing_file"}
+    with pytest.raises(IntegrityError):
+        registry.load_files("doc-a")
+
+
+def test_dangling_pointer_is_reported(local_registry):
+    local_registry.publish(make_key("doc-a"), make_files(0))
+    pointer = local_registry.store.read_versioned("docs/doc-a/latest.json")
+    record = {**json.loads(pointer.data), "version_id": "0" * 20}
+    local_registry.store.put_if_match("docs/doc-a/latest.json", json.dumps(record).encode(), pointer.etag)
+    assert [p["kind"] for p in local_registry.verify()] == ["dangling_pointer"]
+    with pytest.raises(IntegrityError):
+        local_registry.latest("doc-a")
+
+
+# -- refusing broken adapters ----------------------------------------------------------------------------
+def _files(state: dict, config: dict) -> dict[str, bytes]:
+    return {ADAPTER_CONFIG_FILE: json.dumps(config).encode(), ADAPTER_WEIGHTS_FILE: st_save(state)}
+
+
+def _broken(case: str) -> dict[str, bytes]:
+    lora = make_lora(3)
+    state, config = peft_state_dict(lora), peft_adapter_config(lora, "tiny/base")
+    key0 = next(iter(state))
+    if case == "nan":
+        state[key0] = state[key0].clone()
+        state[key0][0, 0] = float("nan")
+    elif case == "rank":
+        lora = make_lora(3, rank=12)  # not a serving rank: vLLM would refuse it
+        state, config = peft_state_dict(lora), peft_adapter_config(lora, "tiny/base")
+    elif case == "key":
+        state[key0.replace("lora_A.weight", "lora_A.default.weight")] = state.pop(key0)
+    elif case == "missing_B":
+        state.pop(key0.replace("lora_A", "lora_B"))
+    elif case == "bias":
+        config["bias"] = "all"
+    elif case == "modules_to_save":
+        config["modules_to_save"] = ["lm_head"]
+    files = _files(state, config)
+    if case == "pickle":
+        files["adapter_model.bin"] = b"\x80\x04pickle"
+    elif case == "not_safetensors":
+        files[ADAPTER_WEIGHTS_FILE] = b"garbage"
+    elif case == "not_json":
+        files[ADAPTER_CONFIG_FILE] = b"{r: 8"
+    return files
+
+
+@pytest.mark.parametrize("case", ["nan", "rank", "key", "missing_B", "bias", "modules_to_save", "pickle",
+                                  "not_safetensors", "not_json"])
+def test_broken_adapter_is_refused_and_nothing_is_written(case, local_registry):
+    with pytest.raises(ValueError):
+        local_registry.publish(make_key("doc-a"), _broken(case))
+    assert local_registry.store.list("") == []  # not even a folder
+    assert local_registry.pointer("doc-a") is None and local_registry.versions("doc-a") == []
+
+
+# -- tombstones, rollback, gc, index ---------------------------------------------------------------------
+def test_tombstone_hides_a_document_until_it_is_published_again(local_registry):
+    reg = local_registry
+    reg.publish(make_key("doc-a", "s1"), make_files(1))
+    assert reg.tombstone("doc-a", "removed upstream", run_id="nightly")
+    assert not reg.tombstone("doc-a")  # already
+    assert not reg.tombstone("never-seen")  # nothing to delete
+    assert reg.latest("doc-a") is None
+    pointer = reg.pointer("doc-a")
+    assert pointer["tombstone"] and pointer["reason"] == "removed upstream" and pointer["run_id"] == "nightly"
+    assert len(reg.versions("doc-a")) == 1  # kept until gc
+    assert [r["tombstoned"] for r in reg.list()] == [True]
+    with pytest.raises(KeyError):
+        reg.load_files("doc-a")
+    result = reg.publish(make_key("doc-a", "s2"), make_files(2))
+    assert result.pointer_moved and reg.latest("doc-a")["doc_sha256"] == "s2"
+    assert reg.verify() == []
+
+
+def test_rollback_serves_an_older_version(local_registry):
+    reg = local_registry
+    v1, v2 = make_key("doc-a", "s1"), make_key("doc-a", "s2")
+    reg.publish(v1, make_files(1))
+    reg.publish(v2, make_files(2))
+    reg.rollback("doc-a", v1.version_id)
+    assert reg.latest("doc-a")["version_id"] == v1.version_id and reg.load_files("doc-a") == make_files(1)
+    assert reg.list()[0]["version_id"] == v1.version_id
+    with pytest.raises(KeyError):
+        reg.rollback("doc-a", make_key("doc-a", "s9").version_id)
+    reg.tombstone("doc-a")
+    reg.rollback("doc-a", v2.version_id)  # undoes a tombstone too
+    assert reg.latest("doc-a")["version_id"] == v2.version_id
+
+
+def test_gc_dry_run_lists_and_real_run_deletes(registry):
+    keys = [make_key("doc-a", f"s{i}") for i in range(3)]
+    for i, key in enumerate(keys):
+        registry.publish(key, make_files(i))
+    folder = lambda k: f"docs/doc-a/versions/{k.version_id}"  # noqa: E731
+    assert sorted(registry.gc(keep_last=1)) == sorted([folder(keys[0]), folder(keys[1])])
+    assert len(registry.versions("doc-a")) == 3  # dry run: nothing deleted
+
+    registry.rollback("doc-a", keys[0].version_id)  # pointed-to versions are always kept
+    orphan = make_key("doc-a", "crashed")
+    registry.store.put_new(f"{folder(orphan)}/{ADAPTER_CONFIG_FILE}", b"{}")
+    assert registry.gc(keep_last=1) == [folder(keys[1])]  # the orphan is young: maybe still publishing
+    assert sorted(registry.gc(keep_last=1, dry_run=False, orphan_grace_s=0)) == sorted([folder(keys[1]), folder(orphan)])
+    assert [m["version_id"] for m in registry.versions("doc-a")] == [keys[0].version_id, keys[2].version_id]
+    assert registry.store.list("docs/doc-a/versions") == sorted([keys[0].version_id, keys[2].version_id])
+    assert registry.gc(keep_last=1) == [] and registry.verify() == []
+
+
+def test_list_reads_the_parquet_index(registry):
+    registry.publish_many([(make_key(f"doc-{i}"), make_files(i), None) for i in range(3)], run_id="batch-1")
+    rows = {r["doc_id"]: r for r in registry.list()}
+    assert sorted(rows) == ["doc-0", "doc-1", "doc-2"]
+    row = rows["doc-1"]
+    assert row["version_id"] == make_key("doc-1").version_id and row["rank"] == 8 and not row["tombstoned"]
+    assert row["doc_sha256"] == "s1" and row["hypernet_id"] == "hn-1" and row["base_model_id"] == "tiny/base"
+    assert row["size_bytes"] == sum(len(d) for d in make_files(1).values()) and row["created_at"]
+
+    registry.publish(make_key("doc-3"), make_files(3))  # single publishes leave the index alone ...
+    assert len(registry.list()) == 3
+    assert registry.rebuild_index() == 4  # ... until it is rebuilt
+    registry.store.delete("index.parquet")
+    assert len(registry.list()) == 4  # a missing index is rebuilt on demand
+
+
+def test_credentials_stay_out_of_manifests_and_logs(s3_bucket, caplog):
+    secret = "sEcReT-probe-4711"
+    reg = Registry(s3_bucket + "/reg", {"key": "AKIDPROBE4711", "secret": secret})
+    with caplog.at_level(logging.DEBUG):
+        reg.publish(make_key("doc-a"), make_files(0), {"settings": {"aws_secret_access_key": secret, "chunks": 2}})
+        reg.latest("doc-a")
+    lineage = reg.latest("doc-a")["lineage"]
+    assert lineage == {"settings": {"aws_secret_access_key": "***", "chunks": 2}}
+    assert secret not in caplog.text  # anywhere, botocore's debug output included
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("pipelines"))
+    assert ours and "AKIDPROBE4711" not in ours  # botocore itself logs the key id at DEBUG, never the secret
+    assert secret not in repr(reg) and secret not in repr(reg.store)
+
+
+# -- export ------------------------------------------------------------------------------------------------
+def test_export_loads_with_peft_and_passes_vllm_rules(local_registry, tmp_path):
+    from peft import PeftModel
+    from peft.utils import get_peft_model_state_dict
+    from safetensors.torch import load_file
+    from transformers import Gemma3ForCausalLM, Gemma3TextConfig
+
+    files = to_peft_files(make_lora(7, rank=5), "tiny/base")  # padded to a serving rank on the way
+    local_registry.publish(make_key("doc-a"), files)
+    folder = local_registry.export("doc-a", str(tmp_path / "export"))
+
+    config = json.loads(open(f"{folder}/{ADAPTER_CONFIG_FILE}").read())
+    assert config["r"] in SERVING_RANKS and config["r"] == 8
+    assert config["bias"] == "none" and not config.get("modules_to_save")
+    assert serving_config_problems(config) == [] and validate_adapter(files) == 8
+
+    torch.manual_seed(0)
+    base = Gemma3ForCausalLM(Gemma3TextConfig(
+        vocab_size=128, hidden_size=D_OUT, intermediate_size=D_IN, num_hidden_layers=LAYERS, num_attention_heads=1,
+        num_key_value_heads=1, head_dim=8, sliding_window=16, layer_types=["sliding_attention", "full_attention"]))
+    model = PeftModel.from_pretrained(base, folder)
+    loaded = get_peft_model_state_dict(model)
+    stored = load_file(f"{folder}/{ADAPTER_WEIGHTS_FILE}")
+    assert set(loaded) == set(stored)  # no missing, no unexpected LoRA keys
+    for name, tensor in stored.items():
+        assert torch.equal(loaded[name], tensor), name
