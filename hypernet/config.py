@@ -48,6 +48,7 @@ class HypernetConfig:
     n_heads: int = field(default=4, metadata={"help": "attention heads in the aggregator"})
     n_self_blocks: int = field(default=1, metadata={"help": "self-attention blocks over the latents"})
     head_dim: int = field(default=64, metadata={"help": "width of the rank-row vector fed to the per-layer heads"})
+    copy_path: bool = field(default=True, metadata={"help": "rank rows also copy attended token vectors into A and B"})
     chunk_len: int = field(default=512, metadata={"help": "tokens per chunk; longer documents are sliced"})
     chunk_combine: str = field(default="sqrt", metadata={"help": f"scaling of chunk LoRAs when concatenated: {CHUNK_COMBINE_RULES}"})
     max_chunks: int = field(default=16, metadata={"help": "cap on chunks per document (rank cap = (max_chunks+1)*rank)"})

@@ -71,12 +71,13 @@ class PerceiverAggregator(nn.Module):
         self.rank_queries = nn.Parameter(torch.randn(cfg.rank, d) * 0.02)
         self.write = CrossAttentionBlock(d, cfg.n_heads)
 
-    def forward(self, acts: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(self, acts: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """-> rank rows (C, L, R, D), projected tokens (C, L, T, D), normalised tokens (C, L, T, H)."""
         c, n_layers, t, h = acts.shape
         # Residual streams grow in norm with depth; normalise each token so layers look alike.
-        x = F.layer_norm(acts.float(), (h,))
-        x = self.token_proj(x) + self.layer_emb[None, :, None, :]  # (C, L, T, D)
-        x = x.reshape(c * n_layers, t, -1)  # (C*L, T, D)
+        normed = F.layer_norm(acts.float(), (h,))
+        tokens = self.token_proj(normed) + self.layer_emb[None, :, None, :]  # (C, L, T, D)
+        x = tokens.reshape(c * n_layers, t, -1)  # (C*L, T, D)
         m = mask[:, None, :].expand(c, n_layers, t).reshape(c * n_layers, t)  # (C*L, T)
         layer_bias = self.layer_emb.repeat(c, 1)[:, None, :]  # (C*L, 1, D)
         lat = self.latents[None].expand(c * n_layers, -1, -1) + layer_bias  # (C*L, M, D)
@@ -85,7 +86,7 @@ class PerceiverAggregator(nn.Module):
             lat = block(lat)
         rows = self.rank_queries[None].expand(c * n_layers, -1, -1) + layer_bias  # (C*L, R, D)
         rows = self.write(rows, lat)  # (C*L, R, D)
-        return rows.view(c, n_layers, rows.shape[1], -1)  # (C, L, R, D)
+        return rows.view(c, n_layers, rows.shape[1], -1), tokens, normed  # (C, L, R, D)
 
 
 class LoraHead(nn.Module):
@@ -100,13 +101,43 @@ class LoraHead(nn.Module):
         # Learned per-layer scale on B, zero at init: the first adapters are a zero update.
         self.b_scale = nn.Parameter(torch.zeros(cfg.n_layers))
 
-    def forward(self, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, rows: torch.Tensor, copied: tuple[torch.Tensor, torch.Tensor] | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor]:
         z = F.gelu(self.down(rows))  # (C, L, R, E)
         out = torch.einsum("clre,leo->clro", z, self.weight) + self.bias[None, :, None, :]  # (C, L, R, d_in+d_out)
         a, b = out.split([self.d_in, self.d_out], dim=-1)
+        if copied is not None:
+            a, b = a + copied[0], b + copied[1]
         a = F.normalize(a, dim=-1)  # unit rows: the scale of the update lives in B
         b = b * self.b_scale[None, :, None, None] / self.d_out**0.5
         return a, b.transpose(-1, -2)  # A (C, L, R, d_in), B (C, L, d_out, R)
+
+
+class CopyHead(nn.Module):
+    """Each rank row attends over the chunk's tokens and copies their residual vectors into A and B.
+
+    A head of fixed width can only emit vectors from a fixed subspace, so it cannot name a token
+    it has never seen; a copied residual vector can (the embeddings are tied to the LM head).
+    """
+
+    def __init__(self, cfg: HypernetConfig, d_in: int, d_out: int):
+        super().__init__()
+        d, h = cfg.latent_dim, cfg.hidden_size
+        self.query = nn.Linear(d, d, bias=False)
+        self.key = nn.Linear(d, d, bias=False)
+        self.to_a = nn.Parameter(torch.randn(h, d_in) / h**0.5)
+        self.to_b = nn.Parameter(torch.eye(h, d_out) if h == d_out else torch.randn(h, d_out) / h**0.5)
+        self.gain_a = nn.Parameter(torch.ones(cfg.n_layers))
+        self.gain_b = nn.Parameter(torch.ones(cfg.n_layers))
+
+    def forward(self, rows: torch.Tensor, tokens: torch.Tensor, normed: torch.Tensor, mask: torch.Tensor
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        scores = torch.einsum("clrd,cltd->clrt", self.query(rows), self.key(tokens)) / rows.shape[-1] ** 0.5
+        scores = scores.masked_fill(~mask.bool()[:, None, None, :], float("-inf"))
+        picked = torch.einsum("clrt,clth->clrh", scores.softmax(-1), normed)  # (C, L, R, H)
+        a = (picked @ self.to_a) * self.gain_a[None, :, None, None]
+        b = (picked @ self.to_b) * self.gain_b[None, :, None, None]
+        return a, b  # (C, L, R, d_in), (C, L, R, d_out)
 
 
 class BiasLora(nn.Module):
@@ -124,6 +155,9 @@ class HyperNetwork(nn.Module):
         self.cfg = cfg
         self.aggregator = PerceiverAggregator(cfg)
         self.heads = nn.ModuleDict({_key(t.name): LoraHead(cfg, t.d_in, t.d_out) for t in cfg.targets})
+        self.copy_heads = nn.ModuleDict(
+            {_key(t.name): CopyHead(cfg, t.d_in, t.d_out) for t in cfg.targets} if cfg.copy_path else {}
+        )
         self.bias_loras = nn.ModuleDict(
             {_key(t.name): BiasLora(cfg, t.d_in, t.d_out) for t in cfg.targets} if cfg.bias_rank else {}
         )
@@ -132,8 +166,12 @@ class HyperNetwork(nn.Module):
         """acts (C, L, T, H) hidden states entering each layer, mask (C, T) -> one LoRA per chunk."""
         assert acts.dim() == 4 and acts.shape[1] == self.cfg.n_layers, f"acts shape {tuple(acts.shape)}"
         assert acts.shape[-1] == self.cfg.hidden_size, f"hidden {acts.shape[-1]} != {self.cfg.hidden_size}"
-        rows = self.aggregator(acts, mask)  # (C, L, R, D)
-        per_target = {t.name: self.heads[_key(t.name)](rows) for t in self.cfg.targets}
+        rows, tokens, normed = self.aggregator(acts, mask)  # (C, L, R, D), (C, L, T, D), (C, L, T, H)
+        per_target = {}
+        for t in self.cfg.targets:
+            key = _key(t.name)
+            copied = self.copy_heads[key](rows, tokens, normed, mask) if self.cfg.copy_path else None
+            per_target[t.name] = self.heads[key](rows, copied)
         return [
             LoraTensors({name: (a[i], b[i]) for name, (a, b) in per_target.items()}) for i in range(acts.shape[0])
         ]

@@ -62,6 +62,7 @@ class TrainConfig:
     n_latents: int = field(default=16, metadata={"help": "Perceiver latents"})
     head_dim: int = field(default=64, metadata={"help": "per-layer head input width"})
     rank: int = field(default=8, metadata={"help": "LoRA rank per chunk"})
+    copy_path: int = field(default=1, metadata={"help": "1: rank rows copy attended token vectors (see CopyHead)"})
 
     def __post_init__(self) -> None:
         if self.steps <= 0 or self.save_every <= 0:
@@ -161,7 +162,8 @@ def train(cfg: TrainConfig, log=print) -> str:
         log(f"resuming from {latest} at step {start}")
     else:
         hcfg = HypernetConfig.for_base_model(model.config, base_model_id=ref.model_id, latent_dim=cfg.latent_dim,
-                                             n_latents=cfg.n_latents, head_dim=cfg.head_dim, rank=cfg.rank)
+                                             n_latents=cfg.n_latents, head_dim=cfg.head_dim, rank=cfg.rank,
+                                             copy_path=bool(cfg.copy_path))
         net, start, history = HyperNetwork(hcfg), 0, []
         opt = make_opt(net)
     net.train()
