@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipelines.registry import AdapterKey, Registry
+from pipelines.snapshot import corpus_uri
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,16 @@ class PublishReport:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def registry_uri(store: str, corpus: str) -> str:
+    """Where a corpus's adapters live."""
+    return f"{corpus_uri(store, corpus)}/registry"
+
+
+def open_registry(settings, corpus: str) -> Registry:
+    """The corpus's registry (a `Settings` gives the store and the storage options)."""
+    return Registry(registry_uri(settings.store, corpus), settings.storage_options)
 
 
 # -- planning (pure) ---------------------------------------------------------------------------------

@@ -1,0 +1,540 @@
+"""The `docpatch` command line: thin over the flows, the snapshot, the registry and the models.
+
+Output: tables for people on stdout; `--json` prints bare JSON on stdout (`[]` when there is
+nothing); warnings, errors and progress go to stderr. A mistake a user can make (a missing corpus,
+a model that cannot be found, a bad flag) prints one `docpatch: error: ...` line and exits 2; a
+traceback means a bug. torch, ray and prefect are imported inside the commands, so `--help` is fast.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from pipelines.settings import COMMON, WORKERS, Settings, SettingsError, settings_fields
+
+EXIT_USER_ERROR = 2
+SAMPLE_CORPUS = Path(__file__).parent / "sample_corpus"
+DEMO_CORPUS = "sample"
+MODES = ("adapter", "context", "base")
+
+
+class UserError(Exception):
+    """A mistake the user can fix; printed as one line, no traceback."""
+
+
+def _user_error_types() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean 'the user asked for something that is not there or not valid'."""
+    types: tuple[type[BaseException], ...] = (UserError, SettingsError, FileNotFoundError, NotADirectoryError)
+    if "hypernet.base_model" in sys.modules:  # not imported: it cannot have raised
+        types += (sys.modules["hypernet.base_model"].BaseModelNotFound,)
+    return types
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: `docpatch: error: ... (see docpatch CMD --help)`."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+# -- output -----------------------------------------------------------------------------------------------
+def emit(args: argparse.Namespace, data: Any, rows: list[dict] | None = None,
+         columns: list[str] | None = None, text: str | None = None) -> None:
+    """JSON on stdout with --json; otherwise a table of `rows` and/or a text block."""
+    if args.json:
+        print(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+        return
+    if rows is not None:
+        print(format_table(rows, columns) if rows else "(none)")
+    if text:
+        print(text)
+
+
+def format_table(rows: list[dict], columns: list[str] | None = None, max_width: int = 48) -> str:
+    """A plain-text table: a header, a rule, one line per row; long cells are cut with '…'."""
+    columns = columns or list(rows[0])
+
+    def cell(value: Any) -> str:
+        s = "" if value is None else str(value).replace("\n", " ")
+        return s if len(s) <= max_width else s[: max_width - 1] + "…"
+
+    cells = [[cell(r.get(c)) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    line = lambda values: "  ".join(v.ljust(w) for v, w in zip(values, widths)).rstrip()  # noqa: E731
+    return "\n".join([line(columns), line(["-" * w for w in widths]), *(line(r) for r in cells)])
+
+
+def note(message: str) -> None:
+    """A progress or hint line for people, on stderr."""
+    print(message, file=sys.stderr, flush=True)
+
+
+# -- environment and settings ----------------------------------------------------------------------------------
+def prepare_runtime(verbose: bool) -> None:
+    """Quiet, offline defaults for Prefect and Ray, set before either is imported."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # A busy 2-core machine can take longer than Prefect's default 20 s to start its local API.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    if not verbose:
+        # Prefect logs every task state at INFO and a traceback for every failed task; the CLI
+        # reports outcomes itself and shows tracebacks only for bugs.
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
+        os.environ.setdefault("PREFECT_LOGGING_SERVER_LEVEL", "CRITICAL")
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "transformers", "urllib3", "botocore", "s3fs", "aiobotocore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING if verbose else logging.ERROR)
+
+
+def load_settings(args: argparse.Namespace) -> Settings:
+    """Flags > DOCPATCH_* environment > docpatch.toml > defaults."""
+    flags = {f.name: getattr(args, f.name, None) for f in settings_fields()}
+    return Settings.load(flags, config_path=args.config)
+
+
+def check_corpus(settings: Settings, corpus: str) -> str:
+    """The corpus's latest snapshot id, or a UserError saying how to create one."""
+    from pipelines.snapshot import latest_snapshot_id
+
+    try:
+        snapshot_id = latest_snapshot_id(settings.store, corpus, settings.storage_options)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if snapshot_id is None:
+        raise UserError(f"corpus {corpus!r} has no snapshot in {settings.store}; "
+                        f"run `docpatch ingest SOURCE --corpus {corpus}` first")
+    return snapshot_id
+
+
+def check_corpus_name(corpus: str) -> None:
+    from pipelines.snapshot import corpus_uri
+
+    try:
+        corpus_uri("store", corpus)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+# -- commands ------------------------------------------------------------------------------------------------------
+def check_source(source: str) -> None:
+    if "://" not in source and not Path(source).exists():
+        raise UserError(f"source not found: {source}")
+
+
+# Each command checks what the user gave before importing Prefect (seconds) or the models.
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    check_corpus_name(args.corpus)
+    check_source(args.source)
+    from pipelines.flows import ingest_flow
+
+    result = ingest_flow(args.source, args.corpus, settings)
+    counts = result["counts"]
+    rejected = [{"doc_id": r["doc_id"], "source": r["source"], "reason": r["reason"]} for r in result["rejected"]]
+    emit(args, result, rows=rejected or None, columns=["doc_id", "source", "reason"],
+         text=f"corpus {args.corpus}: snapshot {result['snapshot_id']}: " + _counts_line(counts)
+         + f" in {result['seconds']:.1f} s")
+    return 0
+
+
+def cmd_patch(args: argparse.Namespace, settings: Settings) -> int:
+    check_corpus_name(args.corpus)
+    check_corpus(settings, args.corpus)
+    from pipelines.flows import patch_flow
+
+    summary = patch_flow(args.corpus, full=args.full, settings=settings, progress=not args.json)
+    emit(args, summary, rows=summary["failed"] or None, columns=["doc_id", "error"], text=_patch_line(summary))
+    return 1 if summary["failed"] else 0
+
+
+def cmd_nightly(args: argparse.Namespace, settings: Settings) -> int:
+    check_corpus_name(args.corpus)
+    check_source(args.source)
+    from pipelines.flows import nightly_repatch
+
+    summary = nightly_repatch(args.source, args.corpus, settings, progress=not args.json)
+    emit(args, summary, rows=summary["failed"] or None, columns=["doc_id", "error"],
+         text=_counts_line(summary["counts"]) + "\n" + _patch_line(summary)
+         + f", {summary['tombstoned']} tombstoned")
+    return 1 if summary["failed"] else 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    check_corpus_name(args.corpus)
+    check_corpus(settings, args.corpus)
+    result = ask(settings, args.corpus, args.doc_id, args.question, args.mode, args.max_new_tokens)
+    emit(args, result, text=result["answer"])
+    return 0
+
+
+def ask(settings: Settings, corpus: str, doc_id: str, question: str, mode: str, max_new_tokens: int = 24,
+        loaded: tuple | None = None) -> dict:
+    """Answer a question about one document with its adapter, with the document in context, or with neither."""
+    from hypernet.generate import answer
+
+    lora, document, version_id = None, None, None
+    if mode == "adapter":
+        lora, version_id = load_adapter(settings, corpus, doc_id)
+    elif mode == "context":
+        document = document_text(settings, corpus, doc_id)
+    model, tok, ref = loaded or load_base_model(settings)
+    started = time.perf_counter()
+    text = answer(model, tok, question, lora=lora, document=document, max_new_tokens=max_new_tokens)
+    return {"corpus": corpus, "doc_id": doc_id, "question": question, "mode": mode, "answer": text,
+            "version_id": version_id, "base_model_id": ref.model_id, "seconds": round(time.perf_counter() - started, 3)}
+
+
+def load_base_model(settings: Settings):
+    """(model, tokenizer, ref) on the GPU when there is one."""
+    import torch
+
+    from hypernet import base_model
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    return base_model.load(settings.base_model, settings.cache_dir or None, device=device, dtype=settings.dtype)
+
+
+def load_adapter(settings: Settings, corpus: str, doc_id: str):
+    """The document's latest adapter as LoraTensors, checked to fit the configured base model."""
+    from hypernet.base_model import resolve
+    from hypernet.lora import from_peft_files
+    from pipelines.patching import open_registry
+
+    registry = open_registry(settings, corpus)
+    try:
+        manifest = registry.latest(doc_id)
+    except ValueError as exc:  # an unsafe doc id
+        raise UserError(str(exc)) from None
+    if manifest is None:
+        raise UserError(f"document {doc_id!r} has no adapter in corpus {corpus!r}; "
+                        f"run `docpatch patch --corpus {corpus}` (or check the id with `docpatch adapters list`)")
+    base = resolve(settings.base_model, settings.cache_dir or None)
+    if (manifest["base_model_id"], manifest["base_model_revision"]) != (base.model_id, base.revision):
+        raise UserError(f"the adapter of {doc_id!r} was made for base model {manifest['base_model_id']} "
+                        f"({manifest['base_model_revision']}), not {base.model_id} ({base.revision}); "
+                        "pass the same --base-model or re-patch")
+    return from_peft_files(registry.load_files(doc_id, manifest["version_id"])), manifest["version_id"]
+
+
+def document_text(settings: Settings, corpus: str, doc_id: str) -> str:
+    """The document's text in the latest snapshot."""
+    import pyarrow.compute as pc
+
+    from pipelines.snapshot import read_snapshot
+
+    check_corpus(settings, corpus)
+    table = read_snapshot(settings.store, corpus, columns=["doc_id", "text"], storage_options=settings.storage_options)
+    rows = table.filter(pc.equal(table.column("doc_id"), doc_id))
+    if rows.num_rows == 0:
+        raise UserError(f"document {doc_id!r} is not in the latest snapshot of corpus {corpus!r}")
+    return rows.column("text")[0].as_py()
+
+
+# -- adapters ---------------------------------------------------------------------------------------------------------
+LIST_COLUMNS = ["doc_id", "version_id", "rank", "size_bytes", "hypernet_id", "created_at", "tombstoned"]
+
+
+def cmd_adapters(args: argparse.Namespace, settings: Settings) -> int:
+    from pipelines.patching import open_registry
+
+    check_corpus_name(args.corpus)
+    check_corpus(settings, args.corpus)
+    registry = open_registry(settings, args.corpus)
+    try:
+        return ADAPTER_ACTIONS[args.action](args, registry)
+    except (KeyError, ValueError) as exc:  # an unknown or unsafe doc id or version id
+        raise UserError(_one_line(exc)) from None
+
+
+def _adapters_list(args, registry) -> int:
+    rows = sorted(registry.list(), key=lambda r: r["doc_id"])
+    emit(args, rows, rows=rows, columns=LIST_COLUMNS)
+    return 0
+
+
+def _adapters_show(args, registry) -> int:
+    pointer = registry.pointer(args.doc_id)
+    if pointer is None:
+        raise UserError(f"document {args.doc_id!r} has no adapter in corpus {args.corpus!r}")
+    versions = registry.versions(args.doc_id)
+    latest = None if pointer.get("tombstone") else registry.latest(args.doc_id)
+    data = {"doc_id": args.doc_id, "pointer": pointer, "latest": latest, "versions": versions}
+    rows = [{"version_id": v["version_id"], "latest": "*" if latest and v["version_id"] == latest["version_id"] else "",
+             "doc_sha256": v["doc_sha256"][:12], "hypernet_id": v["hypernet_id"], "rank": v["rank"],
+             "size_bytes": v["size_bytes"], "created_at": v["created_at"], "run_id": v.get("run_id", "")}
+            for v in versions]
+    status = f"tombstoned ({pointer.get('reason', '')})" if pointer.get("tombstone") else f"latest {pointer['version_id']}"
+    emit(args, data, rows=rows, text=f"{args.doc_id}: {status}")
+    return 0
+
+
+def _adapters_export(args, registry) -> int:
+    folder = registry.export(args.doc_id, args.dest, args.version)
+    emit(args, {"doc_id": args.doc_id, "folder": folder}, text=f"exported {args.doc_id} to {folder}")
+    return 0
+
+
+def _adapters_verify(args, registry) -> int:
+    problems = registry.verify(args.doc_id)
+    emit(args, problems, rows=problems or None,
+         text=None if problems else "registry OK: every pointer, manifest and file checks out")
+    return 1 if problems else 0
+
+
+def _adapters_rollback(args, registry) -> int:
+    registry.rollback(args.doc_id, args.version)
+    emit(args, {"doc_id": args.doc_id, "version_id": args.version},
+         text=f"{args.doc_id}: latest is now {args.version}")
+    return 0
+
+
+def _adapters_gc(args, registry) -> int:
+    doomed = registry.gc(keep_last=args.keep_last, dry_run=not args.yes)
+    emit(args, doomed, rows=[{"path": p} for p in doomed] or None,
+         text=f"{'deleted' if args.yes else 'would delete (dry run; pass --yes)'}: {len(doomed)} folders")
+    return 0
+
+
+ADAPTER_ACTIONS: dict[str, Callable[[argparse.Namespace, Any], int]] = {
+    "list": _adapters_list, "show": _adapters_show, "export": _adapters_export,
+    "verify": _adapters_verify, "rollback": _adapters_rollback, "gc": _adapters_gc,
+}
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from pipelines.serve import check_cron, check_cron_shape, deployment_name, serve_nightly
+
+    check_corpus_name(args.corpus)
+    check_source(args.source)
+    check_cron_shape(args.cron)
+    check_cron(args.cron)
+    note(f"serving {deployment_name(args.corpus)}: nightly re-patch of {args.source} on '{args.cron}' "
+         f"({args.timezone}); Ctrl-C stops")
+    serve_nightly(args.source, args.corpus, settings, args.cron, args.name, args.timezone)
+    return 0
+
+
+# -- demo ------------------------------------------------------------------------------------------------------------
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from hypernet.prompts import is_correct
+    from pipelines.flows import ingest_flow, patch_flow
+
+    questions = demo_questions(args.docs)
+    note(f"[1/3] ingesting the sample corpus ({SAMPLE_CORPUS / 'docs'}) into {settings.store}")
+    ingested = ingest_flow(str(SAMPLE_CORPUS / "docs"), DEMO_CORPUS, settings)
+    note(f"      {_counts_line(ingested['counts'])}")
+    note("[2/3] generating one adapter per document (the first run converts the base model once, ~1-2 min)")
+    patched = patch_flow(DEMO_CORPUS, settings=settings, progress=not args.json)
+    note(f"      {_patch_line(patched)}")
+    note(f"[3/3] asking {len(questions)} questions with the base model alone, with the adapter, "
+         "and with the document in context")
+    loaded = load_base_model(settings)
+    rows = []
+    for doc_id, q, gold in questions:
+        row = {"doc_id": doc_id, "question": q, "gold": gold}
+        for mode in ("base", "adapter", "context"):
+            answer = ask(settings, DEMO_CORPUS, doc_id, q, mode, loaded=loaded)["answer"]
+            row[mode] = answer
+            row[f"{mode}_ok"] = is_correct(answer, gold)
+        rows.append(row)
+        note(f"      {doc_id}: {q}")
+    score = {m: sum(r[f"{m}_ok"] for r in rows) for m in ("base", "adapter", "context")}
+    summary = {"ingest": ingested, "patch": patched, "answers": rows, "correct": score, "questions": len(rows)}
+    table = [{"question": r["question"], "gold": r["gold"], **{m: _mark(r[m], r[f"{m}_ok"]) for m in
+                                                                ("base", "adapter", "context")}} for r in rows]
+    text = (f"\ncorrect answers out of {len(rows)}: base {score['base']}, adapter {score['adapter']}, "
+            f"context {score['context']}  (* = gold answer found)\n"
+            f"adapters: {patched['patched']} published, {patched['up_to_date']} already current, "
+            f"{len(patched['failed'])} failed; store: {settings.store}\n"
+            f"try: docpatch adapters list --corpus {DEMO_CORPUS}")
+    if not args.json:
+        print(format_table(table, ["question", "gold", "base", "adapter", "context"], max_width=36))
+    emit(args, summary, text=text)
+    return 1 if patched["failed"] else 0
+
+
+def demo_questions(n_docs: int) -> list[tuple[str, str, str]]:
+    """(doc_id, question, gold) for the first question of n documents spread over the sample corpus."""
+    records = [json.loads(line) for line in (SAMPLE_CORPUS / "questions.jsonl").read_text().splitlines() if line]
+    step = max(1, len(records) // max(1, n_docs))
+    return [(r["id"], r["qa"][0]["q"], r["qa"][0]["a"]) for r in records[::step][:n_docs]]
+
+
+def _mark(answer: str, ok: bool) -> str:
+    return f"{'* ' if ok else ''}{answer}"
+
+
+def _counts_line(counts: dict) -> str:
+    return ", ".join(f"{counts.get(k, 0)} {k}" for k in ("added", "changed", "unchanged", "deleted", "rejected"))
+
+
+def _patch_line(s: dict) -> str:
+    return (f"{s['docs']} docs: {s['patched']} adapters published, {s['repointed']} re-pointed, "
+            f"{s['up_to_date']} already current, {len(s['failed'])} failed ({s['seconds']:.1f} s)")
+
+
+# -- the parser ----------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Command:
+    name: str
+    help: str
+    run: Callable[[argparse.Namespace, Settings], int]
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    worker_flags: bool = False
+
+
+def _settings_parent(group: str, title: str) -> argparse.ArgumentParser:
+    """An argparse parent holding the flags of the Settings fields of one group (defaults: None = not given)."""
+    parent = argparse.ArgumentParser(add_help=False)
+    options = parent.add_argument_group(title)
+    for f in settings_fields():
+        if f.metadata.get("group") == group:
+            kind = {"int": int, "float": float}.get(f.type, str)
+            options.add_argument(f.metadata["flag"], dest=f.name, type=kind, default=None, metavar=f.type.upper(),
+                                 help=f"{f.metadata['help']} [env DOCPATCH_{f.name.upper()}; default: {f.default!r}]")
+    if group == COMMON:
+        options.add_argument("--config", default=None, metavar="PATH",
+                             help="settings file (default: $DOCPATCH_CONFIG, else ./docpatch.toml if present)")
+        options.add_argument("--json", action="store_true", help="machine-readable JSON on stdout")
+        options.add_argument("--verbose", "-v", action="store_true", help="log Prefect, Ray and library messages")
+    return parent
+
+
+def _corpus(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--corpus", required=True, metavar="NAME", help="corpus name (letters, digits, . _ -)")
+
+
+def _source(p: argparse.ArgumentParser) -> None:
+    p.add_argument("source", metavar="SOURCE",
+                   help="a directory tree, a .jsonl/.json/.parquet file, or an s3://bucket/prefix")
+
+
+def _args_ingest(p):
+    _source(p)
+    _corpus(p)
+
+
+def _args_patch(p):
+    _corpus(p)
+    p.add_argument("--full", action="store_true", help="regenerate every adapter, not only missing or stale ones")
+
+
+def _args_ask(p):
+    _corpus(p)
+    p.add_argument("doc_id", metavar="DOC_ID", help="document id (see `docpatch adapters list`)")
+    p.add_argument("question", metavar="QUESTION")
+    p.add_argument("--mode", choices=MODES, default="adapter",
+                   help="adapter: the document's adapter, no document in the prompt; context: the document in "
+                        "the prompt; base: neither (default: adapter)")
+    p.add_argument("--max-new-tokens", type=int, default=24, help="answer length cap (default: 24)")
+
+
+def _args_adapters(p):
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    common = [p._docpatch_common]  # type: ignore[attr-defined]
+    lst = actions.add_parser("list", parents=common, help="one row per document: latest version or tombstone")
+    show = actions.add_parser("show", parents=common, help="a document's pointer, latest manifest and versions")
+    show.add_argument("doc_id", metavar="DOC_ID")
+    export = actions.add_parser("export", parents=common, help="write a version as a plain PEFT adapter folder")
+    export.add_argument("doc_id", metavar="DOC_ID")
+    export.add_argument("dest", metavar="DEST_DIR")
+    export.add_argument("--version", default=None, help="version id (default: latest)")
+    verify = actions.add_parser("verify", parents=common, help="check pointers, manifests and file hashes")
+    verify.add_argument("doc_id", metavar="DOC_ID", nargs="?", default=None, help="one document (default: all)")
+    rollback = actions.add_parser("rollback", parents=common, help="point a document at another existing version")
+    rollback.add_argument("doc_id", metavar="DOC_ID")
+    rollback.add_argument("version", metavar="VERSION_ID")
+    gc = actions.add_parser("gc", parents=common, help="delete old versions (dry run unless --yes)")
+    gc.add_argument("--keep-last", type=int, default=1, help="versions to keep per document besides latest")
+    gc.add_argument("--yes", action="store_true", help="really delete")
+    for sub in (lst, show, export, verify, rollback, gc):
+        _corpus(sub)
+
+
+def _args_serve(p):
+    from pipelines.serve import DEFAULT_CRON
+
+    _corpus(p)
+    p.add_argument("--source", required=True, metavar="SOURCE", help="what the nightly run ingests")
+    p.add_argument("--cron", default=DEFAULT_CRON, help=f"schedule (default: {DEFAULT_CRON!r}, 02:00 every day)")
+    p.add_argument("--timezone", default="UTC", help="time zone of the schedule (default: UTC)")
+    p.add_argument("--name", default=None, help="deployment name (default: nightly-CORPUS)")
+
+
+def _args_demo(p):
+    p.add_argument("--docs", type=int, default=7, metavar="N",
+                   help="documents to ask one question about (default: 7; every document is patched)")
+
+
+def _args_none(p):
+    pass
+
+
+COMMANDS: list[Command] = [
+    Command("demo", "ingest the sample corpus, patch it, and compare answers with and without adapters",
+            cmd_demo, _args_demo, worker_flags=True),
+    Command("ingest", "read a source into a new Parquet snapshot of a corpus (with its diff)", cmd_ingest, _args_ingest),
+    Command("patch", "backfill: an adapter for every document that lacks a current one (--full: all)",
+            cmd_patch, _args_patch, worker_flags=True),
+    Command("nightly", "ingest, patch new and changed documents, tombstone deleted ones", cmd_nightly,
+            _args_ingest, worker_flags=True),
+    Command("ask", "answer a question about a document (adapter, context or base)", cmd_ask, _args_ask),
+    Command("adapters", "inspect and manage a corpus's adapter registry", cmd_adapters, _args_adapters),
+    Command("serve", "serve the nightly flow on a cron schedule (Prefect deployment)", cmd_serve, _args_serve,
+            worker_flags=True),
+    # `eval` and `train` (hypernet/evaluate.py, hypernet/train.py) register here as Commands too.
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="docpatch",
+        description="One LoRA adapter per document, generated by a hypernetwork in one forward pass.",
+        epilog="Settings: flags > DOCPATCH_* environment > docpatch.toml > defaults. "
+               "Run `docpatch COMMAND --help` for a command's options.")
+    common = _settings_parent(COMMON, "common options")
+    workers = _settings_parent(WORKERS, "worker options")
+    subs = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for cmd in COMMANDS:
+        parents = [common, workers] if cmd.worker_flags else [common]
+        if cmd.name == "adapters":
+            parents = []  # the options go on each action
+        p = subs.add_parser(cmd.name, help=cmd.help, description=cmd.help, parents=parents)
+        p._docpatch_common = common  # type: ignore[attr-defined]
+        cmd.add_arguments(p)
+        p.set_defaults(run=cmd.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `docpatch` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    prepare_runtime(args.verbose)
+    try:
+        settings = load_settings(args)
+        return args.run(args, settings)
+    except KeyboardInterrupt:
+        note("docpatch: interrupted")
+        return 130
+    except Exception as exc:
+        if isinstance(exc, _user_error_types()):
+            note(f"docpatch: error: {_one_line(exc)}")
+            return EXIT_USER_ERROR
+        raise
+
+
+def _one_line(exc: BaseException) -> str:
+    text = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+    return " ".join(str(text).split()) or type(exc).__name__
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""The docpatch jobs as Prefect flows: ingest, backfill (`patch_flow`) and the nightly re-patch.
+
+    ingest_flow      source -> Parquet snapshot + diff
+    patch_flow       latest snapshot -> an adapter for every document that lacks a current one
+                     (all of them with full=True) -> registry
+    nightly_repatch  ingest, then adapters for new and changed documents, tombstones for deleted ones
+
+Tasks that read or write the store retry (S3 has bad moments); the one task that runs the models
+does not: it is the expensive part, and a re-run of the flow resumes where it stopped, because the
+registry is the only state and planning skips everything already published.
+
+Each flow returns a JSON-able summary. The registry of a corpus is `{corpus_uri}/registry`.
+"""
+from __future__ import annotations
+
+import time
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from pipelines import patching
+from pipelines.patching import ModelIdentity, PatchPlan, PublishReport, open_registry
+from pipelines.settings import Settings
+
+STORE_RETRIES = dict(retries=3, retry_delay_seconds=[2, 5, 15])
+# The registry and snapshots are the state; Prefect's result cache would only hide re-runs.
+TASK_DEFAULTS = dict(cache_policy=NO_CACHE)
+
+
+# -- tasks ---------------------------------------------------------------------------------------------
+@task(**STORE_RETRIES, **TASK_DEFAULTS)
+def ingest_snapshot(source: str, corpus: str, settings: Settings) -> dict:
+    """Read the source into a new snapshot of the corpus and diff it against the previous one."""
+    from pipelines.snapshot import ingest
+
+    result = ingest(source, corpus, settings.store, storage_options=settings.storage_options,
+                    max_doc_bytes=settings.max_doc_bytes, row_group_size=settings.row_group_size,
+                    settings_record=settings.record())
+    return result.to_dict()
+
+
+@task(**STORE_RETRIES, **TASK_DEFAULTS)
+def read_snapshot_hashes(corpus: str, settings: Settings) -> tuple[str, dict[str, str]]:
+    """The latest snapshot id and its doc_id -> sha256 (no texts)."""
+    from pipelines.snapshot import latest_snapshot_id, read_snapshot
+
+    snapshot_id = latest_snapshot_id(settings.store, corpus, settings.storage_options)
+    if snapshot_id is None:
+        raise FileNotFoundError(f"corpus {corpus!r} has no snapshot in {settings.store}; run `docpatch ingest` first")
+    table = read_snapshot(settings.store, corpus, snapshot_id, columns=["doc_id", "sha256"],
+                          storage_options=settings.storage_options)
+    return snapshot_id, dict(zip(table.column("doc_id").to_pylist(), table.column("sha256").to_pylist()))
+
+
+@task(**STORE_RETRIES, **TASK_DEFAULTS)
+def read_deleted(corpus: str, settings: Settings, snapshot_id: str) -> list[str]:
+    """The doc ids the snapshot's diff marks as deleted."""
+    from pipelines.snapshot import read_diff
+
+    diff = read_diff(settings.store, corpus, snapshot_id, storage_options=settings.storage_options)
+    return [row["doc_id"] for row in diff.select(["doc_id", "status"]).to_pylist() if row["status"] == "deleted"]
+
+
+@task(**TASK_DEFAULTS)
+def identify_models(settings: Settings) -> ModelIdentity:
+    """The hypernetwork id and base model id + revision the adapters will be keyed by."""
+    from workers.pipeline import model_identity
+
+    return ModelIdentity(*model_identity(settings.to_worker_config()))
+
+
+@task(**STORE_RETRIES, **TASK_DEFAULTS)
+def plan_patch(corpus: str, settings: Settings, docs: dict[str, str], identity: ModelIdentity,
+               mode: str) -> PatchPlan:
+    """Decide which documents need the model and which only need their pointer moved."""
+    return patching.plan(open_registry(settings, corpus), docs, identity, mode)  # type: ignore[arg-type]
+
+
+@task(**TASK_DEFAULTS)
+def generate_and_publish(corpus: str, settings: Settings, snapshot_id: str, doc_ids: list[str],
+                         identity: ModelIdentity, run_id: str, progress: bool = True) -> PublishReport:
+    """Run the hypernetwork over the documents on Ray and publish each adapter as it arrives."""
+    from pipelines.snapshot import iter_snapshot_batches
+    from workers.pipeline import generate_adapters
+
+    lineage = {"corpus": corpus, "snapshot_id": snapshot_id, "settings": settings.record()}
+    publisher = patching.Publisher(open_registry(settings, corpus), identity, lineage, run_id,
+                                   group_size=settings.batch_docs)
+    batches = iter_snapshot_batches(settings.store, corpus, snapshot_id, columns=["doc_id", "sha256", "text"],
+                                    storage_options=settings.storage_options)
+    summary = generate_adapters(patching.select_batches(batches, doc_ids), settings.to_worker_config(),
+                                publisher, progress=progress)
+    report = publisher.close()
+    ran_with = ModelIdentity(summary.hypernet_id, summary.base_model_id, summary.base_model_revision)
+    if ran_with != identity:
+        raise RuntimeError(f"models changed during the run: planned for {identity}, generated with {ran_with}")
+    report.worker_summary = summary.to_dict()
+    return report
+
+
+@task(**STORE_RETRIES, **TASK_DEFAULTS)
+def repoint_adapters(corpus: str, settings: Settings, targets: dict[str, str]) -> list[str]:
+    """Point documents at adapter versions that already exist (no model work)."""
+    return patching.repoint(open_registry(settings, corpus), targets)
+
+
+@task(**STORE_RETRIES, **TASK_DEFAULTS)
+def find_tombstones(corpus: str, settings: Settings, docs: list[str], deleted: list[str]) -> list[str]:
+    """Documents with a live adapter that are no longer in the corpus."""
+    return patching.to_tombstone(docs, open_registry(settings, corpus).list(), deleted)
+
+
+@task(**STORE_RETRIES, **TASK_DEFAULTS)
+def tombstone_docs(corpus: str, settings: Settings, doc_ids: list[str], run_id: str) -> list[str]:
+    """Tombstone deleted documents in the registry."""
+    return patching.tombstone(open_registry(settings, corpus), doc_ids, run_id)
+
+
+# -- flows ------------------------------------------------------------------------------------------------
+@flow(name="docpatch-ingest", log_prints=False)
+def ingest_flow(source: str, corpus: str, settings: Settings | None = None) -> dict:
+    """Ingest a source into a new snapshot of a corpus."""
+    settings = settings or Settings.load()
+    started = time.perf_counter()
+    result = ingest_snapshot(source, corpus, settings)
+    _log_ingest(result)
+    return {"flow": "ingest", **result, "seconds": round(time.perf_counter() - started, 3)}
+
+
+@flow(name="docpatch-backfill", log_prints=False)
+def patch_flow(corpus: str, full: bool = False, settings: Settings | None = None, progress: bool = True) -> dict:
+    """Give every document of the latest snapshot a current adapter (regenerate all with full)."""
+    settings = settings or Settings.load()
+    started = time.perf_counter()
+    snapshot_id, docs = read_snapshot_hashes(corpus, settings)
+    summary = _patch(corpus, settings, snapshot_id, docs, "full" if full else "backfill", progress)
+    return {"flow": "patch", "corpus": corpus, **summary, "seconds": round(time.perf_counter() - started, 3)}
+
+
+@flow(name="docpatch-nightly", log_prints=False)
+def nightly_repatch(source: str, corpus: str, settings: Settings | None = None, progress: bool = True) -> dict:
+    """Ingest, then patch new and changed documents and tombstone deleted ones."""
+    settings = settings or Settings.load()
+    started = time.perf_counter()
+    ingested = ingest_snapshot(source, corpus, settings)
+    _log_ingest(ingested)
+    snapshot_id, docs = read_snapshot_hashes(corpus, settings)
+    summary = _patch(corpus, settings, snapshot_id, docs, "nightly", progress)
+    deleted = read_deleted(corpus, settings, snapshot_id)
+    tombstoned = tombstone_docs(corpus, settings, find_tombstones(corpus, settings, list(docs), deleted), _run_id())
+    get_run_logger().info("tombstoned %d deleted documents", len(tombstoned))
+    return {"flow": "nightly", "corpus": corpus, "counts": ingested["counts"], "rejected": ingested["rejected"],
+            **summary, "tombstoned": len(tombstoned), "tombstoned_ids": tombstoned,
+            "seconds": round(time.perf_counter() - started, 3)}
+
+
+def _patch(corpus: str, settings: Settings, snapshot_id: str, docs: dict[str, str], mode: str,
+           progress: bool) -> dict:
+    """The shared middle of both patching flows: plan, move pointers, generate, publish."""
+    logger = get_run_logger()
+    identity = identify_models(settings)
+    plan = plan_patch(corpus, settings, docs, identity, mode)
+    logger.info("%s: %d docs, %d up to date, %d to generate, %d to re-point", mode, len(docs),
+                plan.up_to_date, len(plan.generate), len(plan.repoint))
+    repointed = repoint_adapters(corpus, settings, plan.repoint) if plan.repoint else []
+    report = PublishReport()
+    if plan.generate:
+        report = generate_and_publish(corpus, settings, snapshot_id, plan.generate, identity, _run_id(), progress)
+    for failure in report.failed:
+        logger.warning("no adapter for %s: %s", failure["doc_id"], failure["error"])
+    return {
+        "snapshot_id": snapshot_id, "mode": mode, **identity.__dict__, "docs": len(docs),
+        "up_to_date": plan.up_to_date, "generated": len(plan.generate), "patched": len(report.patched),
+        "repointed": len(repointed), "failed": report.failed, "patched_ids": report.patched,
+        "model_work": bool(plan.generate), "n_tokens": report.n_tokens,
+    }
+
+
+def _run_id() -> str:
+    """The id of the current flow run (recorded with every adapter and tombstone)."""
+    from prefect.runtime import flow_run
+
+    return str(flow_run.get_id() or "")
+
+
+def _log_ingest(result: dict) -> None:
+    counts = result["counts"]
+    get_run_logger().info("snapshot %s: %s", result["snapshot_id"],
+                          ", ".join(f"{counts[k]} {k}" for k in ("added", "changed", "unchanged", "deleted", "rejected")))
