@@ -128,9 +128,9 @@ def test_two_processes_publishing_the_same_docs_end_consistent(tmp_path, s3_buck
         p.start()
     try:
         start.set()
-        reports = [out.get(timeout=180) for _ in procs]
+        reports = [out.get(timeout=600) for _ in procs]  # generous: a loaded 2-core box imports torch slowly
         for p in procs:
-            p.join(timeout=30)
+            p.join(timeout=300)
         assert [p.exitcode for p in procs] == [0, 0]
     finally:
         for p in procs:
