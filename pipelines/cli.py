@@ -8,6 +8,7 @@ traceback means a bug. torch, ray and prefect are imported inside the commands, 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -44,17 +45,25 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
 
 
-# -- output -----------------------------------------------------------------------------------------------
+# -- output ----------------------------------------------------------------------------------------------------
+_data_stream: list = []  # the real stdout while a command runs; anything else printing goes to stderr
+
+
+def out(text: str) -> None:
+    """Data for stdout (tables, JSON): the one way a command writes there."""
+    print(text, file=_data_stream[-1] if _data_stream else sys.stdout, flush=True)
+
+
 def emit(args: argparse.Namespace, data: Any, rows: list[dict] | None = None,
          columns: list[str] | None = None, text: str | None = None) -> None:
     """JSON on stdout with --json; otherwise a table of `rows` and/or a text block."""
     if args.json:
-        print(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+        out(json.dumps(data, indent=2, default=str, ensure_ascii=False))
         return
     if rows is not None:
-        print(format_table(rows, columns) if rows else "(none)")
+        out(format_table(rows, columns) if rows else "(none)")
     if text:
-        print(text)
+        out(text)
 
 
 def format_table(rows: list[dict], columns: list[str] | None = None, max_width: int = 48) -> str:
@@ -356,7 +365,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
             f"{len(patched['failed'])} failed; store: {settings.store}\n"
             f"try: docpatch adapters list --corpus {DEMO_CORPUS}")
     if not args.json:
-        print(format_table(table, ["question", "gold", "base", "adapter", "context"], max_width=36))
+        out(format_table(table, ["question", "gold", "base", "adapter", "context"], max_width=36))
     emit(args, summary, text=text)
     return 1 if patched["failed"] else 0
 
@@ -478,6 +487,68 @@ def _args_none(p):
     pass
 
 
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from hypernet.evaluate import MODES as EVAL_MODES
+    from hypernet.evaluate import evaluate_file
+
+    if not Path(args.data).is_file():
+        raise UserError(f"eval file not found: {args.data}")
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    bad = sorted(set(modes) - set(EVAL_MODES))
+    if bad:
+        raise UserError(f"unknown --modes {bad}; choose from {', '.join(EVAL_MODES)}")
+    try:
+        report = evaluate_file(args.data, modes, base_model_spec=settings.base_model,
+                               hypernet_path=settings.hypernet_path, limit=args.limit,
+                               chunk_len=args.chunk_len, finetune_steps=args.finetune_steps, progress=note)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if not args.answers:
+        report.pop("answers", None)
+    rows = [{"mode": m, "accuracy": f"{report[m]['accuracy']:.3f}",
+             "s/question": f"{report[m]['seconds_per_question']:.2f}",
+             "s/doc to make": f"{report[m].get('generate_seconds_per_doc', report[m].get('train_seconds_per_doc', 0)):.2f}"}
+            for m in modes]
+    emit(args, report, rows=rows, text=f"{report['n_docs']} documents, {report['n_questions']} questions")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    from hypernet.train import TrainConfig, train
+
+    try:
+        cfg = TrainConfig(out_dir=args.out, base_model=settings.base_model, data=args.data, steps=args.steps,
+                          lr=args.lr, save_every=args.save_every, seed=args.seed)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if cfg.data != "synthetic" and not Path(cfg.data).is_file():
+        raise UserError(f"training data not found: {cfg.data}")
+    latest = train(cfg, log=note)
+    emit(args, {"checkpoint": latest, "steps": cfg.steps}, text=f"checkpoint: {latest}")
+    return 0
+
+
+def _args_eval(p):
+    p.add_argument("--data", required=True, metavar="FILE.jsonl",
+                   help='eval file: one {"id", "text", "qa": [{"q", "a"}]} per line')
+    p.add_argument("--modes", default="base,context,adapter",
+                   help="comma list of base, context, adapter, finetune (default: base,context,adapter)")
+    p.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N documents")
+    p.add_argument("--chunk-len", type=int, default=None, help="override the checkpoint's chunk length")
+    p.add_argument("--finetune-steps", type=int, default=30, help="gradient steps of the finetune baseline")
+    p.add_argument("--answers", action="store_true", help="include every generated answer in --json output")
+
+
+def _args_train(p):
+    p.add_argument("--out", default="runs/meta", help="checkpoint folder; re-running resumes (default: runs/meta)")
+    p.add_argument("--data", default="synthetic", help="'synthetic' or an eval-format JSONL file")
+    p.add_argument("--steps", type=int, default=3000, help="optimizer steps, one document each (default: 3000)")
+    p.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (default: 1e-3)")
+    p.add_argument("--save-every", type=int, default=50, help="checkpoint interval in steps (default: 50)")
+    p.add_argument("--seed", type=int, default=0)
+
+
 COMMANDS: list[Command] = [
     Command("demo", "ingest the sample corpus, patch it, and compare answers with and without adapters",
             cmd_demo, _args_demo, worker_flags=True),
@@ -490,7 +561,9 @@ COMMANDS: list[Command] = [
     Command("adapters", "inspect and manage a corpus's adapter registry", cmd_adapters, _args_adapters),
     Command("serve", "serve the nightly flow on a cron schedule (Prefect deployment)", cmd_serve, _args_serve,
             worker_flags=True),
-    # `eval` and `train` (hypernet/evaluate.py, hypernet/train.py) register here as Commands too.
+    Command("eval", "measure answers on an eval file: base, context, adapter, finetune", cmd_eval, _args_eval),
+    Command("train", "meta-train the hypernetwork by context distillation (single process, resumable)",
+            cmd_train, _args_train),
 ]
 
 
@@ -518,9 +591,12 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `docpatch` console script; returns the exit code."""
     args = build_parser().parse_args(argv)
     prepare_runtime(args.verbose)
+    _data_stream.append(sys.stdout)
     try:
         settings = load_settings(args)
-        return args.run(args, settings)
+        # Libraries and Ray workers that print would corrupt the data (and --json): send them to stderr.
+        with contextlib.redirect_stdout(sys.stderr):
+            return args.run(args, settings)
     except KeyboardInterrupt:
         note("docpatch: interrupted")
         return 130
@@ -529,6 +605,8 @@ def main(argv: list[str] | None = None) -> int:
             note(f"docpatch: error: {_one_line(exc)}")
             return EXIT_USER_ERROR
         raise
+    finally:
+        _data_stream.pop()
 
 
 def _one_line(exc: BaseException) -> str:

@@ -1,0 +1,107 @@
+"""Hypernetwork quality and speed, measured side by side in one run on held-out documents.
+
+    python bench/bench_hypernet.py --docs 12 --finetune-steps 10,30 --chunks 1,2,4,8
+
+Prints three tables:
+1. base / context / adapter / finetune accuracy on short held-out synthetic documents (eval-only
+   phrasing and document kinds), with seconds per document to make the adapter (one forward pass)
+   versus to fine-tune one (gradient descent on the document text), and their ratio;
+2. adapter accuracy against the number of chunks, for each chunk-combination rule;
+3. generation time for one 512-token document (model loaded).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+import torch  # noqa: E402
+
+from hypernet import base_model  # noqa: E402
+from hypernet.evaluate import FinetuneConfig, evaluate_docs  # noqa: E402
+from hypernet.generate import AdapterGenerator  # noqa: E402
+from hypernet.model import HyperNetwork, checkpoint_id, default_checkpoint  # noqa: E402
+from hypernet.synthetic import make_doc, make_long_doc  # noqa: E402
+
+
+def as_records(docs) -> list[dict]:
+    return [{"id": d.id, "text": d.text, "qa": [{"q": x.q, "a": x.a} for x in d.qa]} for d in docs]
+
+
+def table(rows: list[list], header: list[str]) -> str:
+    cells = [[str(c) for c in r] for r in [header] + rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--hypernet", default=default_checkpoint(), help="checkpoint folder (default: the shipped one)")
+    p.add_argument("--base-model", default=base_model.PACKAGED)
+    p.add_argument("--docs", type=int, default=12, help="short held-out documents")
+    p.add_argument("--finetune-steps", default="10,30", help="comma list of gradient-baseline step counts")
+    p.add_argument("--chunks", default="1,2,4,8", help="comma list of chunk counts (0: skip)")
+    p.add_argument("--chunk-len", type=int, default=96, help="chunk length for the chunk table (small keeps CPU time sane)")
+    p.add_argument("--long-docs", type=int, default=3, help="documents per chunk count")
+    p.add_argument("--seed", type=int, default=12345)
+    args = p.parse_args()
+
+    model, tok, ref = base_model.load(args.base_model)
+    net = HyperNetwork.load(args.hypernet)
+    rng = random.Random(args.seed)
+    short = as_records(make_doc(rng, "eval", n_questions=3) for _ in range(args.docs))
+    print(f"hypernet {checkpoint_id(args.hypernet)}  base {ref.model_id}@{ref.revision}  threads {torch.get_num_threads()}")
+
+    rows = []
+    report = evaluate_docs(short, ["base", "context", "adapter"], model, tok, net)
+    gen_s = report["adapter"]["generate_seconds_per_doc"]
+    for mode in ("base", "context", "adapter"):
+        rows.append([mode, f"{report[mode]['accuracy']:.2f}", "", f"{gen_s:.3f}" if mode == "adapter" else "", ""])
+    for steps in [int(s) for s in args.finetune_steps.split(",") if s]:
+        ft = evaluate_docs(short, ["finetune"], model, tok, net, finetune=FinetuneConfig(steps=steps))
+        secs = ft["finetune"]["train_seconds_per_doc"]
+        rows.append([f"finetune@{steps}", f"{ft['finetune']['accuracy']:.2f}", steps, f"{secs:.2f}", f"{secs / gen_s:.0f}x"])
+    ctx = report["context"]["accuracy"]
+    print(f"\nShort documents: {report['n_docs']} docs, {report['n_questions']} questions "
+          f"(adapter/context = {report['adapter']['accuracy'] / ctx if ctx else float('nan'):.2f})")
+    print(table(rows, ["mode", "accuracy", "steps", "seconds/doc to make", "vs adapter"]))
+
+    counts = [int(c) for c in args.chunks.split(",") if c and int(c) > 0]
+    if counts:
+        rows = []
+        long_docs = {n: as_records(make_long_doc(rng, n) for _ in range(args.long_docs)) for n in counts}
+        for rule in ("sum", "mean", "sqrt"):
+            net.cfg.chunk_combine, net.cfg.chunk_len = rule, args.chunk_len
+            row = [rule]
+            for n in counts:
+                r = evaluate_docs(long_docs[n], ["adapter"], model, tok, net)
+                row.append(f"{r['adapter']['accuracy']:.2f} ({','.join(r['adapter']['accuracy_by_chunks'])} ch)")
+            rows.append(row)
+        print(f"\nAdapter accuracy by number of sections (chunk_len {args.chunk_len} tokens):")
+        print(table(rows, ["rule"] + [f"{n} sections" for n in counts]))
+
+    gen = AdapterGenerator(model, tok, HyperNetwork.load(args.hypernet))
+    words = " ".join(make_doc(rng, "eval").text for _ in range(12))
+    ids = gen.tokenize(words)[:512]
+    text = tok.decode(ids)
+    gen.generate([text])  # warm-up
+    times = []
+    for _ in range(3):
+        t = time.perf_counter()
+        gen.generate([text])
+        times.append(time.perf_counter() - t)
+    print(f"\nOne {len(gen.tokenize(text))}-token document: generate {min(times):.3f} s (best of 3), "
+          f"median {sorted(times)[1]:.3f} s")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    with tempfile.TemporaryDirectory():
+        main()

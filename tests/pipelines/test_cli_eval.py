@@ -1,0 +1,32 @@
+"""`docpatch eval` and `docpatch train` end to end on the tiny model."""
+import json
+
+from pipelines.cli import main
+
+
+def test_eval_command_prints_a_json_report(tiny_model_path, tiny_hypernet_path, tmp_path, capsys):
+    data = tmp_path / "eval.jsonl"
+    data.write_text(json.dumps({"id": "d1", "text": "Quillton is the capital of Zorbania.",
+                                "qa": [{"q": "What is the capital of Zorbania?", "a": "Quillton"}]}) + "\n")
+    code = main(["eval", "--data", str(data), "--modes", "base,context,adapter", "--json",
+                 "--base-model", tiny_model_path, "--hypernet", tiny_hypernet_path])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["n_docs"] == 1 and report["n_questions"] == 1
+    assert set(report) >= {"base", "context", "adapter"}
+    assert report["adapter"]["generate_seconds_per_doc"] > 0
+
+
+def test_eval_rejects_unknown_modes(tmp_path, capsys):
+    data = tmp_path / "eval.jsonl"
+    data.write_text("{}\n")
+    assert main(["eval", "--data", str(data), "--modes", "magic"]) == 2
+    assert "unknown --modes" in capsys.readouterr().err
+
+
+def test_train_command_writes_a_resumable_checkpoint(tiny_model_path, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--out", str(out), "--steps", "2", "--save-every", "1", "--json",
+                 "--base-model", tiny_model_path]) == 0
+    assert json.loads(capsys.readouterr().out)["steps"] == 2
+    assert json.loads((out / "latest" / "train_state.json").read_text())["step"] == 2
