@@ -19,15 +19,18 @@ def test_student_loss_trains_the_hypernetwork(tiny_model_path):
     ex = teacher_example(model, tok, "Mirela Vostrikova was born in Caldenport in 1974.",
                          [("Where was Mirela Vostrikova born?", "Caldenport")], chunk_len=512, max_chunks=4)
     assert ex.chunk_acts[0].shape[0] == model.config.num_hidden_layers
-    opt = torch.optim.Adam(net.parameters(), lr=3e-3)
+    opt = torch.optim.Adam(net.parameters(), lr=2e-2)
     first = None
     for _ in range(30):
         loss, metrics = student_loss(model, net, ex)
         opt.zero_grad()
         loss.backward()
         opt.step()
-        first = first if first is not None else metrics["ce"]
-    assert metrics["ce"] < first * 0.7, (first, metrics)
+        first = first or metrics
+    # A random tiny model's distribution is nearly flat, so judge by what it predicts: the
+    # generated adapter alone must make it produce the answer tokens it could not before.
+    assert first["token_acc"] < 0.5 <= metrics["token_acc"], (first, metrics)
+    assert metrics["ce"] < first["ce"], (first, metrics)
 
 
 def test_training_checkpoints_and_resumes(tiny_model_path, tmp_path):
