@@ -1,0 +1,91 @@
+"""Settings of the distributed adapter-generation pipeline (dataclasses only).
+
+pipelines/ fills a `WorkerConfig` from its own settings; everything the Ray side needs to know
+(models, cluster, resources, batching) is here, so a run is described by one object.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+
+
+@dataclass
+class WorkerConfig:
+    """Where the models and the cluster are, and how the work is split over actors."""
+
+    base_model: str = field(
+        default="packaged:gemma-3-270m",
+        metadata={"help": "base model spec for hypernet.base_model.load: 'packaged:gemma-3-270m', a model folder or an offline HF id"},
+    )
+    hypernet_path: str = field(
+        default="", metadata={"help": "hypernetwork checkpoint folder ('' = the checkpoint shipped in the package)"}
+    )
+    cache_dir: str = field(
+        default="", metadata={"help": "cache for converted base models ('' = $DOCPATCH_CACHE_DIR or ~/.cache/docpatch)"}
+    )
+    ray_address: str = field(
+        default="",
+        metadata={"help": "'' starts a local Ray; 'auto' joins the cluster of this node; 'ray://host:port' connects a client"},
+    )
+    num_actors: int = field(default=1, metadata={"help": "model actors (each holds a base model and a hypernetwork)"})
+    num_gpus_per_actor: float = field(
+        default=0.0, metadata={"help": "GPUs per model actor: 0 on CPU machines, 1, or a fraction to share a GPU"}
+    )
+    num_cpus_per_actor: float = field(
+        default=1.0,
+        metadata={"help": "logical CPUs reserved per model actor (fractions allowed; a local Ray gets spare logical CPUs for the chunking stage)"},
+    )
+    torch_threads: int = field(
+        default=0, metadata={"help": "torch intra-op threads per model actor (0 = the node's cores / num_actors)"}
+    )
+    batch_docs: int = field(default=16, metadata={"help": "documents per batch handed to a model actor"})
+    max_batch_tokens: int = field(
+        default=4096, metadata={"help": "tokens per base-model forward; chunks of several documents are packed by length"}
+    )
+    dtype: str = field(default="auto", metadata={"help": f"base-model dtype {DTYPES}; 'auto' = bfloat16 on CUDA, float32 on CPU"})
+    max_task_retries: int = field(
+        default=3,
+        metadata={"help": "times a batch is redone after its actor died (the actor is replaced); after that its documents are recorded as failed"},
+    )
+    actor_report_dir: str = field(
+        default="",
+        metadata={"help": "if set, each model actor writes <pid>.json (pid, host, device, ready time) here once its models are loaded (monitoring, benchmarks, fault-injection tests)"},
+    )
+
+    def __post_init__(self) -> None:
+        if self.num_actors < 1:
+            raise ValueError(f"WorkerConfig.num_actors={self.num_actors} must be >= 1")
+        if self.num_gpus_per_actor < 0 or (self.num_gpus_per_actor > 1 and self.num_gpus_per_actor != int(self.num_gpus_per_actor)):
+            raise ValueError(
+                f"WorkerConfig.num_gpus_per_actor={self.num_gpus_per_actor} must be 0, a fraction below 1, or a whole number"
+            )
+        if self.num_cpus_per_actor < 0:
+            raise ValueError(f"WorkerConfig.num_cpus_per_actor={self.num_cpus_per_actor} must be >= 0")
+        if self.num_gpus_per_actor == 0 and self.num_cpus_per_actor == 0:
+            raise ValueError("WorkerConfig: num_cpus_per_actor and num_gpus_per_actor cannot both be 0 (the actor would take no resources)")
+        if self.torch_threads < 0:
+            raise ValueError(f"WorkerConfig.torch_threads={self.torch_threads} must be >= 0 (0 = automatic)")
+        if self.batch_docs < 1:
+            raise ValueError(f"WorkerConfig.batch_docs={self.batch_docs} must be >= 1")
+        if self.max_batch_tokens < 16:
+            raise ValueError(f"WorkerConfig.max_batch_tokens={self.max_batch_tokens} must be >= 16")
+        if self.dtype not in DTYPES:
+            raise ValueError(f"WorkerConfig.dtype={self.dtype!r} not in {DTYPES}")
+        if self.max_task_retries < 0:
+            raise ValueError(f"WorkerConfig.max_task_retries={self.max_task_retries} must be >= 0")
+        address = self.ray_address
+        if address and address != "auto" and not address.startswith("ray://") and ":" not in address:
+            raise ValueError(
+                f"WorkerConfig.ray_address={address!r} must be '', 'auto', 'ray://host:port' or 'host:port'"
+            )
+
+    @property
+    def device(self) -> str:
+        """Ray hides all but the actor's GPUs, so 'cuda' is the actor's own (possibly shared) GPU."""
+        return "cuda" if self.num_gpus_per_actor > 0 else "cpu"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)

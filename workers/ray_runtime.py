@@ -1,0 +1,64 @@
+"""Starting or joining Ray: a local instance owned by this program, or an existing cluster.
+
+Idempotent: when Ray is already initialised (a test session, a caller that manages Ray) it is
+reused and left running. Only a Ray started here is shut down here.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from typing import Any, Iterator
+
+import ray
+
+from workers.config import WorkerConfig
+
+log = logging.getLogger(__name__)
+
+# Environment of the pipeline's worker processes: tokenizers' own thread pool fights Ray's
+# processes, and model-loading progress bars from every actor would garble the driver's output.
+WORKER_ENV = {"TOKENIZERS_PARALLELISM": "false", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
+
+
+def local_num_cpus() -> int:
+    """Logical CPUs for a local Ray: more than cores, so model actors never starve the chunk stage."""
+    return max(4, 2 * (os.cpu_count() or 1))
+
+
+def runtime_env(remote: bool) -> dict[str, Any]:
+    """A remote cluster gets the project's code shipped with the job; a local Ray imports it from here."""
+    env: dict[str, Any] = {"env_vars": dict(WORKER_ENV)}
+    if remote:
+        import hypernet
+        import workers
+
+        env["py_modules"] = [hypernet, workers]
+        env["excludes"] = ["__pycache__", "*.pyc"]
+    return env
+
+
+def start(cfg: WorkerConfig) -> bool:
+    """Make sure Ray is initialised for `cfg`; True when this call started it (and should stop it)."""
+    if ray.is_initialized():
+        if cfg.ray_address:
+            log.info("Ray is already initialised; reusing it (ray_address=%r ignored)", cfg.ray_address)
+        return False
+    common = dict(include_dashboard=False, logging_level=logging.WARNING, log_to_driver=True)
+    if cfg.ray_address:
+        ray.init(address=cfg.ray_address, runtime_env=runtime_env(remote=True), **common)
+    else:
+        # RAY_TMPDIR, when set, is honoured by Ray itself for its session folder.
+        ray.init(num_cpus=local_num_cpus(), runtime_env=runtime_env(remote=False), **common)
+    return True
+
+
+@contextlib.contextmanager
+def session(cfg: WorkerConfig) -> Iterator[None]:
+    """Ray for the duration of the block; shut down afterwards only if it was started here."""
+    started = start(cfg)
+    try:
+        yield
+    finally:
+        if started:
+            ray.shutdown()

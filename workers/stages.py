@@ -1,0 +1,242 @@
+"""The steps of the adapter pipeline, one class per step, each usable without Ray.
+
+    rows (doc_id, sha256, text)
+      -> ChunkStage    CPU: tokenise and cut into equal token slices
+      -> AdapterStage  model actor: base-model activations -> hypernetwork -> PEFT files
+
+Each stage maps a batch (dict of column name -> numpy array) to a batch. A document that cannot
+be processed gets a message in the `error` column instead of failing the batch, so one bad
+document never costs the others their adapters.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+
+import numpy as np
+
+from workers.config import WorkerConfig
+
+# -- column names -------------------------------------------------------------------------------
+DOC_ID = "doc_id"
+SHA256 = "sha256"
+TEXT = "text"
+N_TOKENS = "n_tokens"
+TOKEN_IDS = "token_ids"  # all tokens of a document, flat (int32)
+CHUNK_LENS = "chunk_lens"  # lengths of its chunks, summing to n_tokens (int32)
+ERROR = "error"  # "" when the document is fine so far
+OK = "ok"
+N_CHUNKS = "n_chunks"
+RANK = "rank"
+SECONDS = "seconds"
+# PEFT adapter files travel as one binary column each (see FILE_COLUMNS).
+ADAPTER_CONFIG = "adapter_config"
+ADAPTER_WEIGHTS = "adapter_weights"
+
+INPUT_COLUMNS = (DOC_ID, SHA256, TEXT)
+
+
+def file_columns() -> dict[str, str]:
+    """PEFT file name -> column that carries it."""
+    from hypernet.lora import ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE
+
+    return {ADAPTER_CONFIG_FILE: ADAPTER_CONFIG, ADAPTER_WEIGHTS_FILE: ADAPTER_WEIGHTS}
+
+
+def error_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def hypernet_folder(cfg: WorkerConfig) -> str:
+    from hypernet.model import default_checkpoint
+
+    return cfg.hypernet_path or default_checkpoint()
+
+
+def read_hypernet_config(folder: str):
+    """The hypernetwork's config alone (chunking needs it; the weights are not loaded)."""
+    from hypernet.config import HypernetConfig
+    from hypernet.model import CONFIG_FILE
+
+    path = os.path.join(folder, CONFIG_FILE)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no hypernetwork checkpoint in {folder} (missing {CONFIG_FILE})")
+    with open(path) as fh:
+        return HypernetConfig.from_dict(json.load(fh)["config"])
+
+
+def _objects(values: list) -> np.ndarray:
+    """A 1-D object array (np.array would try to stack equal-length arrays into 2-D)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+# -- step 1: tokenise and chunk (CPU) -------------------------------------------------------------
+class ChunkStage:
+    """Text -> token ids and chunk lengths, exactly as `AdapterGenerator.tokenize/chunk` cut them."""
+
+    def __init__(self, cfg: WorkerConfig):
+        from transformers import AutoTokenizer
+
+        from hypernet.base_model import resolve
+
+        hcfg = read_hypernet_config(hypernet_folder(cfg))
+        self.chunk_len, self.max_chunks = hcfg.chunk_len, hcfg.max_chunks
+        self.tokenizer = AutoTokenizer.from_pretrained(resolve(cfg.base_model, cfg.cache_dir or None).path)
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        from hypernet.chunking import chunk_spans
+
+        texts = list(batch[TEXT])
+        ids_per_doc, errors = self._tokenize(texts)
+        token_ids, chunk_lens, n_tokens = [], [], []
+        for i, ids in enumerate(ids_per_doc):
+            if not errors[i] and not ids:
+                errors[i] = "ValueError: document has no tokens"
+            spans = chunk_spans(len(ids), self.chunk_len, self.max_chunks) if not errors[i] else []
+            token_ids.append(np.asarray(ids, dtype=np.int32))
+            chunk_lens.append(np.asarray([e - s for s, e in spans], dtype=np.int32))
+            n_tokens.append(len(ids))
+        return {
+            DOC_ID: batch[DOC_ID],
+            SHA256: batch[SHA256],
+            N_TOKENS: np.asarray(n_tokens, dtype=np.int64),
+            TOKEN_IDS: _objects(token_ids),
+            CHUNK_LENS: _objects(chunk_lens),
+            ERROR: np.asarray(errors, dtype=object),
+        }
+
+    def _tokenize(self, texts: list) -> tuple[list[list[int]], list[str]]:
+        """One batched tokenizer call; per-document calls only to find what broke it."""
+        try:
+            return self.tokenizer(texts, add_special_tokens=False).input_ids, [""] * len(texts)
+        except Exception:  # noqa: BLE001 - a bad value (None, bytes) in one row
+            ids, errors = [], []
+            for text in texts:
+                try:
+                    if not isinstance(text, str):
+                        raise TypeError(f"document text is {type(text).__name__}, not str")
+                    ids.append(self.tokenizer(text, add_special_tokens=False).input_ids)
+                    errors.append("")
+                except Exception as exc:  # noqa: BLE001
+                    ids.append([])
+                    errors.append(error_text(exc))
+            return ids, errors
+
+
+# -- step 2: activations -> hypernetwork -> PEFT files (model actor) -----------------------------
+class AdapterStage:
+    """Holds the frozen base model and the hypernetwork (loaded once per actor)."""
+
+    def __init__(self, cfg: WorkerConfig):
+        import torch
+
+        from hypernet import base_model
+        from hypernet.generate import AdapterGenerator
+        from hypernet.model import HyperNetwork
+
+        if cfg.actor_report_dir:
+            os.makedirs(cfg.actor_report_dir, exist_ok=True)  # a bad folder fails before the slow loads
+        torch.set_num_threads(torch_threads(cfg))
+        model, tokenizer, ref = base_model.load(cfg.base_model, cfg.cache_dir or None, device=cfg.device, dtype=cfg.dtype)
+        net = HyperNetwork.load(hypernet_folder(cfg))
+        check_compatible(model.config, net.cfg)
+        self.generator = AdapterGenerator(model, tokenizer, net, max_batch_tokens=cfg.max_batch_tokens)
+        self.base_model_id = ref.model_id
+        self.files = file_columns()
+        if cfg.actor_report_dir:
+            report_actor(cfg.actor_report_dir, cfg.device)
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        import torch
+
+        from hypernet.lora import serving_rank, to_peft_files
+
+        n = len(batch[DOC_ID])
+        errors = [str(e) for e in batch[ERROR]]
+        todo = [i for i in range(n) if not errors[i]]
+        docs_chunks = [split_chunks(batch[TOKEN_IDS][i], batch[CHUNK_LENS][i]) for i in todo]
+        start = time.perf_counter()
+        with torch.inference_mode():
+            loras = self._loras(docs_chunks)
+        files: list[dict[str, bytes] | None] = [None] * n
+        ranks = [0] * n
+        for i, lora in zip(todo, loras):
+            try:
+                if isinstance(lora, BaseException):
+                    raise lora
+                files[i] = to_peft_files(lora, self.base_model_id)
+                ranks[i] = serving_rank(lora.rank)
+            except Exception as exc:  # noqa: BLE001 - e.g. a NaN adapter: this document only
+                errors[i] = error_text(exc)
+        seconds = _share_time(time.perf_counter() - start, batch[N_TOKENS], todo, n)
+        ok = [files[i] is not None for i in range(n)]
+        out = {
+            DOC_ID: batch[DOC_ID],
+            SHA256: batch[SHA256],
+            OK: np.asarray(ok, dtype=bool),
+            N_TOKENS: np.asarray(batch[N_TOKENS], dtype=np.int64),
+            N_CHUNKS: np.asarray([len(c) for c in batch[CHUNK_LENS]], dtype=np.int64),
+            RANK: np.asarray(ranks, dtype=np.int64),
+            ERROR: np.asarray(errors, dtype=object),
+            SECONDS: np.asarray(seconds, dtype=np.float64),
+        }
+        for name, column in self.files.items():
+            out[column] = _objects([f[name] if f is not None else b"" for f in files])
+        return out
+
+    def _loras(self, docs_chunks: list[list[list[int]]]) -> list:
+        """All documents in one packed run; if that raises, one document at a time to isolate it."""
+        if not docs_chunks:
+            return []
+        try:
+            return self.generator.generate_from_chunks(docs_chunks)
+        except Exception:  # noqa: BLE001 - retried per document below, where the error is recorded
+            out: list = []
+            for chunks in docs_chunks:
+                try:
+                    out.append(self.generator.generate_from_chunks([chunks])[0])
+                except Exception as exc:  # noqa: BLE001
+                    out.append(exc)
+            return out
+
+
+def torch_threads(cfg: WorkerConfig) -> int:
+    """Split the node's cores between the actors unless told; Ray's OMP_NUM_THREADS=1 would idle them."""
+    return cfg.torch_threads or max(1, (os.cpu_count() or 1) // cfg.num_actors)
+
+
+def check_compatible(base_config, hcfg) -> None:
+    """Fail at load, with both numbers, rather than deep inside the first forward."""
+    text = getattr(base_config, "text_config", None) or base_config
+    if (text.num_hidden_layers, text.hidden_size) != (hcfg.n_layers, hcfg.hidden_size):
+        raise ValueError(
+            f"hypernetwork is for {hcfg.n_layers} layers x hidden {hcfg.hidden_size} ({hcfg.base_model_id}), "
+            f"base model has {text.num_hidden_layers} x {text.hidden_size}"
+        )
+
+
+def split_chunks(token_ids: np.ndarray, chunk_lens: np.ndarray) -> list[list[int]]:
+    ids = np.asarray(token_ids).tolist()
+    bounds = np.concatenate([[0], np.cumsum(chunk_lens)]).tolist()
+    return [ids[bounds[k]:bounds[k + 1]] for k in range(len(chunk_lens))]
+
+
+def _share_time(elapsed: float, n_tokens: np.ndarray, todo: list[int], n: int) -> list[float]:
+    """A batch is one packed computation: each document is charged its share of the tokens."""
+    out = [0.0] * n
+    total = sum(int(n_tokens[i]) for i in todo)
+    for i in todo:
+        out[i] = elapsed * int(n_tokens[i]) / total if total else 0.0
+    return out
+
+
+def report_actor(folder: str, device: str) -> None:
+    info = {"pid": os.getpid(), "host": socket.gethostname(), "device": device, "ready_at": time.time()}
+    tmp = os.path.join(folder, f".{os.getpid()}.json.tmp")
+    with open(tmp, "w") as fh:
+        json.dump(info, fh)
+    os.replace(tmp, os.path.join(folder, f"{os.getpid()}.json"))  # readers never see half a file
