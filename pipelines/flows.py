@@ -22,7 +22,18 @@ from pipelines import patching
 from pipelines.patching import ModelIdentity, PatchPlan, PublishReport, open_registry
 from pipelines.settings import Settings
 
-STORE_RETRIES = dict(retries=3, retry_delay_seconds=[2, 5, 15])
+def _worth_retrying(task, task_run, state) -> bool:
+    """Retry store hiccups, not answers: a missing snapshot or a bad value is the same 15 s later."""
+    try:
+        state.result()
+    except (FileNotFoundError, ValueError, KeyError):
+        return False
+    except Exception:  # noqa: BLE001 - anything else may be transient
+        return True
+    return True
+
+
+STORE_RETRIES = dict(retries=3, retry_delay_seconds=[2, 5, 15], retry_condition_fn=_worth_retrying)
 # The registry and snapshots are the state; Prefect's result cache would only hide re-runs.
 TASK_DEFAULTS = dict(cache_policy=NO_CACHE)
 

@@ -64,13 +64,9 @@ def test_patch_gives_every_document_an_adapter_and_a_second_run_does_no_model_wo
     assert second["model_work"] is False and second["patched"] == 0 and second["up_to_date"] == 6
     assert _registry_state(settings, "kb") == before
 
-
-def test_full_patch_regenerates_every_document(tmp_path, settings):
-    ingest_flow(str(_write_corpus(tmp_path / "kb", range(3))), "kb", settings)
-    patch_flow("kb", settings=settings, progress=False)
-    again = patch_flow("kb", full=True, settings=settings, progress=False)
-    assert again["generated"] == 3 and again["model_work"] is True
-    assert again["patched"] == 0  # same documents, same models: the same versions, nothing moved
+    full = patch_flow("kb", full=True, settings=settings, progress=False)
+    assert full["generated"] == 6 and full["model_work"] is True
+    assert full["patched"] == 0  # same documents, same models: the same versions, nothing moves
 
 
 def test_nightly_patches_exactly_the_changed_documents_and_tombstones_deleted(tmp_path, settings):
@@ -99,29 +95,23 @@ def test_nightly_patches_exactly_the_changed_documents_and_tombstones_deleted(tm
     assert _registry_state(settings, "kb") == before
 
 
-def test_nightly_finishes_documents_an_interrupted_run_left_without_adapters(tmp_path, settings):
-    source = _write_corpus(tmp_path / "kb", range(4))
+def test_nightly_finishes_what_an_interrupted_run_left_and_repoints_restored_documents(tmp_path, settings):
+    source = _write_corpus(tmp_path / "kb", range(3))
     ingest_flow(str(source), "kb", settings)
     patch_flow("kb", settings=settings, progress=False)
-    _write_corpus(source, range(4, 6))
-    ingest_flow(str(source), "kb", settings)  # the run died after ingesting: no adapters for 4, 5
-
-    night = nightly_repatch(str(source), "kb", settings, progress=False)
-    assert night["counts"]["added"] == 0  # the diff no longer shows them as new ...
-    assert sorted(night["patched_ids"]) == ["doc04.txt", "doc05.txt"]  # ... but they are patched
-
-
-def test_a_document_restored_to_old_content_is_repointed_without_model_work(tmp_path, settings):
-    source = _write_corpus(tmp_path / "kb", range(2))
-    ingest_flow(str(source), "kb", settings)
-    patch_flow("kb", settings=settings, progress=False)
-    old = _latest_versions(settings, "kb", ["doc00.txt"])
+    original = _latest_versions(settings, "kb", ["doc00.txt"])
     (source / "doc00.txt").write_text(_text(0, version=1))
     nightly_repatch(str(source), "kb", settings, progress=False)
-    (source / "doc00.txt").write_text(_text(0))
+
+    (source / "doc00.txt").write_text(_text(0))  # back to the first content: its adapter exists
+    _write_corpus(source, range(3, 5))
+    ingest_flow(str(source), "kb", settings)  # a nightly run that died after ingesting
+
     night = nightly_repatch(str(source), "kb", settings, progress=False)
-    assert night["model_work"] is False and night["repointed"] == 1
-    assert _latest_versions(settings, "kb", ["doc00.txt"]) == old
+    assert night["counts"]["added"] == 0 and night["counts"]["changed"] == 0  # the diff saw them already ...
+    assert sorted(night["patched_ids"]) == ["doc03.txt", "doc04.txt"]  # ... yet they get adapters
+    assert night["generated"] == 2 and night["repointed"] == 1  # doc00: no model work
+    assert _latest_versions(settings, "kb", ["doc00.txt"]) == original
 
 
 def test_flows_on_s3_store(tmp_path, s3_bucket, settings):
