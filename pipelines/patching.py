@@ -11,6 +11,7 @@ model work twice: an existing version is re-pointed instead of regenerated.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -76,8 +77,14 @@ def registry_uri(store: str, corpus: str) -> str:
 
 
 def open_registry(settings, corpus: str) -> Registry:
-    """The corpus's registry (a `Settings` gives the store and the storage options)."""
-    return Registry(registry_uri(settings.store, corpus), settings.storage_options)
+    """The corpus's registry (a `Settings` gives the store and the storage options).
+
+    Adapter files read for serving are cached locally by sha256 under the cache directory.
+    """
+    from hypernet.base_model import default_cache_dir
+
+    cache = os.path.join(settings.cache_dir or str(default_cache_dir()), "adapters")
+    return Registry(registry_uri(settings.store, corpus), settings.storage_options, cache_dir=cache)
 
 
 # -- planning (pure) ---------------------------------------------------------------------------------

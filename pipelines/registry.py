@@ -235,9 +235,11 @@ def _index_rows(data: bytes) -> list[dict]:
 class Registry:
     """Versions, pointers, tombstones and an index over one storage root."""
 
-    def __init__(self, uri: str, storage_options: dict | None = None):
+    def __init__(self, uri: str, storage_options: dict | None = None, cache_dir: str | None = None):
         self.uri = uri
         self.store: Storage = open_storage(uri, storage_options)
+        # Local content-addressed cache of adapter files (name = sha256): serving reads S3 once.
+        self.cache_dir = cache_dir
 
     def __repr__(self) -> str:
         return f"Registry({redact_uri(self.uri)!r})"  # never the storage options: they hold credentials
@@ -411,13 +413,37 @@ class Registry:
             raise IntegrityError(f"{folder}: manifest lists {sorted(manifest['files'])}, not {list(ADAPTER_FILES)}")
         files = {}
         for name, meta in manifest["files"].items():
-            data = self.store.read(f"{folder}/{name}")
+            data = self._cached(meta["sha256"])
             if data is None:
-                raise IntegrityError(f"{folder}/{name} is missing")
-            if verify and (len(data) != meta["size"] or _sha256(data) != meta["sha256"]):
-                raise IntegrityError(f"{folder}/{name} does not match its manifest sha256")
+                data = self.store.read(f"{folder}/{name}")
+                if data is None:
+                    raise IntegrityError(f"{folder}/{name} is missing")
+                if verify and (len(data) != meta["size"] or _sha256(data) != meta["sha256"]):
+                    raise IntegrityError(f"{folder}/{name} does not match its manifest sha256")
+                self._cache(meta["sha256"], data)
             files[name] = data
         return files
+
+    def _cached(self, sha256: str) -> bytes | None:
+        """A cached file whose content still hashes to its name (a corrupt entry is ignored)."""
+        if not self.cache_dir:
+            return None
+        path = os.path.join(self.cache_dir, sha256)
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except FileNotFoundError:
+            return None
+        return data if _sha256(data) == sha256 else None
+
+    def _cache(self, sha256: str, data: bytes) -> None:
+        if not self.cache_dir or _sha256(data) != sha256:
+            return
+        os.makedirs(self.cache_dir, exist_ok=True)
+        tmp = os.path.join(self.cache_dir, f".{sha256}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, os.path.join(self.cache_dir, sha256))
 
     def export(self, doc_id: str, dest_dir: str, version_id: str | None = None) -> str:
         """Write a verified version as a plain PEFT folder on local disk; returns the folder."""

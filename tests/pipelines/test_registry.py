@@ -369,3 +369,38 @@ def test_export_loads_with_peft_and_passes_vllm_rules(local_registry, tmp_path):
     assert set(loaded) == set(stored)  # no missing, no unexpected LoRA keys
     for name, tensor in stored.items():
         assert torch.equal(loaded[name], tensor), name
+
+
+def test_load_files_fills_and_reuses_a_local_cache_keyed_by_sha256(s3_bucket, tmp_path):
+    """Serving reads each adapter from S3 once; a corrupt cache entry is ignored, not served."""
+    import torch
+
+    from hypernet.lora import LoraTensors, to_peft_files
+    from pipelines.registry import AdapterKey, Registry
+
+    cache = tmp_path / "cache"
+    reg = Registry(f"{s3_bucket}/reg", cache_dir=str(cache))
+    lora = LoraTensors({"mlp.down_proj": (torch.randn(2, 8, 16), torch.randn(2, 8, 8))})
+    files = to_peft_files(lora, "base")
+    key = AdapterKey("doc-1", "a" * 64, "hn-x", "base", "rev")
+    reg.publish(key, files)
+    assert reg.load_files("doc-1") == files
+    cached = sorted(p.name for p in cache.iterdir())
+    assert len(cached) == 2
+    # Delete the store's copies: the cache alone now serves them.
+    import s3fs
+
+    fs = s3fs.S3FileSystem()
+    for path in fs.find(f"{s3_bucket}/reg/docs/doc-1/versions"):
+        if not path.endswith("manifest.json"):
+            fs.rm(path)
+    assert reg.load_files("doc-1") == files
+    # A corrupt cache entry is not served.
+    (cache / cached[0]).write_bytes(b"garbage")
+    reg2 = Registry(f"{s3_bucket}/reg", cache_dir=str(cache))
+    try:
+        reg2.load_files("doc-1")
+        raised = False
+    except Exception:
+        raised = True
+    assert raised, "a corrupt cache entry with the store copy gone must not be served"
