@@ -3,7 +3,8 @@
 #   make test   create .venv if missing, install, run the whole test suite
 # Installing is shared and idempotent: it reruns only when pyproject.toml changes (a stamp keyed
 # on its hash). torch is installed first, pinned, so pip takes the CPU wheel instead of pulling
-# several GB of CUDA libraries.
+# several GB of CUDA libraries. pip is upgraded first: the one bundled with Python 3.11 (23.2)
+# crashed resolving this dependency set on a fresh venv.
 
 SHELL := /bin/bash
 PYTHON ?= python3.11
@@ -25,6 +26,7 @@ install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e '.[test]'
 	@rm -f $(VENV)/.installed-*
