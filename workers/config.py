@@ -52,7 +52,7 @@ class WorkerConfig:
     )
     actor_report_dir: str = field(
         default="",
-        metadata={"help": "if set, each model actor writes <pid>.json (pid, host, device, ready time) here once its models are loaded (monitoring, benchmarks, fault-injection tests)"},
+        metadata={"help": "if set, each actor of the pipeline writes <pid>.json (pid, stage 'chunk' or 'adapter', host, device, ready time, CPU seconds used to start) here once it has loaded its models (monitoring, benchmarks, fault-injection tests)"},
     )
 
     def __post_init__(self) -> None:

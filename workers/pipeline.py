@@ -171,19 +171,19 @@ def build_dataset(table: "pa.Table", cfg: WorkerConfig) -> "ray.data.Dataset":
     step = cfg.batch_docs
     ds = ray.data.from_arrow([table.slice(i, step) for i in range(0, table.num_rows, step)])
     configure_context(ds.context)  # from_arrow gave this dataset its own copy of the context
-    env = {"env_vars": dict(ray_runtime.WORKER_ENV)}  # merged into the job's runtime env, also on a Ray we did not start
     ds = ds.map_batches(
         ChunkStage, fn_constructor_args=(cfg,), batch_size=step, batch_format="numpy",
         compute=ray.data.ActorPoolStrategy(min_size=1, max_size=cfg.num_actors), num_cpus=CHUNK_STAGE_CPUS,
-        runtime_env=env,
     )
     with warnings.catch_warnings():
         # Ray 2.60 has no named parameter for these yet and warns about passing them as kwargs.
         warnings.filterwarnings("ignore", message=".*ray_remote_args.* is deprecated")
         return ds.map_batches(
             AdapterStage, fn_constructor_args=(cfg,), batch_size=step, batch_format="numpy",
-            compute=ray.data.ActorPoolStrategy(size=cfg.num_actors),
-            num_cpus=cfg.num_cpus_per_actor, num_gpus=cfg.num_gpus_per_actor, runtime_env=env,
+            # One batch running and one queued per actor keeps it busy; Ray's default queue of 4
+            # lets the first actor that is ready hoard batches while the others still load.
+            compute=ray.data.ActorPoolStrategy(size=cfg.num_actors, max_tasks_in_flight_per_actor=2),
+            num_cpus=cfg.num_cpus_per_actor, num_gpus=cfg.num_gpus_per_actor,
             # A dead actor is replaced and its batches redone, a bounded number of times: a
             # document that kills its process every time must not loop forever (Ray's default).
             max_restarts=-1, max_task_retries=cfg.max_task_retries,
@@ -267,6 +267,8 @@ class _BlockErrors(logging.Handler):
             self.last = error_text(record.exc_info[1])
 
     def __enter__(self) -> "_BlockErrors":
+        import ray.data  # noqa: F401 - its import configures the "ray.data" logger, dropping handlers added before
+
         logging.getLogger(self.LOGGER).addHandler(self)
         return self
 
@@ -275,5 +277,5 @@ class _BlockErrors(logging.Handler):
 
     def summary(self, cfg: WorkerConfig) -> str:
         why = f" (last error: {self.last})" if self.last else ""
-        return (f"RuntimeError: batch lost: Ray gave up on it after its actor died "
-                f"{cfg.max_task_retries + 1} times or a stage raised{why}")
+        return (f"RuntimeError: batch lost: Ray gave up on it (its actor died with max_task_retries="
+                f"{cfg.max_task_retries} retries used up, or a stage raised){why}")

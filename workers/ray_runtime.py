@@ -16,8 +16,9 @@ from workers.config import WorkerConfig
 
 log = logging.getLogger(__name__)
 
-# Environment of the pipeline's worker processes: tokenizers' own thread pool fights Ray's
-# processes, and model-loading progress bars from every actor would garble the driver's output.
+# Environment of the worker processes of a Ray started here: tokenizers' own thread pool fights
+# Ray's processes, and model-loading progress bars from every actor would garble the driver's
+# output. (The stages also set this up themselves, for a Ray they did not start.)
 WORKER_ENV = {"TOKENIZERS_PARALLELISM": "false", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
 
 

@@ -45,8 +45,12 @@ def file_columns() -> dict[str, str]:
     return {ADAPTER_CONFIG_FILE: ADAPTER_CONFIG, ADAPTER_WEIGHTS_FILE: ADAPTER_WEIGHTS}
 
 
+MAX_ERROR_CHARS = 2000  # Ray's errors carry whole remote tracebacks; a result keeps the head
+
+
 def error_text(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
+    text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) <= MAX_ERROR_CHARS else text[:MAX_ERROR_CHARS] + " ..."
 
 
 def hypernet_folder(cfg: WorkerConfig) -> str:
@@ -79,6 +83,8 @@ class ChunkStage:
     """Text -> token ids and chunk lengths, exactly as `AdapterGenerator.tokenize/chunk` cut them."""
 
     def __init__(self, cfg: WorkerConfig):
+        quiet_actor_process()
+        start_report(cfg)
         from transformers import AutoTokenizer
 
         from hypernet.base_model import resolve
@@ -86,6 +92,8 @@ class ChunkStage:
         hcfg = read_hypernet_config(hypernet_folder(cfg))
         self.chunk_len, self.max_chunks = hcfg.chunk_len, hcfg.max_chunks
         self.tokenizer = AutoTokenizer.from_pretrained(resolve(cfg.base_model, cfg.cache_dir or None).path)
+        if cfg.actor_report_dir:
+            report_actor(cfg.actor_report_dir, "chunk", "cpu")
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         from hypernet.chunking import chunk_spans
@@ -138,8 +146,8 @@ class AdapterStage:
         from hypernet.generate import AdapterGenerator
         from hypernet.model import HyperNetwork
 
-        if cfg.actor_report_dir:
-            os.makedirs(cfg.actor_report_dir, exist_ok=True)  # a bad folder fails before the slow loads
+        quiet_actor_process()
+        start_report(cfg)
         torch.set_num_threads(torch_threads(cfg))
         model, tokenizer, ref = base_model.load(cfg.base_model, cfg.cache_dir or None, device=cfg.device, dtype=cfg.dtype)
         net = HyperNetwork.load(hypernet_folder(cfg))
@@ -148,7 +156,7 @@ class AdapterStage:
         self.base_model_id = ref.model_id
         self.files = file_columns()
         if cfg.actor_report_dir:
-            report_actor(cfg.actor_report_dir, cfg.device)
+            report_actor(cfg.actor_report_dir, "adapter", cfg.device)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         import torch
@@ -234,8 +242,31 @@ def _share_time(elapsed: float, n_tokens: np.ndarray, todo: list[int], n: int) -
     return out
 
 
-def report_actor(folder: str, device: str) -> None:
-    info = {"pid": os.getpid(), "host": socket.gethostname(), "device": device, "ready_at": time.time()}
+def quiet_actor_process() -> None:
+    """Inside a Ray actor: no per-actor model-loading progress bars on the driver's console, and no
+    tokenizers thread pool fighting the other processes. (Set here rather than through a
+    runtime_env on the stage: a stage-level runtime_env makes Ray start a fresh set of workers.)
+    """
+    import ray
+
+    if not (ray.is_initialized() and ray.get_runtime_context().get_actor_id()):
+        return  # in the caller's own process: leave its settings alone
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from huggingface_hub.utils import disable_progress_bars
+    from transformers.utils import logging as hf_logging
+
+    disable_progress_bars()
+    hf_logging.disable_progress_bar()
+
+
+def start_report(cfg: WorkerConfig) -> None:
+    if cfg.actor_report_dir:
+        os.makedirs(cfg.actor_report_dir, exist_ok=True)  # a bad folder fails before the slow loads
+
+
+def report_actor(folder: str, stage: str, device: str) -> None:
+    info = {"pid": os.getpid(), "stage": stage, "host": socket.gethostname(), "device": device, "ready_at": time.time(),
+            "cpu_seconds_at_ready": time.process_time()}  # start-up cost (imports, model load), for benchmarks
     tmp = os.path.join(folder, f".{os.getpid()}.json.tmp")
     with open(tmp, "w") as fh:
         json.dump(info, fh)
