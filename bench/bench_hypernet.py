@@ -33,6 +33,16 @@ def as_records(docs) -> list[dict]:
     return [{"id": d.id, "text": d.text, "qa": [{"q": x.q, "a": x.a} for x in d.qa]} for d in docs]
 
 
+def short_docs(rng: random.Random, tok, n: int, lo: int, hi: int) -> list:
+    """Held-out documents of lo..hi tokens: one entity, or two sections on two entities."""
+    out = []
+    while len(out) < n:
+        doc = make_doc(rng, "eval", n_questions=3) if rng.random() < 0.5 else make_long_doc(rng, 2)
+        if lo <= len(tok(doc.text).input_ids) <= hi:
+            out.append(doc)
+    return out
+
+
 def table(rows: list[list], header: list[str]) -> str:
     cells = [[str(c) for c in r] for r in [header] + rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
@@ -46,6 +56,8 @@ def main() -> None:
     p.add_argument("--hypernet", default=default_checkpoint(), help="checkpoint folder (default: the shipped one)")
     p.add_argument("--base-model", default=base_model.PACKAGED)
     p.add_argument("--docs", type=int, default=12, help="short held-out documents")
+    p.add_argument("--min-tokens", type=int, default=100, help="shortest 'short' document, in tokens")
+    p.add_argument("--max-tokens", type=int, default=400, help="longest 'short' document, in tokens")
     p.add_argument("--finetune-steps", default="10,30", help="comma list of gradient-baseline step counts")
     p.add_argument("--chunks", default="1,2,4,8", help="comma list of chunk counts (0: skip)")
     p.add_argument("--chunk-len", type=int, default=96, help="chunk length for the chunk table (small keeps CPU time sane)")
@@ -56,7 +68,8 @@ def main() -> None:
     model, tok, ref = base_model.load(args.base_model)
     net = HyperNetwork.load(args.hypernet)
     rng = random.Random(args.seed)
-    short = as_records(make_doc(rng, "eval", n_questions=3) for _ in range(args.docs))
+    short = as_records(short_docs(rng, tok, args.docs, args.min_tokens, args.max_tokens))
+    lengths = [len(tok(d["text"]).input_ids) for d in short]
     print(f"hypernet {checkpoint_id(args.hypernet)}  base {ref.model_id}@{ref.revision}  threads {torch.get_num_threads()}")
 
     rows = []
@@ -69,7 +82,7 @@ def main() -> None:
         secs = ft["finetune"]["train_seconds_per_doc"]
         rows.append([f"finetune@{steps}", f"{ft['finetune']['accuracy']:.2f}", steps, f"{secs:.2f}", f"{secs / gen_s:.0f}x"])
     ctx = report["context"]["accuracy"]
-    print(f"\nShort documents: {report['n_docs']} docs, {report['n_questions']} questions "
+    print(f"\nShort documents: {report['n_docs']} docs of {min(lengths)}-{max(lengths)} tokens, {report['n_questions']} questions "
           f"(adapter/context = {report['adapter']['accuracy'] / ctx if ctx else float('nan'):.2f})")
     print(table(rows, ["mode", "accuracy", "steps", "seconds/doc to make", "vs adapter"]))
 

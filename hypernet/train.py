@@ -55,6 +55,7 @@ class TrainConfig:
     top_k: int = field(default=16, metadata={"help": "teacher top-k kept per answer token"})
     questions_per_doc: int = field(default=4, metadata={"help": "questions per training document"})
     multi_chunk_prob: float = field(default=0.15, metadata={"help": "share of steps on 2-3 chunk documents"})
+    two_section_prob: float = field(default=0.25, metadata={"help": "share of steps on one-chunk documents about two entities"})
     save_every: int = field(default=100, metadata={"help": "checkpoint interval in steps"})
     seed: int = field(default=0, metadata={"help": "data and init seed"})
     threads: int = field(default=0, metadata={"help": "torch threads (0: all cores)"})
@@ -67,8 +68,9 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.steps <= 0 or self.save_every <= 0:
             raise ValueError(f"TrainConfig steps={self.steps} and save_every={self.save_every} must be positive")
-        if not 0 <= self.multi_chunk_prob <= 1:
-            raise ValueError(f"TrainConfig.multi_chunk_prob={self.multi_chunk_prob} must be in [0, 1]")
+        for name in ("multi_chunk_prob", "two_section_prob"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"TrainConfig.{name}={getattr(self, name)} must be in [0, 1]")
 
 
 def lr_at(step: int, cfg: TrainConfig) -> float:
@@ -92,6 +94,10 @@ def document_for_step(cfg: TrainConfig, step: int, records: list[dict] | None) -
         doc = make_long_doc(rng, parts, split="train")
         doc.qa = rng.sample(doc.qa, min(cfg.questions_per_doc, len(doc.qa)))
         return doc, -parts  # negative: split into this many chunks
+    if rng.random() < cfg.two_section_prob:
+        doc = make_long_doc(rng, 2, split="train")
+        doc.qa = rng.sample(doc.qa, min(cfg.questions_per_doc, len(doc.qa)))
+        return doc, None
     return make_doc(rng, "train", n_questions=cfg.questions_per_doc), None
 
 
