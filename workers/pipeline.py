@@ -183,11 +183,17 @@ def build_dataset(table: "pa.Table", cfg: WorkerConfig) -> "ray.data.Dataset":
             # One batch running and one queued per actor keeps it busy; Ray's default queue of 4
             # lets the first actor that is ready hoard batches while the others still load.
             compute=ray.data.ActorPoolStrategy(size=cfg.num_actors, max_tasks_in_flight_per_actor=2),
-            num_cpus=cfg.num_cpus_per_actor, num_gpus=cfg.num_gpus_per_actor,
+            **model_actor_resources(cfg),
             # A dead actor is replaced and its batches redone, a bounded number of times: a
             # document that kills its process every time must not loop forever (Ray's default).
             max_restarts=-1, max_task_retries=cfg.max_task_retries,
         )
+
+
+def model_actor_resources(cfg: WorkerConfig) -> dict[str, float]:
+    """What each model actor asks Ray for: with num_gpus > 0 Ray places it only on a node with a free
+    GPU and sets its CUDA_VISIBLE_DEVICES to the GPU it assigned."""
+    return {"num_cpus": cfg.num_cpus_per_actor, "num_gpus": cfg.num_gpus_per_actor}
 
 
 def configure_context(ctx) -> None:

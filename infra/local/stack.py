@@ -51,8 +51,9 @@ PID_FILE = "stack.json"
 DUMMY_AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
 QUIET = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "RAY_USAGE_STATS_ENABLED": "0",
          "TOKENIZERS_PARALLELISM": "false"}
-# Unix socket paths must stay under ~107 bytes; Ray puts a ~60-byte session path under its temp dir.
-MAX_RAY_TEMP_DIR = 40
+# Unix socket paths must stay under 108 bytes; Ray puts ~72 more under a node's temp root
+# (/workerN/session_<date>_<time>_<us>_<pid>/sockets/plasma_store).
+MAX_RAY_TEMP_DIR = 32
 
 
 class StackError(RuntimeError):
@@ -64,6 +65,7 @@ class StackConfig:
     """What `up` starts."""
 
     state_dir: str = field(default=str(DEFAULT_STATE_DIR), metadata={"help": "pid file, env file, logs, databases"})
+    ray: bool = field(default=True, metadata={"help": "start a Ray cluster"})
     ray_workers: int = field(default=2, metadata={"help": "Ray worker nodes besides the head (0: head only)"})
     cpus_per_node: float = field(default=2, metadata={"help": "logical CPUs each Ray node declares"})
     gpus_per_worker: int = field(default=0, metadata={"help": "GPUs each worker node declares (the head: 0)"})
@@ -388,7 +390,7 @@ def up(cfg: StackConfig | None = None, log: Callable[[str], None] = print) -> St
 
     started = time.monotonic()
     try:
-        stack.ray_temp_dir = ray_temp_dir(state)
+        stack.ray_temp_dir = ray_temp_dir(state) if cfg.ray else ""
         # Slow starters first and in parallel: the Prefect server and the S3 server boot while Ray starts.
         waits = []
         if cfg.prefect:
@@ -401,7 +403,8 @@ def up(cfg: StackConfig | None = None, log: Callable[[str], None] = print) -> St
             add(proc)
             stack.env.update(env)
             waits.append(("s3 server", lambda url=env["AWS_ENDPOINT_URL"]: _http_ok(url), proc))
-        stack.env.update(start_ray(cfg, state, stack.ray_temp_dir, add, log))
+        if cfg.ray:
+            stack.env.update(start_ray(cfg, state, stack.ray_temp_dir, add, log))
         record()
         for what, ready, proc in waits:
             _wait(what, ready, proc, cfg.timeout_s)
@@ -423,9 +426,10 @@ def _stop_all(stack: Stack, log: Callable[[str], None]) -> list[str]:
     # Workers before the head (they would otherwise spend the grace time reconnecting), servers last.
     rank = lambda p: 0 if p.name.startswith("ray-worker") else 1 if p.name == "ray-head" else 2  # noqa: E731
     for proc in sorted(stack.procs, key=rank):
+        started = time.monotonic()
         if stop_proc(proc):
             stopped.append(proc.name)
-            log(f"stopped {proc.name} (pid {proc.pid})")
+            log(f"stopped {proc.name} (pid {proc.pid}, {time.monotonic() - started:.1f} s)")
     state = Path(stack.state_dir)
     for name in (PID_FILE, ENV_FILE):
         (state / name).unlink(missing_ok=True)
@@ -479,6 +483,7 @@ def _parser() -> argparse.ArgumentParser:
     p_up.add_argument("--no-prefect", dest="prefect", action="store_false", help="do not start a Prefect server")
     p_up.add_argument("--prefect-ui", action="store_true", help="serve Prefect's web UI (slower start)")
     p_up.add_argument("--no-s3", dest="s3", action="store_false", help="do not start the S3 server")
+    p_up.add_argument("--no-ray", dest="ray", action="store_false", help="do not start a Ray cluster")
     p_up.add_argument("--bucket", default=defaults.bucket, help=f"bucket to create (default: {defaults.bucket})")
     p_up.add_argument("--prefix", default=defaults.prefix, help=f"store prefix in the bucket (default: {defaults.prefix})")
     p_up.add_argument("--timeout", dest="timeout_s", type=float, default=defaults.timeout_s,
