@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -357,6 +358,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     check_source(args.source)
     check_cron_shape(args.cron)
     check_cron(args.cron)
+    if "://" not in args.source:  # the deployment's parameter: the same folder wherever a run starts
+        args.source = str(Path(args.source).resolve())
+    # A service manager (systemd, Kubernetes) stops with SIGTERM: treat it like Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
     api = os.environ.get("PREFECT_API_URL") or "a temporary Prefect API inside this process (set PREFECT_API_URL)"
     note(f"serving {NIGHTLY_FLOW}/{args.name or deployment_name(args.corpus)}: nightly re-patch of {args.source} "
          f"on '{args.cron}' ({args.timezone})")
@@ -663,6 +668,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         note("docpatch: interrupted")
         return 130
+    except BrokenPipeError:  # `docpatch runs list | head`: the reader left; not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Exception as exc:
         if isinstance(exc, _user_error_types()):
             note(f"docpatch: error: {_one_line(exc)}")
@@ -670,6 +678,10 @@ def main(argv: list[str] | None = None) -> int:
         raise
     finally:
         _data_stream.pop()
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def _one_line(exc: BaseException) -> str:

@@ -168,6 +168,10 @@ def render_markdown(report: dict) -> str:
         lines.append(f"{report['docs_per_second']:.2f} documents/s and {report['tokens_per_second']:.0f} tokens/s "
                      f"over adapter generation ({report['stages'].get('generate', 0):.1f} s, including Ray and "
                      f"model start-up); peak {peak:.2f} documents/s.")
+        times = [t for t, _ in report["timeline"]]
+        if times:
+            lines.append(f"The first adapter arrived after {min(times):.1f} s (joining Ray, starting the actors, "
+                         f"loading the models); the last after {max(times):.1f} s.")
     else:
         lines.append("No model work in this run.")
     lines += ["", f"![documents per second and time per stage]({PLOT_PNG})", "", "## Time per stage", "",
@@ -212,7 +216,7 @@ def render_plot(report: dict) -> bytes:
             top.bar(starts, rates, width=width, align="edge", color="tab:blue", alpha=0.6, label="documents/s")
             done = sorted(t for t, ok in report["timeline"] if ok)
             cumulative = top.twinx()
-            cumulative.plot([0.0, *done], range(len(done) + 1), color="tab:gray", linewidth=1.5)
+            cumulative.step([0.0, *done], range(len(done) + 1), where="post", color="tab:gray", linewidth=1.5)
             cumulative.set_ylabel("documents published (line)")
             cumulative.set_ylim(bottom=0)
             failures = [t for t, ok in report["timeline"] if not ok]

@@ -228,6 +228,14 @@ def _http_ok(url: str) -> bool:
         return False
 
 
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def _log_says(path: str, text: str) -> Callable[[], bool]:
     def check() -> bool:
         try:
@@ -315,13 +323,16 @@ def start_ray(cfg: StackConfig, state: Path, temp_root: str, add: Callable[[Proc
     port = free_port()
     address = f"127.0.0.1:{port}"
     auth = ray_auth_env(state)
-    env = {**_base_env(), **auth}
+    # A node that gets SIGTERM first drains (up to 30 s, waiting for Serve replicas and leases to
+    # go); the local stack has nothing to hand over, so `down` skips that.
+    env = {**_base_env(), **auth, "RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S": "0"}
     head_argv = _ray_node_argv(cfg, temp_root, "head", 0) + [
         "--head", "--port", str(port), "--include-dashboard", "false", "--ray-client-server-port", str(free_port())]
     head = _spawn("ray-head", head_argv, state / "logs" / "ray-head.log", env, address)
     add(head)
     log(f"ray: head node at {address} ({cfg.cpus_per_node:g} CPUs, 0 GPUs; pid {head.pid})")
-    _wait("ray head", _log_says(head.log, "Ray runtime started"), head, cfg.timeout_s)
+    # Workers can join once the head's GCS answers, before the rest of the head is up.
+    _wait("ray head", lambda: _port_open("127.0.0.1", port), head, cfg.timeout_s)
     workers = []
     for i in range(1, cfg.ray_workers + 1):
         argv = _ray_node_argv(cfg, temp_root, f"worker{i}", cfg.gpus_per_worker) + ["--address", address]
@@ -329,8 +340,9 @@ def start_ray(cfg: StackConfig, state: Path, temp_root: str, add: Callable[[Proc
         add(proc)
         workers.append(proc)
         log(f"ray: worker node {i} ({cfg.cpus_per_node:g} CPUs, {cfg.gpus_per_worker} GPUs; pid {proc.pid})")
-    for proc in workers:
+    for proc in [head, *workers]:
         _wait(proc.name, _log_says(proc.log, "Ray runtime started"), proc, cfg.timeout_s)
+    log(f"ray: {len(workers) + 1} nodes up")
     return {"RAY_ADDRESS": address, "DOCPATCH_RAY_ADDRESS": address, **auth}
 
 
@@ -408,6 +420,7 @@ def up(cfg: StackConfig | None = None, log: Callable[[str], None] = print) -> St
         record()
         for what, ready, proc in waits:
             _wait(what, ready, proc, cfg.timeout_s)
+            log(f"{what} ready ({time.monotonic() - started:.0f} s)")
         if cfg.s3:
             create_bucket(stack.env["AWS_ENDPOINT_URL"], cfg.bucket)
             log(f"s3: bucket {cfg.bucket} created; DOCPATCH_STORE={stack.env['DOCPATCH_STORE']}")
