@@ -12,7 +12,6 @@ import contextlib
 import json
 import logging
 import os
-import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -360,8 +359,6 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     check_cron(args.cron)
     if "://" not in args.source:  # the deployment's parameter: the same folder wherever a run starts
         args.source = str(Path(args.source).resolve())
-    # A service manager (systemd, Kubernetes) stops with SIGTERM: treat it like Ctrl-C.
-    signal.signal(signal.SIGTERM, _interrupt)
     api = os.environ.get("PREFECT_API_URL") or "a temporary Prefect API inside this process (set PREFECT_API_URL)"
     note(f"serving {NIGHTLY_FLOW}/{args.name or deployment_name(args.corpus)}: nightly re-patch of {args.source} "
          f"on '{args.cron}' ({args.timezone})")
@@ -678,10 +675,6 @@ def main(argv: list[str] | None = None) -> int:
         raise
     finally:
         _data_stream.pop()
-
-
-def _interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
 
 
 def _one_line(exc: BaseException) -> str:

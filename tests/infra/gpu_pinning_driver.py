@@ -22,7 +22,8 @@ from workers.stages import AdapterStage
 def main(address: str, base_model: str, hypernet: str, report_dir: str) -> None:
     cfg = WorkerConfig(base_model=base_model, hypernet_path=hypernet, ray_address=address, num_actors=2,
                        num_gpus_per_actor=1, num_cpus_per_actor=0.5, torch_threads=1, actor_report_dir=report_dir)
-    ray.init(address=address, runtime_env=ray_runtime.runtime_env(remote=True), log_to_driver=False)
+    ray.init(address=address, runtime_env=ray_runtime.runtime_env(True, ship_default_checkpoint=False),
+             log_to_driver=False)
     gpus = int(ray.cluster_resources().get("GPU", 0))
     stage = ray.remote(AdapterStage).options(**model_actor_resources(cfg))
     actors = [stage.remote(cfg) for _ in range(gpus + 1)]
