@@ -160,7 +160,8 @@ def cmd_patch(args: argparse.Namespace, settings: Settings) -> int:
     from pipelines.flows import patch_flow
 
     summary = patch_flow(args.corpus, full=args.full, settings=settings, progress=not args.json)
-    emit(args, summary, rows=summary["failed"] or None, columns=["doc_id", "error"], text=_patch_line(summary))
+    emit(args, summary, rows=summary["failed"] or None, columns=["doc_id", "error"],
+         text=_patch_line(summary) + _report_line(summary))
     return 1 if summary["failed"] else 0
 
 
@@ -172,7 +173,7 @@ def cmd_nightly(args: argparse.Namespace, settings: Settings) -> int:
     summary = nightly_repatch(args.source, args.corpus, settings, progress=not args.json)
     emit(args, summary, rows=summary["failed"] or None, columns=["doc_id", "error"],
          text=_counts_line(summary["counts"]) + "\n" + _patch_line(summary)
-         + f", {summary['tombstoned']} tombstoned")
+         + f", {summary['tombstoned']} tombstoned" + _report_line(summary))
     return 1 if summary["failed"] else 0
 
 
@@ -318,16 +319,54 @@ ADAPTER_ACTIONS: dict[str, Callable[[argparse.Namespace, Any], int]] = {
 }
 
 
+# -- run reports ----------------------------------------------------------------------------------------------------
+RUN_COLUMNS = ["run_id", "flow", "corpus", "status", "started_at", "seconds", "docs", "patched", "repointed",
+               "tombstoned", "failed", "docs_per_second"]
+
+
+def cmd_runs(args: argparse.Namespace, settings: Settings) -> int:
+    from pipelines import runs
+
+    try:
+        if args.action == "list":
+            rows = runs.list_runs(settings.store, settings.storage_options, corpus=args.corpus, flow=args.flow,
+                                  limit=args.limit or None)
+            emit(args, rows, rows=rows, columns=RUN_COLUMNS)
+            return 0
+        report = runs.read_report(settings.store, args.run_id, settings.storage_options)
+        folder = f"{runs.runs_uri(settings.store)}/{report['run_id']}"
+        if args.save_plot:
+            Path(args.save_plot).write_bytes(runs.read_file(settings.store, report["run_id"], runs.PLOT_PNG,
+                                                            settings.storage_options))
+            note(f"plot written to {args.save_plot}")
+        if args.json:
+            emit(args, report)
+        else:
+            out(runs.read_file(settings.store, report["run_id"], runs.REPORT_MD, settings.storage_options).decode())
+            note(f"files: {folder}/{{{runs.REPORT_MD},{runs.REPORT_JSON},{runs.PLOT_PNG}}}")
+        return 0
+    except (runs.RunNotFound, ValueError) as exc:
+        raise UserError(_one_line(exc)) from None
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from pipelines.serve import check_cron, check_cron_shape, deployment_name, serve_nightly
+    from pipelines.serve import (BACKFILL_FLOW, NIGHTLY_FLOW, backfill_deployment_name, check_cron,
+                                 check_cron_shape, deployment_name, serve_nightly)
 
     check_corpus_name(args.corpus)
     check_source(args.source)
     check_cron_shape(args.cron)
     check_cron(args.cron)
-    note(f"serving {deployment_name(args.corpus)}: nightly re-patch of {args.source} on '{args.cron}' "
-         f"({args.timezone}); Ctrl-C stops")
-    serve_nightly(args.source, args.corpus, settings, args.cron, args.name, args.timezone)
+    if "://" not in args.source:  # the deployment's parameter: the same folder wherever a run starts
+        args.source = str(Path(args.source).resolve())
+    api = os.environ.get("PREFECT_API_URL") or "a temporary Prefect API inside this process (set PREFECT_API_URL)"
+    note(f"serving {NIGHTLY_FLOW}/{args.name or deployment_name(args.corpus)}: nightly re-patch of {args.source} "
+         f"on '{args.cron}' ({args.timezone})")
+    if args.backfill:
+        name = f"{BACKFILL_FLOW}/{backfill_deployment_name(args.corpus)}"
+        note(f"serving {name}: backfill on demand (`prefect deployment run {name}`)")
+    note(f"Prefect API: {api}; store: {settings.store}; Ray: {settings.ray_address or 'local'}; Ctrl-C stops")
+    serve_nightly(args.source, args.corpus, settings, args.cron, args.name, args.timezone, backfill=args.backfill)
     return 0
 
 
@@ -383,6 +422,11 @@ def _mark(answer: str, ok: bool) -> str:
 
 def _counts_line(counts: dict) -> str:
     return ", ".join(f"{counts.get(k, 0)} {k}" for k in ("added", "changed", "unchanged", "deleted", "rejected"))
+
+
+def _report_line(s: dict) -> str:
+    return f"\nreport: {s['report']}/report.md (docpatch runs show {s['report'].rsplit('/', 1)[-1]})" \
+        if s.get("report") else ""
 
 
 def _patch_line(s: dict) -> str:
@@ -468,6 +512,22 @@ def _args_adapters(p):
         _corpus(sub)
 
 
+def _args_runs(p):
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    common = [p._docpatch_common]  # type: ignore[attr-defined]
+    lst = actions.add_parser("list", parents=common, help="one row per run, newest first",
+                             description="One row per patch or nightly run, newest first.")
+    lst.add_argument("--corpus", default=None, metavar="NAME", help="only runs of this corpus")
+    lst.add_argument("--flow", choices=("patch", "nightly"), default=None, help="only runs of this flow")
+    lst.add_argument("--limit", type=int, default=20, metavar="N", help="at most N runs (default: 20; 0: all)")
+    show = actions.add_parser("show", parents=common, help="a run's report (Markdown; --json: all numbers)",
+                              description="Print a run's report: counts, throughput, time per stage, failures.")
+    show.add_argument("run_id", metavar="RUN_ID", help="a run id from `docpatch runs list`, a unique prefix of "
+                                                      "one, or the Prefect flow run id")
+    show.add_argument("--save-plot", default=None, metavar="FILE.png",
+                      help="also copy the run's plot (documents/s over time, time per stage) to this file")
+
+
 def _args_serve(p):
     from pipelines.serve import DEFAULT_CRON
 
@@ -476,6 +536,8 @@ def _args_serve(p):
     p.add_argument("--cron", default=DEFAULT_CRON, help=f"schedule (default: {DEFAULT_CRON!r}, 02:00 every day)")
     p.add_argument("--timezone", default="UTC", help="time zone of the schedule (default: UTC)")
     p.add_argument("--name", default=None, help="deployment name (default: nightly-CORPUS)")
+    p.add_argument("--no-backfill", dest="backfill", action="store_false",
+                   help="do not also serve the corpus's backfill deployment (backfill-CORPUS, run on demand)")
 
 
 def _args_demo(p):
@@ -559,8 +621,11 @@ COMMANDS: list[Command] = [
             _args_ingest, worker_flags=True),
     Command("ask", "answer a question about a document (adapter, context or base)", cmd_ask, _args_ask),
     Command("adapters", "inspect and manage a corpus's adapter registry", cmd_adapters, _args_adapters),
-    Command("serve", "serve the nightly flow on a cron schedule (Prefect deployment)", cmd_serve, _args_serve,
+    Command("serve", "serve the nightly flow on a cron schedule and the backfill on demand (Prefect deployments)",
+            cmd_serve, _args_serve,
             worker_flags=True),
+    Command("runs", "reports of past patch and nightly runs: counts, throughput, time per stage, failures",
+            cmd_runs, _args_runs),
     Command("eval", "measure answers on an eval file: base, context, adapter, finetune", cmd_eval, _args_eval),
     Command("train", "meta-train the hypernetwork by context distillation (single process, resumable)",
             cmd_train, _args_train),
@@ -578,7 +643,7 @@ def build_parser() -> argparse.ArgumentParser:
     subs = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for cmd in COMMANDS:
         parents = [common, workers] if cmd.worker_flags else [common]
-        if cmd.name == "adapters":
+        if cmd.name in ("adapters", "runs"):
             parents = []  # the options go on each action
         p = subs.add_parser(cmd.name, help=cmd.help, description=cmd.help, parents=parents)
         p._docpatch_common = common  # type: ignore[attr-defined]
@@ -600,6 +665,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         note("docpatch: interrupted")
         return 130
+    except BrokenPipeError:  # `docpatch runs list | head`: the reader left; not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Exception as exc:
         if isinstance(exc, _user_error_types()):
             note(f"docpatch: error: {_one_line(exc)}")

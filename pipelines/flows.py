@@ -10,6 +10,8 @@ does not: it is the expensive part, and a re-run of the flow resumes where it st
 registry is the only state and planning skips everything already published.
 
 Each flow returns a JSON-able summary. The registry of a corpus is `{corpus_uri}/registry`.
+Patch and nightly runs also leave a report for operators under `STORE/runs/RUN_ID/` (pipelines/runs.py):
+report.md, report.json and throughput.png; the summary's "report" is its URI.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ import time
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from pipelines import patching
+from pipelines import patching, runs
 from pipelines.patching import ModelIdentity, PatchPlan, PublishReport, open_registry
 from pipelines.settings import Settings
 
@@ -127,6 +129,16 @@ def tombstone_docs(corpus: str, settings: Settings, doc_ids: list[str], run_id: 
     return patching.tombstone(open_registry(settings, corpus), doc_ids, run_id)
 
 
+@task(**STORE_RETRIES, **TASK_DEFAULTS)
+def write_run_report(flow: str, corpus: str, settings: Settings, summary: dict, published: PublishReport,
+                     clock: runs.StageClock) -> str:
+    """Write the run's report (report.md, report.json, throughput.png) under STORE/runs/; its URI."""
+    report = runs.build_report(flow, corpus, summary, clock=clock, flow_run_id=_run_id(), timeline=published.timeline,
+                               model_seconds=published.model_seconds, publish_seconds=published.publish_seconds,
+                               settings_record=settings.record())
+    return runs.write_report(settings.store, report, settings.storage_options)
+
+
 # -- flows ------------------------------------------------------------------------------------------------
 @flow(name="docpatch-ingest", log_prints=False)
 def ingest_flow(source: str, corpus: str, settings: Settings | None = None) -> dict:
@@ -143,9 +155,11 @@ def patch_flow(corpus: str, full: bool = False, settings: Settings | None = None
     """Give every document of the latest snapshot a current adapter (regenerate all with full)."""
     settings = settings or Settings.load()
     started = time.perf_counter()
+    clock = runs.StageClock()
     snapshot_id, docs = read_snapshot_hashes(corpus, settings)
-    summary = _patch(corpus, settings, snapshot_id, docs, "full" if full else "backfill", progress)
-    return {"flow": "patch", "corpus": corpus, **summary, "seconds": round(time.perf_counter() - started, 3)}
+    summary, published = _patch(corpus, settings, snapshot_id, docs, "full" if full else "backfill", progress, clock)
+    result = {"flow": "patch", "corpus": corpus, **summary, "seconds": round(time.perf_counter() - started, 3)}
+    return _with_report(result, settings, published, clock)
 
 
 @flow(name="docpatch-nightly", log_prints=False)
@@ -153,30 +167,37 @@ def nightly_repatch(source: str, corpus: str, settings: Settings | None = None, 
     """Ingest, then patch new and changed documents and tombstone deleted ones."""
     settings = settings or Settings.load()
     started = time.perf_counter()
+    clock = runs.StageClock()
     ingested = ingest_snapshot(source, corpus, settings)
     _log_ingest(ingested)
+    clock.lap("ingest")
     snapshot_id, docs = read_snapshot_hashes(corpus, settings)
-    summary = _patch(corpus, settings, snapshot_id, docs, "nightly", progress)
+    summary, published = _patch(corpus, settings, snapshot_id, docs, "nightly", progress, clock)
     deleted = read_deleted(corpus, settings, snapshot_id)
     tombstoned = tombstone_docs(corpus, settings, find_tombstones(corpus, settings, list(docs), deleted), _run_id())
     get_run_logger().info("tombstoned %d deleted documents", len(tombstoned))
-    return {"flow": "nightly", "corpus": corpus, "counts": ingested["counts"], "rejected": ingested["rejected"],
-            **summary, "tombstoned": len(tombstoned), "tombstoned_ids": tombstoned,
-            "seconds": round(time.perf_counter() - started, 3)}
+    clock.lap("tombstone")
+    result = {"flow": "nightly", "corpus": corpus, "counts": ingested["counts"], "rejected": ingested["rejected"],
+              **summary, "tombstoned": len(tombstoned), "tombstoned_ids": tombstoned,
+              "seconds": round(time.perf_counter() - started, 3)}
+    return _with_report(result, settings, published, clock)
 
 
 def _patch(corpus: str, settings: Settings, snapshot_id: str, docs: dict[str, str], mode: str,
-           progress: bool) -> dict:
+           progress: bool, clock: runs.StageClock) -> tuple[dict, PublishReport]:
     """The shared middle of both patching flows: plan, move pointers, generate, publish."""
     logger = get_run_logger()
     identity = identify_models(settings)
     plan = plan_patch(corpus, settings, docs, identity, mode)
     logger.info("%s: %d docs, %d up to date, %d to generate, %d to re-point", mode, len(docs),
                 plan.up_to_date, len(plan.generate), len(plan.repoint))
+    clock.lap("plan")
     repointed = repoint_adapters(corpus, settings, plan.repoint) if plan.repoint else []
+    clock.lap("repoint")
     report = PublishReport()
     if plan.generate:
         report = generate_and_publish(corpus, settings, snapshot_id, plan.generate, identity, _run_id(), progress)
+    clock.lap("generate")
     for failure in report.failed:
         logger.warning("no adapter for %s: %s", failure["doc_id"], failure["error"])
     return {
@@ -184,7 +205,18 @@ def _patch(corpus: str, settings: Settings, snapshot_id: str, docs: dict[str, st
         "up_to_date": plan.up_to_date, "generated": len(plan.generate), "patched": len(report.patched),
         "repointed": len(repointed), "failed": report.failed, "patched_ids": report.patched,
         "model_work": bool(plan.generate), "n_tokens": report.n_tokens,
-    }
+    }, report
+
+
+def _with_report(result: dict, settings: Settings, published: PublishReport, clock: runs.StageClock) -> dict:
+    """The flow's result with the URI of its run report (None when it could not be written: the
+    adapters are published either way, so a report problem is a warning, not a failed run)."""
+    try:
+        result["report"] = write_run_report(result["flow"], result["corpus"], settings, result, published, clock)
+    except Exception as exc:  # noqa: BLE001
+        get_run_logger().warning("could not write the run report: %s", exc)
+        result["report"] = None
+    return result
 
 
 def _run_id() -> str:

@@ -66,6 +66,11 @@ class PublishReport:
     n_tokens: int = 0
     seconds: float = 0.0
     worker_summary: dict = field(default_factory=dict)
+    # For the run report: (seconds since publishing started, ok) per document as it arrived, the
+    # actors' model seconds (summed), and the time spent writing to the registry.
+    timeline: list[tuple[float, bool]] = field(default_factory=list)
+    model_seconds: float = 0.0
+    publish_seconds: float = 0.0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -191,6 +196,8 @@ class Publisher:
 
     def __call__(self, result) -> None:
         """Take one `workers.pipeline.AdapterResult`."""
+        self.report.timeline.append((time.perf_counter() - self._started, bool(result.ok)))
+        self.report.model_seconds += result.seconds
         if not result.ok:
             self.report.failed.append({"doc_id": result.doc_id, "error": result.error or "unknown error"})
             return
@@ -207,6 +214,7 @@ class Publisher:
         pending, self._pending = self._pending, []
         if not pending:
             return
+        started = time.perf_counter()
         try:
             results = self.registry.publish_many(pending, run_id=self.run_id)
         except Exception:  # noqa: BLE001 - find the culprit one by one below
@@ -219,6 +227,7 @@ class Publisher:
                     self.report.failed.append({"doc_id": key.doc_id, "error": f"publish failed: {exc}"})
         for r in results:
             (self.report.patched if r.created or r.pointer_moved else self.report.unchanged).append(r.key.doc_id)
+        self.report.publish_seconds += time.perf_counter() - started
 
     def close(self) -> PublishReport:
         """Publish what is left and return the report."""

@@ -1,8 +1,14 @@
-"""Scheduled runs: the nightly re-patch of a corpus as a Prefect deployment with a cron schedule.
+"""Scheduled runs: the nightly re-patch of a corpus as a Prefect deployment with a cron schedule,
+and the backfill of the same corpus as a deployment that runs when triggered.
 
-`docpatch serve --corpus kb --source /data/kb --cron "0 2 * * *"` builds the deployment below and
-serves it in this process (`prefect.serve`): the process polls the Prefect API and runs the flow
-at each scheduled time until it is stopped. With PREFECT_API_URL unset, Prefect runs a temporary
+`docpatch serve --corpus kb --source /data/kb --cron "0 2 * * *"` builds the two deployments below
+and serves them in this process (`prefect.serve`): the process polls the Prefect API and runs the
+nightly flow at each scheduled time, and the backfill whenever someone triggers it, until stopped:
+
+    docpatch-nightly/nightly-kb     cron; ingest the source, patch new and changed documents, tombstone
+    docpatch-backfill/backfill-kb   no schedule; an adapter for every document lacking a current one
+                                    (after a new hypernetwork): `prefect deployment run
+                                    docpatch-backfill/backfill-kb`, or `trigger_backfill("kb")` from a flow With PREFECT_API_URL unset, Prefect runs a temporary
 local server inside the process (schedules live as long as the process); set PREFECT_API_URL to a
 `prefect server start` instance to see and trigger the runs in its UI. infra/prefect.yaml
 describes the same deployment for `prefect deploy` with a work pool.
@@ -38,8 +44,16 @@ def check_cron(cron: str) -> str:
         raise SettingsError(f"invalid cron expression {cron!r} (want five fields, e.g. {DEFAULT_CRON!r})") from None
 
 
+NIGHTLY_FLOW = "docpatch-nightly"  # the flow names (pipelines/flows.py)
+BACKFILL_FLOW = "docpatch-backfill"
+
+
 def deployment_name(corpus: str) -> str:
     return f"nightly-{corpus}"
+
+
+def backfill_deployment_name(corpus: str) -> str:
+    return f"backfill-{corpus}"
 
 
 def nightly_deployment(source: str, corpus: str, settings: Settings, cron: str = DEFAULT_CRON,
@@ -58,9 +72,49 @@ def nightly_deployment(source: str, corpus: str, settings: Settings, cron: str =
     )
 
 
+def backfill_deployment(corpus: str, settings: Settings, name: str | None = None):
+    """The backfill of one corpus as a deployment without a schedule (runs when triggered)."""
+    from pipelines.flows import patch_flow
+
+    return patch_flow.to_deployment(
+        name=name or backfill_deployment_name(corpus),
+        parameters={"corpus": corpus, "full": False, "settings": settings.record(), "progress": False},
+        description=f"Give every document of corpus {corpus!r} a current adapter (after a new hypernetwork); "
+                    "full=true regenerates all.",
+        tags=["docpatch", "backfill", corpus],
+    )
+
+
 def serve_nightly(source: str, corpus: str, settings: Settings, cron: str = DEFAULT_CRON,
-                  name: str | None = None, timezone: str = "UTC") -> None:
-    """Serve the nightly deployment in this process until interrupted."""
+                  name: str | None = None, timezone: str = "UTC", backfill: bool = True) -> None:
+    """Serve the nightly deployment (and the corpus's backfill deployment) in this process until interrupted."""
     from prefect import serve
 
-    serve(nightly_deployment(source, corpus, settings, cron, name, timezone))
+    deployments = [nightly_deployment(source, corpus, settings, cron, name, timezone)]
+    if backfill:
+        deployments.append(backfill_deployment(corpus, settings))
+    serve(*deployments)
+
+
+def trigger_backfill(corpus: str, *, full: bool = False, timeout: float | None = 0,
+                     deployment: str | None = None, **setting_changes):
+    """Start a run of the corpus's backfill deployment (from a flow, e.g. after meta-training); its FlowRun.
+
+    `setting_changes` (e.g. hypernet_path=NEW_CHECKPOINT) are applied to the settings the deployment
+    was served with. timeout=0 returns at once; None waits for the run to finish.
+    """
+    from prefect.deployments import run_deployment
+
+    name = deployment or f"{BACKFILL_FLOW}/{backfill_deployment_name(corpus)}"
+    parameters: dict = {"full": full}
+    if setting_changes:
+        served = _deployment_parameters(name).get("settings") or {}
+        parameters["settings"] = Settings(**served).with_overrides(**setting_changes).record()
+    return run_deployment(name, parameters=parameters, timeout=timeout)
+
+
+def _deployment_parameters(name: str) -> dict:
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        return dict(client.read_deployment_by_name(name).parameters or {})

@@ -52,7 +52,7 @@ class WorkerConfig:
     )
     actor_report_dir: str = field(
         default="",
-        metadata={"help": "if set, each actor of the pipeline writes <pid>.json (pid, stage 'chunk' or 'adapter', host, device, ready time, CPU seconds used to start) here once it has loaded its models (monitoring, benchmarks, fault-injection tests)"},
+        metadata={"help": "if set, each actor of the pipeline writes <pid>.json (pid, stage 'chunk' or 'adapter', host, Ray node id, device, GPU ids Ray assigned, CUDA_VISIBLE_DEVICES, ready time, CPU seconds used to start) here once it has loaded its models (monitoring, benchmarks, fault-injection tests)"},
     )
 
     def __post_init__(self) -> None:
@@ -84,7 +84,8 @@ class WorkerConfig:
 
     @property
     def device(self) -> str:
-        """Ray hides all but the actor's GPUs, so 'cuda' is the actor's own (possibly shared) GPU."""
+        """The device asked for: Ray hides all but the actor's GPUs, so 'cuda' is the actor's own (possibly
+        shared) GPU. The actor falls back to the CPU where CUDA is missing (workers.stages.actor_device)."""
         return "cuda" if self.num_gpus_per_actor > 0 else "cpu"
 
     def to_dict(self) -> dict[str, Any]:

@@ -169,11 +169,15 @@ def build_dataset(table: "pa.Table", cfg: WorkerConfig) -> "ray.data.Dataset":
     import ray.data
 
     step = cfg.batch_docs
-    ds = ray.data.from_arrow([table.slice(i, step) for i in range(0, table.num_rows, step)])
+    blocks = [table.slice(i, step) for i in range(0, table.num_rows, step)]
+    # No more model actors than batches: an actor without a batch would load its models (and hold a
+    # GPU) for nothing.
+    actors = max(1, min(cfg.num_actors, len(blocks)))
+    ds = ray.data.from_arrow(blocks)
     configure_context(ds.context)  # from_arrow gave this dataset its own copy of the context
     ds = ds.map_batches(
         ChunkStage, fn_constructor_args=(cfg,), batch_size=step, batch_format="numpy",
-        compute=ray.data.ActorPoolStrategy(min_size=1, max_size=cfg.num_actors), num_cpus=CHUNK_STAGE_CPUS,
+        compute=ray.data.ActorPoolStrategy(min_size=1, max_size=actors), num_cpus=CHUNK_STAGE_CPUS,
     )
     with warnings.catch_warnings():
         # Ray 2.60 has no named parameter for these yet and warns about passing them as kwargs.
@@ -182,12 +186,18 @@ def build_dataset(table: "pa.Table", cfg: WorkerConfig) -> "ray.data.Dataset":
             AdapterStage, fn_constructor_args=(cfg,), batch_size=step, batch_format="numpy",
             # One batch running and one queued per actor keeps it busy; Ray's default queue of 4
             # lets the first actor that is ready hoard batches while the others still load.
-            compute=ray.data.ActorPoolStrategy(size=cfg.num_actors, max_tasks_in_flight_per_actor=2),
-            num_cpus=cfg.num_cpus_per_actor, num_gpus=cfg.num_gpus_per_actor,
+            compute=ray.data.ActorPoolStrategy(size=actors, max_tasks_in_flight_per_actor=2),
+            **model_actor_resources(cfg),
             # A dead actor is replaced and its batches redone, a bounded number of times: a
             # document that kills its process every time must not loop forever (Ray's default).
             max_restarts=-1, max_task_retries=cfg.max_task_retries,
         )
+
+
+def model_actor_resources(cfg: WorkerConfig) -> dict[str, float]:
+    """What each model actor asks Ray for: with num_gpus > 0 Ray places it only on a node with a free
+    GPU and sets its CUDA_VISIBLE_DEVICES to the GPU it assigned."""
+    return {"num_cpus": cfg.num_cpus_per_actor, "num_gpus": cfg.num_gpus_per_actor}
 
 
 def configure_context(ctx) -> None:

@@ -27,15 +27,18 @@ def local_num_cpus() -> int:
     return max(4, 2 * (os.cpu_count() or 1))
 
 
-def runtime_env(remote: bool) -> dict[str, Any]:
-    """A remote cluster gets the project's code shipped with the job; a local Ray imports it from here."""
+def runtime_env(remote: bool, ship_default_checkpoint: bool = True) -> dict[str, Any]:
+    """A remote cluster gets the project's code shipped with the job; a local Ray imports it from here.
+
+    The packaged hypernetwork checkpoint travels with the code unless the run names another one.
+    """
     env: dict[str, Any] = {"env_vars": dict(WORKER_ENV)}
     if remote:
         import hypernet
         import workers
 
         env["py_modules"] = [hypernet, workers]
-        env["excludes"] = ["__pycache__", "*.pyc"]
+        env["excludes"] = ["__pycache__", "*.pyc"] + ([] if ship_default_checkpoint else ["checkpoints"])
     return env
 
 
@@ -47,7 +50,9 @@ def start(cfg: WorkerConfig) -> bool:
         return False
     common = dict(include_dashboard=False, logging_level=logging.WARNING, log_to_driver=True)
     if cfg.ray_address:
-        ray.init(address=cfg.ray_address, runtime_env=runtime_env(remote=True), **common)
+        # Shipping the packaged hypernetwork checkpoint (11 MB) with the code is intended.
+        logging.getLogger("ray._private.runtime_env.packaging").setLevel(logging.ERROR)
+        ray.init(address=cfg.ray_address, runtime_env=runtime_env(True, not cfg.hypernet_path), **common)
     else:
         # RAY_TMPDIR, when set, is honoured by Ray itself for its session folder.
         ray.init(num_cpus=local_num_cpus(), runtime_env=runtime_env(remote=False), **common)

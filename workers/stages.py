@@ -11,6 +11,7 @@ document never costs the others their adapters.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import time
@@ -18,6 +19,8 @@ import time
 import numpy as np
 
 from workers.config import WorkerConfig
+
+log = logging.getLogger(__name__)
 
 # -- column names -------------------------------------------------------------------------------
 DOC_ID = "doc_id"
@@ -149,14 +152,15 @@ class AdapterStage:
         quiet_actor_process()
         start_report(cfg)
         torch.set_num_threads(torch_threads(cfg))
-        model, tokenizer, ref = base_model.load(cfg.base_model, cfg.cache_dir or None, device=cfg.device, dtype=cfg.dtype)
+        self.device = actor_device(cfg)
+        model, tokenizer, ref = base_model.load(cfg.base_model, cfg.cache_dir or None, device=self.device, dtype=cfg.dtype)
         net = HyperNetwork.load(hypernet_folder(cfg))
         check_compatible(model.config, net.cfg)
         self.generator = AdapterGenerator(model, tokenizer, net, max_batch_tokens=cfg.max_batch_tokens)
         self.base_model_id = ref.model_id
         self.files = file_columns()
         if cfg.actor_report_dir:
-            report_actor(cfg.actor_report_dir, "adapter", cfg.device)
+            report_actor(cfg.actor_report_dir, "adapter", self.device)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         import torch
@@ -212,6 +216,31 @@ class AdapterStage:
             return out
 
 
+def actor_device(cfg: WorkerConfig) -> str:
+    """'cuda' when the actor was given a GPU and CUDA works in this process, else 'cpu'.
+
+    Ray gives a GPU actor its GPU by CUDA_VISIBLE_DEVICES, so 'cuda' is that GPU. A node may declare
+    GPUs that torch cannot use (a CPU test cluster started with `ray start --num-gpus 1`, a broken
+    driver): the actor then runs on the CPU, says so in the log, and its report shows the device.
+    """
+    if cfg.device != "cuda":
+        return "cpu"
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    log.warning("this actor was given GPU(s) %s (CUDA_VISIBLE_DEVICES=%r) but torch sees no CUDA device; "
+                "running on the CPU", gpu_ids(), os.environ.get("CUDA_VISIBLE_DEVICES"))
+    return "cpu"
+
+
+def gpu_ids() -> list:
+    """The GPU ids Ray assigned to this actor ([] outside Ray or without GPUs)."""
+    import ray
+
+    return list(ray.get_gpu_ids()) if ray.is_initialized() else []
+
+
 def torch_threads(cfg: WorkerConfig) -> int:
     """Split the node's cores between the actors unless told; Ray's OMP_NUM_THREADS=1 would idle them."""
     return cfg.torch_threads or max(1, (os.cpu_count() or 1) // cfg.num_actors)
@@ -265,8 +294,15 @@ def start_report(cfg: WorkerConfig) -> None:
 
 
 def report_actor(folder: str, stage: str, device: str) -> None:
+    """Write <pid>.json: where this actor runs (host, Ray node, GPUs) and what its start cost."""
+    import ray
+
+    in_ray = ray.is_initialized()
     info = {"pid": os.getpid(), "stage": stage, "host": socket.gethostname(), "device": device, "ready_at": time.time(),
-            "cpu_seconds_at_ready": time.process_time()}  # start-up cost (imports, model load), for benchmarks
+            "cpu_seconds_at_ready": time.process_time(),  # start-up cost (imports, model load), for benchmarks
+            "node_id": ray.get_runtime_context().get_node_id() if in_ray else None,
+            "gpu_ids": [str(g) for g in gpu_ids()],  # what Ray assigned; CUDA_VISIBLE_DEVICES should list the same
+            "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")}
     tmp = os.path.join(folder, f".{os.getpid()}.json.tmp")
     with open(tmp, "w") as fh:
         json.dump(info, fh)

@@ -1,0 +1,1 @@
+"""How docpatch starts: the local stack (infra/local), Prefect deployments, Kubernetes manifests."""
