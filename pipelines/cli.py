@@ -500,8 +500,10 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     if bad:
         raise UserError(f"unknown --modes {bad}; choose from {', '.join(EVAL_MODES)}")
     try:
+        from pipelines.hypernets import resolve_hypernet_path
+
         report = evaluate_file(args.data, modes, base_model_spec=settings.base_model,
-                               hypernet_path=settings.hypernet_path, limit=args.limit,
+                               hypernet_path=resolve_hypernet_path(settings), limit=args.limit,
                                chunk_len=args.chunk_len, finetune_steps=args.finetune_steps, progress=note)
     except ValueError as exc:
         raise UserError(str(exc)) from None
@@ -566,8 +568,8 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
              f"eval ({evaluation['n_questions']} questions): base {evaluation['base']:.3f}, "
              f"context {evaluation['context']:.3f}, current {current['id']} "
              + (f"{current['accuracy']:.3f}" if current["accuracy"] is not None else "(does not fit the base model)"),
-             ("registered and made current: " + str(decision.get("hypernet_id")) if decision.get("promoted")
-              else "not registered") + f" ({decision['reason']})",
+             (f"registered and made current: {decision.get('hypernet_id')} ({decision['reason']})"
+              if decision.get("promoted") else f"decision: {decision['reason']}"),
              f"report: {result['report']['json']} and {result['report']['png']}"]
     if result["backfill"]:
         backfill = result["backfill"]

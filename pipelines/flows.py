@@ -313,7 +313,9 @@ def meta_train_flow(settings: Settings | None = None, run_name: str = "", worker
     options = settings.storage_options
     meta.say(progress, f"meta-training run {cfg.run_name}: {cfg.num_workers} workers, {cfg.train['steps']} steps "
                        f"of {cfg.global_batch} documents, storage {meta.safe_uri(cfg.storage)}")
-    with ray_runtime.session(settings.to_worker_config()):
+    from workers.config import WorkerConfig
+
+    with ray_runtime.session(WorkerConfig(ray_address=settings.ray_address)):
         prepared = prepare_training_data(cfg, options, progress)
         meta.say(progress, f"training data: {prepared['n_examples']} documents at {meta.safe_uri(prepared['uri'])}"
                            f"{' (reused)' if prepared['reused'] else ''}")

@@ -99,6 +99,9 @@ def evaluate_hypernets(eval_path: str, settings: Settings, candidates: dict[int,
     from hypernet.model import HyperNetwork
     from workers.stages import check_compatible
 
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # the lines below say what is happening
     docs = read_eval_file(eval_path)
     docs = docs[:limit] if limit else docs
     device = "cuda" if torch.cuda.is_available() else "cpu"

@@ -61,7 +61,7 @@ def plot(report: dict) -> bytes:
         for ax in (ax_loss, ax_acc):
             ax.axvline(restore["from_step"], color="tab:red", linestyle="--", linewidth=0.8)
     ax_loss.set(title="training loss (per step, smoothed)", xlabel="step")
-    ax_acc.set(title="answer-token accuracy (train)", xlabel="step")
+    ax_acc.set(title="answer-token accuracy (train)", xlabel="step", ylim=(-0.02, 1.02))
     ax_loss.legend(loc="upper right", fontsize=8)
     ax_acc.legend(loc="upper left", fontsize=8)
 

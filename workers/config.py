@@ -120,6 +120,7 @@ class MetaTrainConfig:
     shard_docs: int = field(default=16, metadata={"help": "documents per Parquet shard of prepared data"})
     init_from: str = field(default="", metadata={"help": "hypernetwork checkpoint folder to start from ('' = a fresh, seeded init)"})
     log_every: int = field(default=10, metadata={"help": "rank 0 prints a progress line every this many steps (0 = never)"})
+    ray_train_log_level: str = field(default="WARNING", metadata={"help": "level of Ray Train's own logs (INFO logs every report)"})
     worker_report_dir: str = field(default="", metadata={"help": "if set, each training worker writes <rank>-<pid>.json here when it starts (monitoring, fault-injection tests)"})
     train: dict = field(default_factory=dict, metadata={"help": "hypernet.train.TrainConfig fields (steps, lr, seed, sizes, ...)"})
 

@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import io
 import json
 import os
-import shutil
 import socket
 import sys
 import tempfile
@@ -233,9 +231,11 @@ def train_loop_per_worker(config: dict) -> None:
                    "examples_per_second": cfg.global_batch / seconds, "world_size": world, "restores": len(restores)}
         history.append(metrics)
         if rank == 0 and cfg.log_every and (step + 1) % cfg.log_every == 0:
-            print(f"[meta-train {cfg.run_name}] step {step + 1}/{tcfg.steps} loss {metrics['loss']:.3f} "
-                  f"kd {metrics['kd']:.3f} ce {metrics['ce']:.3f} tok_acc {metrics['token_acc']:.2f} "
-                  f"lr {lr:.2e} {seconds:.2f} s/step", file=sys.stderr, flush=True)
+            # Not print(): Ray Train patches it to log as well, and the line would show twice.
+            sys.stderr.write(f"[meta-train {cfg.run_name}] step {step + 1}/{tcfg.steps} loss {metrics['loss']:.3f} "
+                             f"kd {metrics['kd']:.3f} ce {metrics['ce']:.3f} tok_acc {metrics['token_acc']:.2f} "
+                             f"lr {lr:.2e} {seconds:.2f} s/step\n")
+            sys.stderr.flush()
         if (step + 1) % cfg.checkpoint_every == 0 or step + 1 == tcfg.steps:
             name = checkpoint_name(step + 1)
             with tempfile.TemporaryDirectory(prefix="docpatch-ckpt-") as tmp:
@@ -277,7 +277,7 @@ class TrainOutcome:
 
 def fit(cfg: MetaTrainConfig, loc: Location, data: PreparedData, setup: ModelSetup) -> TrainOutcome:
     """Run (or resume) the Ray Train job to `steps`; Ray must be initialised."""
-    from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
+    from ray.train import CheckpointConfig, FailureConfig, LoggingConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchConfig, TorchTrainer
 
     started = time.perf_counter()
@@ -291,7 +291,8 @@ def fit(cfg: MetaTrainConfig, loc: Location, data: PreparedData, setup: ModelSet
         run_config=RunConfig(
             name=cfg.run_name, storage_path=loc.root, storage_filesystem=None if loc.is_local else loc.fs,
             failure_config=FailureConfig(max_failures=cfg.max_failures),
-            checkpoint_config=CheckpointConfig(num_to_keep=cfg.keep_checkpoints)),
+            checkpoint_config=CheckpointConfig(num_to_keep=cfg.keep_checkpoints),
+            logging_config=LoggingConfig(log_level=cfg.ray_train_log_level)),
     )
     result = trainer.fit()
     if result.checkpoint is None:
