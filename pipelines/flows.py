@@ -208,7 +208,7 @@ def _log_ingest(result: dict) -> None:
 # -- meta-training ----------------------------------------------------------------------------------------
 # prepare -> train (Ray Train) -> fetch checkpoints -> evaluate against the current hypernetwork ->
 # register + promote only if it beats it (or forced) -> report -> optional backfill.
-@task(retries=1, retry_delay_seconds=[10], **TASK_DEFAULTS)
+@task(retries=1, retry_delay_seconds=[10], retry_condition_fn=_worth_retrying, **TASK_DEFAULTS)
 def prepare_training_data(cfg, storage_options: dict, progress: bool = True) -> dict:
     """Teacher examples for the run's documents, as Parquet shards in the training storage (resumable)."""
     from workers.meta_train import model_setup, prepare_data

@@ -90,6 +90,8 @@ class HypernetRegistry:
         for _ in range(CAS_ATTEMPTS):
             got = self.storage.read_versioned(CURRENT_FILE)
             current = json.loads(got.data) if got else None
+            if (current or {}).get("hypernet_id") == hypernet_id:
+                return True  # already current (a retried promotion that had succeeded)
             if (current or {}).get("hypernet_id") != expected:
                 return False
             pointer = {"hypernet_id": hypernet_id, "previous": expected, "updated_at": _now(), "reason": reason,

@@ -281,6 +281,9 @@ def fit(cfg: MetaTrainConfig, loc: Location, data: PreparedData, setup: ModelSet
     from ray.train.torch import TorchConfig, TorchTrainer
 
     started = time.perf_counter()
+    # Ray Train gives a worker group 60 s to start; a busy small machine can need longer to start the
+    # processes (each imports torch). Ray Train passes this on to its controller.
+    os.environ.setdefault("RAY_TRAIN_WORKER_GROUP_START_TIMEOUT_S", "300")
     resources = {"CPU": cfg.cpus_per_worker, **({"GPU": 1} if cfg.use_gpu else {})}
     trainer = TorchTrainer(
         train_loop_per_worker,

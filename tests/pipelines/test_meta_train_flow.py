@@ -1,4 +1,8 @@
-"""`docpatch train --workers 2`: the meta-train flow end to end on the moto S3 server, and its parts."""
+"""`docpatch train --workers N`: the meta-train flow end to end on the moto S3 server, and its parts.
+
+One worker and one teacher actor here (each is a process that imports torch and loads the model);
+the 2-worker DDP job and its recovery are tested in tests/workers/test_meta_train.py.
+"""
 from __future__ import annotations
 
 import asyncio
@@ -48,7 +52,7 @@ def test_docpatch_train_on_s3_trains_evaluates_registers_reports_and_starts_the_
     # The backfill deployment the flow triggers (registered with the API; no worker runs it here).
     patch_flow.to_deployment(name="backfill-kb").apply()
     store = f"{s3_bucket}/store"
-    code = main(["train", "--workers", "2", "--num-actors", "2", "--steps", "4", "--save-every", "2",
+    code = main(["train", "--workers", "1", "--num-actors", "1", "--steps", "4", "--save-every", "2",
                  "--global-batch", "2", "--docs", "4", "--warmup", "1", "--lr", "3e-3", "--run-name", "r1",
                  "--keep-checkpoints", "2", "--eval-docs", "2", "--force",
                  "--backfill", "kb", "--backfill-deployment", "docpatch-backfill/backfill-kb",
