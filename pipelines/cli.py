@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from pipelines.settings import COMMON, WORKERS, Settings, SettingsError, settings_fields
+from pipelines.settings import COMMON, TRAIN, WORKERS, Settings, SettingsError, settings_fields
 
 EXIT_USER_ERROR = 2
 SAMPLE_CORPUS = Path(__file__).parent / "sample_corpus"
@@ -442,6 +442,7 @@ class Command:
     run: Callable[[argparse.Namespace, Settings], int]
     add_arguments: Callable[[argparse.ArgumentParser], None]
     worker_flags: bool = False
+    train_flags: bool = False
 
 
 def _settings_parent(group: str, title: str) -> argparse.ArgumentParser:
@@ -561,8 +562,10 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     if bad:
         raise UserError(f"unknown --modes {bad}; choose from {', '.join(EVAL_MODES)}")
     try:
+        from pipelines.hypernets import resolve_hypernet_path
+
         report = evaluate_file(args.data, modes, base_model_spec=settings.base_model,
-                               hypernet_path=settings.hypernet_path, limit=args.limit,
+                               hypernet_path=resolve_hypernet_path(settings), limit=args.limit,
                                chunk_len=args.chunk_len, finetune_steps=args.finetune_steps, progress=note)
     except ValueError as exc:
         raise UserError(str(exc)) from None
@@ -576,19 +579,110 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+FLOW_ONLY_OPTIONS = ("run_name", "global_batch", "docs", "keep_checkpoints", "max_failures", "init_from",
+                     "eval_file", "eval_docs", "eval_limit", "force", "backfill", "backfill_deployment")
+TRAIN_FLOW_DEFAULTS: dict[str, Any] = {}  # filled by _args_train: the defaults of the flow-only options
+
+
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    overrides = parse_train_overrides(args.set)
+    if args.workers == 0:
+        return _train_single_process(args, settings, overrides)
+    if args.workers < 0:
+        raise UserError(f"--workers must be 0 (one process) or more, got {args.workers}")
+    if args.eval_file:
+        from hypernet.evaluate import read_eval_file
+
+        if not Path(args.eval_file).is_file():
+            raise UserError(f"eval file not found: {args.eval_file}")
+        try:
+            read_eval_file(args.eval_file)
+        except ValueError as exc:
+            raise UserError(_one_line(exc)) from None
+    if args.backfill:
+        check_corpus_name(args.backfill)
+        if not args.backfill_deployment:
+            check_corpus(settings, args.backfill)
+    elif args.backfill_deployment:
+        raise UserError("--backfill-deployment needs --backfill CORPUS (the corpus the deployment patches)")
+    from pipelines.meta_training import train_job_config
+
+    options = dict(workers=args.workers, steps=args.steps, global_batch=args.global_batch, docs=args.docs,
+                   data=args.data, checkpoint_every=args.save_every, keep_checkpoints=args.keep_checkpoints,
+                   max_failures=args.max_failures, init_from=args.init_from,
+                   train={"lr": args.lr, "seed": args.seed, "warmup": args.warmup, **overrides})
+    try:
+        cfg = train_job_config(settings, run_name=args.run_name, **options)
+    except (TypeError, ValueError) as exc:
+        raise UserError(_one_line(exc)) from None
+    from pipelines.flows import meta_train_flow
+
+    result = meta_train_flow(settings=settings, run_name=cfg.run_name, init_from=cfg.init_from,
+                             **{k: v for k, v in options.items() if k != "init_from"},
+                             eval_file=args.eval_file, eval_docs=args.eval_docs, eval_limit=args.eval_limit,
+                             force=args.force, backfill_corpus=args.backfill or "",
+                             backfill_deployment=args.backfill_deployment or "", progress=not args.json)
+    evaluation, decision = result["eval"], result["decision"]
+    rows = [{"checkpoint step": step, "adapter accuracy": f"{acc:.3f}"} for step, acc in evaluation["checkpoints"].items()]
+    current = evaluation["current"]
+    lines = [f"run {result['run_name']}: {result['steps']} steps, {len(result['restores'])} restores; "
+             f"final checkpoint {result['checkpoint']}",
+             f"eval ({evaluation['n_questions']} questions): base {evaluation['base']:.3f}, "
+             f"context {evaluation['context']:.3f}, current {current['id']} "
+             + (f"{current['accuracy']:.3f}" if current["accuracy"] is not None else "(does not fit the base model)"),
+             (f"registered and made current: {decision.get('hypernet_id')} ({decision['reason']})"
+              if decision.get("promoted") else f"decision: {decision['reason']}"),
+             f"report: {result['report']['json']} and {result['report']['png']}"]
+    if result["backfill"]:
+        backfill = result["backfill"]
+        lines.append("backfill: " + (f"deployment {backfill['deployment']} started (flow run {backfill['flow_run_id']})"
+                                     if "deployment" in backfill else backfill.get("skipped") or _patch_line(backfill)))
+    emit(args, result, rows=rows, text="\n".join(lines))
+    return 0
+
+
+def _train_single_process(args: argparse.Namespace, settings: Settings, overrides: dict) -> int:
     from hypernet.train import TrainConfig, train
 
+    given = [name for name in FLOW_ONLY_OPTIONS if getattr(args, name) != TRAIN_FLOW_DEFAULTS.get(name)]
+    if given:
+        flag = "--" + given[0].replace("_", "-")
+        raise UserError(f"{flag} belongs to the distributed meta-train flow: add --workers N (N >= 1)")
     try:
-        cfg = TrainConfig(out_dir=args.out, base_model=settings.base_model, data=args.data, steps=args.steps,
-                          lr=args.lr, save_every=args.save_every, seed=args.seed)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+        cfg = TrainConfig(**{**overrides, "out_dir": args.out, "base_model": settings.base_model, "data": args.data,
+                             "steps": args.steps, "lr": args.lr, "save_every": args.save_every, "seed": args.seed,
+                             "warmup": args.warmup})
+    except (TypeError, ValueError) as exc:
+        raise UserError(_one_line(exc)) from None
     if cfg.data != "synthetic" and not Path(cfg.data).is_file():
         raise UserError(f"training data not found: {cfg.data}")
     latest = train(cfg, log=note)
     emit(args, {"checkpoint": latest, "steps": cfg.steps}, text=f"checkpoint: {latest}")
     return 0
+
+
+def parse_train_overrides(pairs: list[str]) -> dict[str, Any]:
+    """`--set KEY=VALUE` pairs as TrainConfig fields, each converted to its field's type."""
+    import dataclasses
+
+    from hypernet.train import TrainConfig
+
+    types = {f.name: type(f.default) for f in dataclasses.fields(TrainConfig)}
+    reserved = {"out_dir", "base_model", "data", "steps", "lr", "save_every", "seed", "warmup"}
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or key not in types:
+            raise UserError(f"--set {pair!r}: want KEY=VALUE with KEY one of "
+                            f"{', '.join(sorted(set(types) - reserved))}")
+        if key in reserved:
+            raise UserError(f"--set {key}: use the --{key.replace('_', '-')} option")
+        try:
+            out[key] = types[key](value)
+        except ValueError:
+            raise UserError(f"--set {key}={value!r}: not a valid {types[key].__name__}") from None
+    return out
 
 
 def _args_eval(p):
@@ -603,12 +697,68 @@ def _args_eval(p):
 
 
 def _args_train(p):
-    p.add_argument("--out", default="runs/meta", help="checkpoint folder; re-running resumes (default: runs/meta)")
-    p.add_argument("--data", default="synthetic", help="'synthetic' or an eval-format JSONL file")
-    p.add_argument("--steps", type=int, default=3000, help="optimizer steps, one document each (default: 3000)")
-    p.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (default: 1e-3)")
-    p.add_argument("--save-every", type=int, default=50, help="checkpoint interval in steps (default: 50)")
-    p.add_argument("--seed", type=int, default=0)
+    p.description = (
+        "Meta-train the hypernetwork by context distillation. With --workers 0 (the default) a single "
+        "resumable process writes checkpoints to --out. With --workers N >= 1 the meta-train flow runs: "
+        "teacher examples are prepared by Ray actors into Parquet under the training storage, a Ray Train "
+        "job trains on N data-parallel workers (DDP; a global batch of --global-batch documents split "
+        "between them), checkpoints go to TRAIN_STORAGE/RUN_NAME/step-NNNNNN (and a run resumes from its "
+        "latest after a worker failure or a re-run with the same --run-name); then the final checkpoint is "
+        "evaluated against the current hypernetwork on a held-out eval file and registered as the store's "
+        "new current hypernetwork only if it answers more questions (or with --force); a report "
+        "(training_report.json + .png) is written beside the checkpoints; --backfill then re-patches a corpus "
+        "with it. In the flow, --num-actors is the number of teacher actors that prepare the data, "
+        "--cpus-per-actor / --gpus-per-actor / --torch-threads size every teacher actor and training worker, "
+        "and the worker options also apply to the backfill.")
+    single = p.add_argument_group("both modes")
+    single.add_argument("--data", default="synthetic",
+                        help="'synthetic' (generated documents) or an eval-format JSONL file (default: synthetic)")
+    single.add_argument("--steps", type=int, default=3000, help="optimizer steps (default: 3000)")
+    single.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (default: 1e-3)")
+    single.add_argument("--warmup", type=int, default=50, help="linear warm-up steps (default: 50)")
+    single.add_argument("--save-every", type=int, default=50, metavar="N",
+                        help="checkpoint interval in steps; the last step always checkpoints (default: 50)")
+    single.add_argument("--seed", type=int, default=0, help="data and initialisation seed (default: 0)")
+    single.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="any other hypernet.train.TrainConfig field, e.g. --set latent_dim=64 "
+                             "--set ce_weight=0.3 (repeatable)")
+    local = p.add_argument_group("single process (--workers 0)")
+    local.add_argument("--out", default="runs/meta", help="checkpoint folder; re-running resumes (default: runs/meta)")
+    flow = p.add_argument_group("distributed meta-train flow (--workers N >= 1)")
+    flow.add_argument("--workers", type=int, default=0, metavar="N",
+                      help="Ray Train workers; 0 = the single-process trainer (default: 0). Each worker takes "
+                           "--cpus-per-actor CPUs, or one GPU with --gpus-per-actor > 0 (NCCL; gloo on CPU)")
+    flow.add_argument("--global-batch", type=int, default=4, metavar="B",
+                      help="documents per optimizer step over all workers, a multiple of --workers (default: 4)")
+    flow.add_argument("--docs", type=int, default=256, metavar="N",
+                      help="training documents to prepare teacher examples for (synthetic: generated; a --data "
+                           "file: its first N, 0 = all) (default: 256)")
+    flow.add_argument("--run-name", default="", metavar="NAME",
+                      help="run folder under the training storage; an existing run resumes (default: meta-DATE-TIME)")
+    flow.add_argument("--keep-checkpoints", type=int, default=3, metavar="N",
+                      help="newest checkpoints kept in storage; each is evaluated for the report (default: 3)")
+    flow.add_argument("--max-failures", type=int, default=2, metavar="N",
+                      help="worker failures the job recovers from by restarting at the latest checkpoint "
+                           "(-1: unlimited) (default: 2)")
+    flow.add_argument("--init-from", default="", metavar="PATH",
+                      help="start from a hypernetwork checkpoint folder, or 'current' for the one the pipeline "
+                           "uses now (default: a fresh, seeded initialisation)")
+    flow.add_argument("--eval-file", default="", metavar="FILE.jsonl",
+                      help='held-out eval file, one {"id", "text", "qa": [{"q", "a"}]} per line (default: '
+                           "--eval-docs synthetic documents of the eval split, never trained on)")
+    flow.add_argument("--eval-docs", type=int, default=16, metavar="N",
+                      help="size of the default synthetic eval set (default: 16)")
+    flow.add_argument("--eval-limit", type=int, default=0, metavar="N",
+                      help="evaluate only the first N eval documents (default: 0 = all)")
+    flow.add_argument("--force", action="store_true",
+                      help="register and promote the new hypernetwork even if it does not beat the current one")
+    flow.add_argument("--backfill", default="", metavar="CORPUS",
+                      help="after a new hypernetwork is promoted, give every document of CORPUS a new adapter "
+                           "(the backfill flow, run as a subflow here)")
+    flow.add_argument("--backfill-deployment", default="", metavar="FLOW/DEPLOYMENT",
+                      help="start this Prefect deployment for the backfill instead (e.g. docpatch-backfill/"
+                           "backfill-kb; needs PREFECT_API_URL) and return without waiting for it")
+    TRAIN_FLOW_DEFAULTS.update({name: p.get_default(name) for name in FLOW_ONLY_OPTIONS})
 
 
 COMMANDS: list[Command] = [
@@ -627,8 +777,8 @@ COMMANDS: list[Command] = [
     Command("runs", "reports of past patch and nightly runs: counts, throughput, time per stage, failures",
             cmd_runs, _args_runs),
     Command("eval", "measure answers on an eval file: base, context, adapter, finetune", cmd_eval, _args_eval),
-    Command("train", "meta-train the hypernetwork by context distillation (single process, resumable)",
-            cmd_train, _args_train),
+    Command("train", "meta-train the hypernetwork: one process, or a Ray Train job + eval + registration "
+            "(--workers N)", cmd_train, _args_train, worker_flags=True, train_flags=True),
 ]
 
 
@@ -640,9 +790,11 @@ def build_parser() -> argparse.ArgumentParser:
                "Run `docpatch COMMAND --help` for a command's options.")
     common = _settings_parent(COMMON, "common options")
     workers = _settings_parent(WORKERS, "worker options")
+    training = _settings_parent(TRAIN, "training storage")
     subs = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for cmd in COMMANDS:
         parents = [common, workers] if cmd.worker_flags else [common]
+        parents += [training] if cmd.train_flags else []
         if cmd.name in ("adapters", "runs"):
             parents = []  # the options go on each action
         p = subs.add_parser(cmd.name, help=cmd.help, description=cmd.help, parents=parents)

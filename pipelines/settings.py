@@ -31,8 +31,9 @@ STORAGE_OPTIONS_ENV = "DOCPATCH_STORAGE_OPTIONS"
 CONFIG_FILE = "docpatch.toml"
 DEFAULT_STORE = ".docpatch/store"
 
-# Flag groups: "common" flags are on every sub-command, "workers" flags on those that generate adapters.
-COMMON, WORKERS = "common", "workers"
+# Flag groups: "common" flags are on every sub-command, "workers" flags on those that generate adapters,
+# "train" flags on `docpatch train`.
+COMMON, WORKERS, TRAIN = "common", "workers", "train"
 
 
 class SettingsError(ValueError):
@@ -53,8 +54,9 @@ class Settings:
     base_model: str = _opt("packaged:gemma-3-270m", "frozen base LLM: 'packaged:gemma-3-270m', a local "
                            "Hugging Face model folder, or a hub id already in the offline cache",
                            "--base-model", COMMON)
-    hypernet_path: str = _opt("", "hypernetwork checkpoint folder (empty: the checkpoint shipped in the "
-                              "package)", "--hypernet", COMMON)
+    hypernet_path: str = _opt("", "hypernetwork checkpoint folder (empty: the store's current registered "
+                              "hypernetwork, see `docpatch train`; without one, the checkpoint shipped in "
+                              "the package)", "--hypernet", COMMON)
     cache_dir: str = _opt("", "cache for converted base models (empty: ~/.cache/docpatch)",
                           "--cache-dir", COMMON)
     ray_address: str = _opt("", "Ray cluster to join (empty: start a local Ray)", "--ray-address", COMMON)
@@ -66,6 +68,8 @@ class Settings:
     batch_docs: int = _opt(16, "documents per batch sent to an actor", "--batch-docs", WORKERS)
     max_batch_tokens: int = _opt(4096, "tokens per forward pass inside an actor", "--max-batch-tokens", WORKERS)
     dtype: str = _opt("auto", "model dtype: auto, float32, bfloat16 or float16")
+    train_storage: str = _opt("", "where meta-training keeps prepared data, checkpoints and reports: a "
+                              "directory or s3://bucket/prefix (empty: STORE/training)", "--train-storage", TRAIN)
     max_doc_bytes: int = _opt(10_000_000, "documents larger than this are rejected at ingest")
     row_group_size: int = _opt(1000, "rows per Parquet row group in snapshots")
 
@@ -113,17 +117,24 @@ class Settings:
         """The workers' view of these settings."""
         from workers.config import WorkerConfig
 
+        from pipelines.hypernets import resolve_hypernet_path
+
         return WorkerConfig(
-            base_model=self.base_model, hypernet_path=self.hypernet_path, cache_dir=self.cache_dir,
+            base_model=self.base_model, hypernet_path=resolve_hypernet_path(self), cache_dir=self.cache_dir,
             ray_address=self.ray_address, num_actors=self.num_actors, num_gpus_per_actor=self.gpus_per_actor,
             num_cpus_per_actor=self.cpus_per_actor, torch_threads=self.torch_threads,
             batch_docs=self.batch_docs, max_batch_tokens=self.max_batch_tokens, dtype=self.dtype,
         )
 
+    @property
+    def training_uri(self) -> str:
+        """Where meta-training runs live: `train_storage`, else `{store}/training`."""
+        return self.train_storage or f"{self.store.rstrip('/')}/training"
+
     def record(self) -> dict:
         """A JSON-able copy safe to store beside snapshots and adapters (credentials stripped from URIs)."""
         out = asdict(self)
-        for key in ("store", "ray_address"):
+        for key in ("store", "ray_address", "train_storage"):
             out[key] = strip_credentials(out[key])
         return out
 

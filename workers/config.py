@@ -90,3 +90,60 @@ class WorkerConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+@dataclass
+class MetaTrainConfig:
+    """One distributed meta-training run: data preparation, the Ray Train job, its checkpoints.
+
+    The optimisation knobs (steps, learning rate, loss weights, hypernetwork sizes, seed) are a
+    `hypernet.train.TrainConfig`, held as a dict in `train` so this module stays free of torch;
+    its `save_every` is ignored here (see `checkpoint_every`).
+    """
+
+    run_name: str = field(default="meta", metadata={"help": "run folder under `storage`; a run with the same name resumes from its latest checkpoint"})
+    storage: str = field(default="", metadata={"help": "where prepared data, checkpoints and reports go: a directory or s3://bucket/prefix"})
+    base_model: str = field(default="packaged:gemma-3-270m", metadata={"help": "frozen base model spec (hypernet.base_model.load)"})
+    cache_dir: str = field(default="", metadata={"help": "cache for converted base models ('' = the default)"})
+    ray_address: str = field(default="", metadata={"help": "'' starts a local Ray; otherwise the cluster to join"})
+    num_workers: int = field(default=2, metadata={"help": "Ray Train workers (data parallel, one DDP replica each)"})
+    use_gpu: bool = field(default=False, metadata={"help": "one GPU per worker and NCCL; otherwise CPU and gloo"})
+    cpus_per_worker: float = field(default=1.0, metadata={"help": "logical CPUs reserved per training worker"})
+    torch_threads: int = field(default=0, metadata={"help": "torch threads per worker (0 = the node's cores / workers)"})
+    global_batch: int = field(default=4, metadata={"help": "documents per optimizer step, over all workers (a multiple of num_workers)"})
+    checkpoint_every: int = field(default=10, metadata={"help": "steps between checkpoints (the last step always checkpoints)"})
+    keep_checkpoints: int = field(default=3, metadata={"help": "checkpoints kept in storage (the newest)"})
+    max_failures: int = field(default=2, metadata={"help": "worker failures the job recovers from (from the latest checkpoint)"})
+    data: str = field(default="synthetic", metadata={"help": "'synthetic' or a JSONL file in the eval format"})
+    num_docs: int = field(default=64, metadata={"help": "training documents prepared (synthetic: generated; a file: its first N, 0 = all)"})
+    prep_actors: int = field(default=1, metadata={"help": "teacher actors in the preparation stage (each loads the base model)"})
+    prep_cpus: float = field(default=1.0, metadata={"help": "logical CPUs per teacher actor"})
+    shard_docs: int = field(default=16, metadata={"help": "documents per Parquet shard of prepared data"})
+    init_from: str = field(default="", metadata={"help": "hypernetwork checkpoint folder to start from ('' = a fresh, seeded init)"})
+    log_every: int = field(default=10, metadata={"help": "rank 0 prints a progress line every this many steps (0 = never)"})
+    ray_train_log_level: str = field(default="WARNING", metadata={"help": "level of Ray Train's own logs (INFO logs every report)"})
+    worker_report_dir: str = field(default="", metadata={"help": "if set, each training worker writes <rank>-<pid>.json here when it starts (monitoring, fault-injection tests)"})
+    train: dict = field(default_factory=dict, metadata={"help": "hypernet.train.TrainConfig fields (steps, lr, seed, sizes, ...)"})
+
+    def __post_init__(self) -> None:
+        for name in ("num_workers", "global_batch", "checkpoint_every", "keep_checkpoints", "prep_actors", "shard_docs"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"MetaTrainConfig.{name}={getattr(self, name)} must be >= 1")
+        if self.global_batch % self.num_workers:
+            raise ValueError(f"MetaTrainConfig.global_batch={self.global_batch} must be a multiple of "
+                             f"num_workers={self.num_workers} (every worker takes an equal share of each batch)")
+        if self.max_failures < -1 or self.num_docs < 0 or self.torch_threads < 0 or self.log_every < 0:
+            raise ValueError("MetaTrainConfig: max_failures >= -1, num_docs, torch_threads and log_every >= 0")
+        if self.cpus_per_worker <= 0 and not self.use_gpu:
+            raise ValueError(f"MetaTrainConfig.cpus_per_worker={self.cpus_per_worker} must be > 0 on CPU")
+        if not self.run_name or "/" in self.run_name or self.run_name.startswith("."):
+            raise ValueError(f"MetaTrainConfig.run_name={self.run_name!r} must be a plain folder name")
+        if not self.storage:
+            raise ValueError("MetaTrainConfig.storage must name a directory or an s3:// URI")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "MetaTrainConfig":
+        return cls(**data)

@@ -150,7 +150,7 @@ def test_prefect_yaml_deployments_name_real_flows_with_valid_schedules():
 
     config = yaml.safe_load(PREFECT_YAML.read_text())
     deployments = {d["name"]: d for d in config["deployments"]}
-    assert {"nightly-kb", "backfill-kb", "docpatch-meta-train"} <= set(deployments)
+    assert {"nightly-kb", "backfill-kb", "meta-train"} <= set(deployments)
     assert [validate_cron_string(s["cron"]) for s in deployments["nightly-kb"]["schedules"]]
     assert "schedules" not in deployments["backfill-kb"]  # run on demand (by meta-training or by hand)
     flows = importlib.import_module("pipelines.flows")

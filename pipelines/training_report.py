@@ -1,0 +1,89 @@
+"""The report of a meta-training run: one JSON file and one PNG, written beside the run's checkpoints.
+
+    {training storage}/{run}/training_report.json   run, data, timings, per-step metrics, restores,
+                                                    eval accuracy per kept checkpoint, the decision
+    {training storage}/{run}/training_report.png    loss curves (loss, KD, CE), answer-token accuracy
+                                                    and learning rate per step, eval accuracy per checkpoint
+
+Plotting uses matplotlib's Agg backend (no display needed).
+"""
+from __future__ import annotations
+
+import io
+import statistics
+
+JSON_NAME = "training_report.json"
+PNG_NAME = "training_report.png"
+
+
+def _smooth(values: list[float], window: int) -> list[float]:
+    out, total = [], 0.0
+    for i, v in enumerate(values):
+        total += v
+        if i >= window:
+            total -= values[i - window]
+        out.append(total / min(i + 1, window))
+    return out
+
+
+def timing(history: list[dict], train_seconds: float) -> dict:
+    """Step-time statistics of a run (the median is robust to the first, slow steps)."""
+    times = [m["step_seconds"] for m in history]
+    if not times:
+        return {"train_seconds": round(train_seconds, 3)}
+    median = statistics.median(times)
+    return {"train_seconds": round(train_seconds, 3), "mean_step_seconds": round(statistics.fmean(times), 4),
+            "median_step_seconds": round(median, 4), "steps_per_second": round(1 / median, 4) if median else None}
+
+
+def plot(report: dict) -> bytes:
+    """The PNG of a report: curves per step on the left, eval accuracy per checkpoint on the right."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    history = report.get("history") or []
+    steps = [m["step"] for m in history]
+    window = max(1, len(history) // 20)
+    fig = Figure(figsize=(13, 4.2), dpi=100)
+    ax_loss, ax_acc, ax_eval = fig.subplots(1, 3)
+    for key, color in (("loss", "black"), ("kd", "tab:blue"), ("ce", "tab:orange")):
+        values = [m[key] for m in history]
+        ax_loss.plot(steps, values, color=color, alpha=0.25, linewidth=0.8)
+        ax_loss.plot(steps, _smooth(values, window), color=color, label=key)
+    ax_acc.plot(steps, [m["token_acc"] for m in history], color="tab:green", alpha=0.25, linewidth=0.8)
+    ax_acc.plot(steps, _smooth([m["token_acc"] for m in history], window), color="tab:green", label="token_acc")
+    ax_lr = ax_acc.twinx()
+    ax_lr.plot(steps, [m["lr"] for m in history], color="tab:gray", linestyle=":", label="lr")
+    ax_lr.set_ylabel("learning rate")
+    for restore in report.get("restores") or []:
+        for ax in (ax_loss, ax_acc):
+            ax.axvline(restore["from_step"], color="tab:red", linestyle="--", linewidth=0.8)
+    ax_loss.set(title="training loss (per step, smoothed)", xlabel="step")
+    ax_acc.set(title="answer-token accuracy (train)", xlabel="step", ylim=(-0.02, 1.02))
+    ax_loss.legend(loc="upper right", fontsize=8)
+    ax_acc.legend(loc="upper left", fontsize=8)
+
+    evaluation = report.get("eval") or {}
+    points = [(c["step"], c["eval_accuracy"]) for c in report.get("checkpoints", []) if c.get("eval_accuracy") is not None]
+    if points:
+        ax_eval.plot([p[0] for p in points], [p[1] for p in points], marker="o", color="tab:purple",
+                     label="adapter (this run)")
+    for key, label, color in (("base", "base model", "tab:gray"), ("context", "document in context", "tab:green")):
+        if evaluation.get(key) is not None:
+            ax_eval.axhline(evaluation[key], color=color, linestyle="--", label=label)
+    current = evaluation.get("current") or {}
+    if current.get("accuracy") is not None:
+        ax_eval.axhline(current["accuracy"], color="tab:red", linestyle=":", label=f"current {current.get('id', '')}")
+    ax_eval.set(title=f"eval accuracy ({evaluation.get('n_questions', 0)} questions)", xlabel="checkpoint step",
+                ylim=(-0.02, 1.02))
+    ax_eval.legend(loc="best", fontsize=7)
+    decision = report.get("decision") or {}
+    fig.suptitle(f"meta-training run {report.get('run', {}).get('name', '')}: "
+                 f"{'registered ' + str(decision.get('hypernet_id')) if decision.get('promoted') else 'not registered'}",
+                 fontsize=10)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()

@@ -1,0 +1,30 @@
+"""Cached teacher examples survive the trip to bytes and back exactly."""
+import dataclasses
+
+import pytest
+import torch
+from safetensors.torch import save
+
+from hypernet import base_model
+from hypernet.distill import teacher_example
+from hypernet.examples_io import example_from_bytes, example_to_bytes
+
+
+def test_a_multi_chunk_example_round_trips_through_bytes(tiny_model_path):
+    model, tok, _ = base_model.load(tiny_model_path)
+    text = "Mirela Vostrikova was born in Caldenport in 1974. " * 6
+    ex = teacher_example(model, tok, text, [("Where was she born?", "Caldenport"), ("When?", "1974")],
+                         chunk_len=32, max_chunks=4, top_k=4)
+    assert len(ex.chunk_acts) > 1
+    back = example_from_bytes(example_to_bytes(ex))
+    for f in dataclasses.fields(ex):
+        a, b = getattr(ex, f.name), getattr(back, f.name)
+        pairs = zip(a, b) if isinstance(a, list) else [(a, b)]
+        assert all(x.dtype == y.dtype and torch.equal(x, y) for x, y in pairs), f.name
+
+
+def test_other_blobs_are_refused():
+    with pytest.raises(ValueError, match="not a serialised Example"):
+        example_from_bytes(save({"x": torch.zeros(1)}))
+    with pytest.raises(ValueError, match="not a serialised Example"):
+        example_from_bytes(b"junk")

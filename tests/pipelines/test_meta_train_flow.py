@@ -1,0 +1,96 @@
+"""`docpatch train --workers N`: the meta-train flow end to end on the moto S3 server, and its parts.
+
+One worker and one teacher actor here (each is a process that imports torch and loads the model);
+the 2-worker DDP job and its recovery are tested in tests/workers/test_meta_train.py.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from pipelines.cli import main
+from pipelines.hypernets import HypernetRegistry, resolve_hypernet_path
+from pipelines.meta_training import decide
+from pipelines.settings import Settings
+
+
+def test_decision_needs_a_strict_win_unless_forced():
+    current = {"id": "hn-old", "accuracy": 0.5, "compatible": True}
+    assert decide("hn-new", 0.6, current, force=False)["register"]
+    tie = decide("hn-new", 0.5, current, force=False)
+    assert not tie["register"] and "does not beat" in tie["reason"]
+    assert decide("hn-new", 0.1, current, force=True)["register"]
+    assert not decide("hn-old", 0.9, current, force=True)["register"]  # already current
+    misfit = {"id": "hn-old", "accuracy": None, "compatible": False, "error": "18 layers vs 2"}
+    assert decide("hn-new", 0.0, misfit, force=False)["register"]
+
+
+def test_registry_versions_are_create_only_and_current_moves_by_compare_and_swap(tmp_path, tiny_hypernet_path):
+    settings = Settings(store=str(tmp_path / "store"), cache_dir=str(tmp_path / "cache"))
+    assert resolve_hypernet_path(settings).endswith("checkpoints/default")  # nothing registered: shipped
+    registry = HypernetRegistry(settings.store, cache_dir=settings.cache_dir)
+    manifest, created = registry.register(tiny_hypernet_path, {"run_name": "r"})
+    assert created and not registry.register(tiny_hypernet_path)[1]
+    hid = manifest["hypernet_id"]
+    assert not registry.promote(hid, expected="hn-someone-else")  # stale view of current: refused
+    assert registry.promote(hid, expected=None) and registry.current()["hypernet_id"] == hid
+    folder = resolve_hypernet_path(settings)
+    assert folder.startswith(str(tmp_path / "cache")) and hid in folder
+    assert [v["hypernet_id"] for v in registry.versions()] == [hid]
+
+
+@pytest.mark.usefixtures("prefect_harness", "ray_local")
+def test_docpatch_train_on_s3_trains_evaluates_registers_reports_and_starts_the_backfill(
+        s3_bucket, tmp_path, capsys, tiny_model_path, tiny_hypernet_path):
+    import s3fs
+    from prefect.client.orchestration import get_client
+
+    from pipelines.flows import patch_flow
+
+    # The backfill deployment the flow triggers (registered with the API; no worker runs it here).
+    patch_flow.to_deployment(name="backfill-kb").apply()
+    store = f"{s3_bucket}/store"
+    code = main(["train", "--workers", "1", "--num-actors", "1", "--steps", "4", "--save-every", "2",
+                 "--global-batch", "2", "--docs", "4", "--warmup", "1", "--lr", "3e-3", "--run-name", "r1",
+                 "--keep-checkpoints", "2", "--eval-docs", "2", "--force",
+                 "--backfill", "kb", "--backfill-deployment", "docpatch-backfill/backfill-kb",
+                 "--set", "latent_dim=32", "--set", "n_latents=4", "--set", "head_dim=16",
+                 "--set", "questions_per_doc=2", "--cpus-per-actor", "0.5", "--torch-threads", "1",
+                 "--store", store, "--base-model", tiny_model_path, "--hypernet", tiny_hypernet_path,
+                 "--cache-dir", str(tmp_path / "cache"), "--json"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    run = f"{store}/training/r1".removeprefix("s3://")
+    assert result["steps"] == 4 and result["checkpoint"] == f"s3://{run}/step-000004"
+    assert {"hypernet.safetensors", "hypernet_config.json", "optimizer.safetensors", "train_state.json"} <= \
+        {p.rsplit("/", 1)[1] for p in fs.ls(f"{run}/step-000004")}
+    assert result["data"]["n_examples"] == 4 and fs.ls(f"{store}/training/data".removeprefix("s3://"))
+    # Eval ran on every kept checkpoint and on the current hypernetwork (the --hypernet one).
+    evaluation = result["eval"]
+    assert evaluation["n_questions"] > 0 and set(evaluation["checkpoints"]) == {"2", "4"}
+    assert evaluation["current"]["source"] == "setting" and evaluation["current"]["accuracy"] is not None
+    decision = result["decision"]
+    assert decision["register"] and decision["forced"] and decision["promoted"], decision
+    # The report: JSON with the decision and the curve, and a PNG, beside the checkpoints.
+    report = json.loads(fs.cat_file(f"{run}/training_report.json"))
+    assert report["decision"]["hypernet_id"] == decision["hypernet_id"]
+    assert [m["step"] for m in report["history"]] == [1, 2, 3, 4]
+    assert [c["step"] for c in report["checkpoints"]] == [2, 4]
+    assert fs.cat_file(f"{run}/training_report.png")[:8] == b"\x89PNG\r\n\x1a\n"
+    # Registered in the store and current: the pipeline now resolves to it.
+    registry = HypernetRegistry(store, cache_dir=str(tmp_path / "cache"))
+    assert registry.current()["hypernet_id"] == decision["hypernet_id"]
+    assert registry.manifest(decision["hypernet_id"])["lineage"]["run_name"] == "r1"
+    settings = Settings(store=store, cache_dir=str(tmp_path / "cache"))
+    assert decision["hypernet_id"] in resolve_hypernet_path(settings)
+    # The backfill deployment got a flow run for the corpus.
+    async def read_run():
+        async with get_client() as client:
+            return await client.read_flow_run(result["backfill"]["flow_run_id"])
+
+    flow_run = asyncio.run(read_run())
+    assert flow_run.parameters == {"corpus": "kb"}

@@ -1,0 +1,104 @@
+"""The meta-training job on a real local Ray: 2 CPU workers, gloo DDP, a worker killed mid-run."""
+from __future__ import annotations
+
+import glob
+import json
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from workers.config import MetaTrainConfig
+from workers.meta_train import checkpoint_name, fit, model_setup, prepare_data
+from workers.train_data import ExampleReader, batch_indices, open_location
+
+STEPS = 8
+
+
+def _config(tmp_path, tiny_model_path, **overrides) -> MetaTrainConfig:
+    values = dict(
+        run_name="run", storage=str(tmp_path / "storage"), base_model=tiny_model_path, num_workers=2,
+        cpus_per_worker=1.0, torch_threads=1, global_batch=4, checkpoint_every=2, keep_checkpoints=2,
+        max_failures=2, num_docs=8, shard_docs=4, prep_actors=1, prep_cpus=0.5, log_every=0,
+        train=dict(steps=STEPS, warmup=1, lr=3e-3, seed=0, latent_dim=32, n_latents=4, head_dim=16,
+                   multi_chunk_prob=0.25, questions_per_doc=2),
+    )
+    values.update(overrides)
+    return MetaTrainConfig(**values)
+
+
+def _registered(snapshot) -> bool:
+    try:
+        return bool(json.loads(snapshot.read_text())["checkpoint_results"])
+    except (FileNotFoundError, ValueError, KeyError):
+        return False
+
+
+def test_batches_are_a_pure_function_of_the_step_and_cover_each_epoch():
+    first = [i for s in range(3) for i in batch_indices(s, 4, 12, seed=0)]
+    assert sorted(first) == list(range(12))  # one epoch, no repeats
+    assert batch_indices(5, 4, 12, seed=0) == batch_indices(5, 4, 12, seed=0)
+    assert batch_indices(0, 4, 12, seed=0) != batch_indices(0, 4, 12, seed=1)
+    whole = batch_indices(7, 4, 12, seed=0)
+    assert sorted(whole[0::2] + whole[1::2]) == sorted(whole)  # two workers split the same batch
+
+
+def test_config_rejects_a_batch_that_does_not_split_evenly(tmp_path):
+    with pytest.raises(ValueError, match="global_batch=3 must be a multiple of num_workers=2"):
+        MetaTrainConfig(storage=str(tmp_path), global_batch=3, num_workers=2)
+
+
+@pytest.mark.usefixtures("ray_local")
+def test_two_workers_survive_a_killed_worker_and_resume_from_the_last_checkpoint(tmp_path, tiny_model_path):
+    reports = tmp_path / "workers"
+    cfg = _config(tmp_path, tiny_model_path, worker_report_dir=str(reports))
+    loc = open_location(cfg.storage)
+    setup = model_setup(cfg)
+    data = prepare_data(cfg, loc, setup, progress=False)
+    assert data.n_examples == 8 and data.n_shards == 2 and not data.reused
+    reader = ExampleReader(loc, data.data_dir)
+    assert reader.example(0).student_ids.shape[0] == 2  # two questions per document
+    assert prepare_data(cfg, loc, setup, progress=False).reused  # cached teacher targets
+
+    outcome, errors = {}, []
+
+    def train():
+        try:
+            outcome["result"] = fit(cfg, loc, data, setup)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=train)
+    thread.start()
+    # Ray Train lists a checkpoint in this file once it has registered it (a folder in storage
+    # alone may still be uploading); workers block on their next report until the controller has
+    # taken the previous one, so they are at most a step or two past it when we strike.
+    snapshot = tmp_path / "storage" / "run" / "checkpoint_manager_snapshot.json"
+    deadline = time.time() + 300
+    while not _registered(snapshot) and thread.is_alive() and time.time() < deadline:
+        time.sleep(0.05)
+    assert _registered(snapshot), errors
+    victim = [json.loads(open(p).read()) for p in glob.glob(str(reports / "1-*.json"))]
+    assert len(victim) == 1 and victim[0]["restored_from"] is None
+    os.kill(victim[0]["pid"], signal.SIGKILL)
+    thread.join(timeout=300)
+    assert not thread.is_alive() and not errors, errors
+
+    result = outcome["result"]
+    assert result.steps == STEPS and [m["step"] for m in result.history] == list(range(1, STEPS + 1))
+    assert len(result.restores) == 1
+    resumed_at = result.restores[0]["from_step"]
+    assert 2 <= resumed_at < STEPS
+    # Steps up to the restored checkpoint ran once, before the kill; the rest after the restore.
+    assert all(m["restores"] == 0 for m in result.history[:resumed_at])
+    assert all(m["restores"] == 1 for m in result.history[resumed_at:])
+    restarted = [json.loads(open(p).read()) for p in glob.glob(str(reports / "*.json"))]
+    assert sorted(r["restored_from"] for r in restarted if r["restored_from"] is not None) == [resumed_at] * 2
+    assert all(m["world_size"] == 2 for m in result.history)
+    assert [c["step"] for c in result.checkpoints] == [STEPS - 2, STEPS]  # keep_checkpoints=2
+    final = tmp_path / "storage" / "run" / checkpoint_name(STEPS)
+    assert {"hypernet.safetensors", "hypernet_config.json", "optimizer.safetensors", "train_state.json"} <= \
+        set(os.listdir(final))
+    assert result.history[-1]["loss"] == result.history[-1]["loss"]  # not NaN

@@ -1,0 +1,354 @@
+"""Meta-training data: teacher examples computed once by Ray actors and stored as Parquet shards.
+
+    documents (synthetic, or a JSONL file in the eval format), each with its questions
+      -> shards of `shard_docs` documents
+      -> TeacherShards actors (each loads the frozen base model once): hypernet.distill.teacher_example
+         per document = the activations the hypernetwork reads + the teacher's top-k answer targets
+      -> {storage}/data/{fingerprint}/shard-00000.parquet, ...  one row per document, one row group
+         per row (readers fetch single examples), columns below
+      -> {storage}/data/{fingerprint}/index.json                written last: the data set exists
+                                                                exactly when its index does
+
+The fingerprint hashes the documents and everything the teacher pass depends on (base model id and
+revision, chunking, top-k), so a second run with the same inputs reuses the data, and a preparation
+that broke off resumes: a shard that is already stored is not computed again.
+
+Training workers read examples by index (`ExampleReader`); which examples make up the batch of a
+step is a pure function of (seed, step) (`batch_indices`), so a resumed run, or a run with another
+number of workers, sees the same global batches.
+
+Storage is a `Location`: a pyarrow filesystem and a root inside it, picklable, so Ray ships it to
+actors and Train workers (S3 goes through s3fs; see `open_location` for credentials).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+log = logging.getLogger(__name__)
+
+INDEX_FILE = "index.json"
+DATA_FORMAT = "docpatch-meta-data/1"
+
+# Columns of a shard.
+DOC_ID, TEXT, QA, N_CHUNKS, CHUNK_LEN, N_ANSWER_TOKENS, EXAMPLE = (
+    "doc_id", "text", "qa", "n_chunks", "chunk_len", "n_answer_tokens", "example")
+SHARD_SCHEMA = pa.schema([(DOC_ID, pa.string()), (TEXT, pa.string()), (QA, pa.string()),
+                          (N_CHUNKS, pa.int32()), (CHUNK_LEN, pa.int32()), (N_ANSWER_TOKENS, pa.int32()),
+                          (EXAMPLE, pa.binary())])
+
+
+# -- storage ------------------------------------------------------------------------------------------------
+@dataclass
+class Location:
+    """A folder in a pyarrow filesystem (local or S3); picklable, so it travels to Ray workers."""
+
+    fs: Any  # pyarrow.fs.FileSystem
+    root: str  # path inside fs (no scheme)
+    uri: str  # what the user gave, for messages and reports (credentials never live here)
+
+    @property
+    def is_local(self) -> bool:
+        import pyarrow.fs as pafs
+
+        return isinstance(self.fs, pafs.LocalFileSystem)
+
+    def path(self, *parts: str) -> str:
+        return "/".join([self.root.rstrip("/"), *parts])
+
+    def uri_of(self, path: str) -> str:
+        """The user-facing URI of a path inside this location's filesystem."""
+        return path if self.is_local else "s3://" + path
+
+    def exists(self, path: str) -> bool:
+        import pyarrow.fs as pafs
+
+        return self.fs.get_file_info(path).type != pafs.FileType.NotFound
+
+    def read_bytes(self, path: str) -> bytes:
+        with self.fs.open_input_stream(path) as fh:
+            return fh.read()
+
+    def write_bytes(self, path: str, data: bytes) -> None:
+        """Write a whole file; readers never see part of it (local: temp + rename; S3: one PUT)."""
+        folder = path.rsplit("/", 1)[0]
+        self.fs.create_dir(folder, recursive=True)
+        target = f"{folder}/.{path.rsplit('/', 1)[1]}.tmp-{uuid.uuid4().hex}" if self.is_local else path
+        with self.fs.open_output_stream(target) as fh:
+            fh.write(data)
+        if target != path:
+            self.fs.move(target, path)
+
+    def list(self, path: str) -> list[str]:
+        """Base names directly under a folder ([] when it does not exist)."""
+        import pyarrow.fs as pafs
+
+        infos = self.fs.get_file_info(pafs.FileSelector(path, allow_not_found=True))
+        return sorted(i.base_name for i in infos if not i.base_name.startswith("."))
+
+
+S3_ENV = {"AWS_ACCESS_KEY_ID": "key", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_SESSION_TOKEN": "token"}
+
+
+def open_location(uri: str, storage_options: dict | None = None) -> Location:
+    """A local directory (made absolute) or `s3://bucket/prefix`.
+
+    For S3 the filesystem is s3fs wrapped for pyarrow. Its endpoint (AWS_ENDPOINT_URL) and, when they
+    are set here, the AWS key variables are pinned into it, because Ray's worker processes may not
+    share this process's environment (a Ray started earlier, a remote cluster); without key variables
+    each worker uses its own credential chain (instance role, ~/.aws).
+    """
+    import pyarrow.fs as pafs
+
+    if uri.startswith(("s3://", "s3a://")):
+        import s3fs
+
+        opts = dict(storage_options or {})
+        client = dict(opts.pop("client_kwargs", {}) or {})
+        if os.environ.get("AWS_ENDPOINT_URL") and "endpoint_url" not in client and "endpoint_url" not in opts:
+            client["endpoint_url"] = os.environ["AWS_ENDPOINT_URL"]
+        if os.environ.get("AWS_DEFAULT_REGION") and "region_name" not in client:
+            client["region_name"] = os.environ["AWS_DEFAULT_REGION"]
+        if "key" not in opts and "anon" not in opts:
+            opts.update({name: os.environ[var] for var, name in S3_ENV.items() if os.environ.get(var)})
+        fs = s3fs.S3FileSystem(client_kwargs=client, skip_instance_cache=True, use_listings_cache=False, **opts)
+        root = uri.split("://", 1)[1].strip("/")
+        if not root:
+            raise ValueError(f"an S3 storage URI needs a bucket: {uri!r}")
+        return Location(pafs.PyFileSystem(pafs.FSSpecHandler(fs)), root, "s3://" + root)
+    if "://" in uri and not uri.startswith("file://"):
+        raise ValueError(f"training storage must be a directory, file:// or s3:// URI, got {uri.split('://')[0]}://...")
+    path = os.path.abspath(os.path.expanduser(uri.removeprefix("file://")))
+    return Location(pafs.LocalFileSystem(), path, path)
+
+
+# -- documents ------------------------------------------------------------------------------------------------
+def training_documents(data: str, num_docs: int, train_cfg) -> list[dict]:
+    """The training documents: {doc_id, text, qa: [[q, a], ...], parts} (parts > 1: split into that many chunks).
+
+    Synthetic documents are `hypernet.train.document_for_step(cfg, i)` for i < num_docs (the same
+    documents, multi-chunk ones included, the single-process trainer would see at those steps).
+    A JSONL file gives its records in order (the first num_docs; 0 = all), each with up to
+    `questions_per_doc` of its questions, drawn with the run's seed.
+    """
+    from hypernet.train import document_for_step
+
+    if data == "synthetic":
+        if num_docs < 1:
+            raise ValueError("synthetic training data needs num_docs >= 1")
+        docs = []
+        for i in range(num_docs):
+            doc, split = document_for_step(train_cfg, i, None)
+            docs.append({"doc_id": f"{i:06d}-{doc.id}", "text": doc.text, "qa": [[x.q, x.a] for x in doc.qa],
+                         "parts": -split if split else 0})
+        return docs
+    from hypernet.evaluate import read_eval_file
+
+    records = read_eval_file(data)
+    records = records[:num_docs] if num_docs else records
+    docs = []
+    for i, rec in enumerate(records):
+        rng = random.Random(train_cfg.seed * 1_000_003 + i)
+        qa = rng.sample(rec["qa"], min(train_cfg.questions_per_doc, len(rec["qa"])))
+        if qa:
+            docs.append({"doc_id": f"{i:06d}-{rec['id']}", "text": rec["text"], "qa": [[x["q"], x["a"]] for x in qa],
+                         "parts": 0})
+    if not docs:
+        raise ValueError(f"{data}: no record has questions to train on")
+    return docs
+
+
+def fingerprint(docs: list[dict], teacher: dict) -> str:
+    """Content address of a prepared data set: the documents and the teacher settings."""
+    h = hashlib.sha256(json.dumps({"format": DATA_FORMAT, "teacher": teacher}, sort_keys=True).encode())
+    for d in docs:
+        h.update(json.dumps(d, sort_keys=True).encode())
+    return h.hexdigest()[:16]
+
+
+# -- the teacher stage (a Ray actor) ------------------------------------------------------------------------------
+class TeacherShards:
+    """Holds the frozen base model; turns a list of documents into one stored Parquet shard."""
+
+    def __init__(self, base_model_spec: str, cache_dir: str, device: str, threads: int, chunk_len: int,
+                 max_chunks: int, top_k: int):
+        import torch
+
+        from hypernet import base_model
+        from workers.stages import quiet_actor_process
+
+        quiet_actor_process()
+        if threads:
+            torch.set_num_threads(threads)
+        self.model, self.tok, _ = base_model.load(base_model_spec, cache_dir or None, device=device)
+        self.chunk_len, self.max_chunks, self.top_k = chunk_len, max_chunks, top_k
+
+    def make(self, loc: Location, path: str, docs: list[dict]) -> dict:
+        """Compute and store the shard (or read back the summary of one already stored); its summary."""
+        if loc.exists(path):
+            with loc.fs.open_input_file(path) as fh:
+                table = pq.read_table(fh, columns=[DOC_ID, N_CHUNKS])
+            return {"path": path, "doc_ids": table.column(DOC_ID).to_pylist(),
+                    "n_chunks": table.column(N_CHUNKS).to_pylist(), "computed": False, "seconds": 0.0}
+        from hypernet.distill import teacher_example
+        from hypernet.examples_io import example_to_bytes
+
+        started = time.perf_counter()
+        rows = []
+        for doc in docs:
+            chunk_len = self.chunk_len
+            if doc["parts"] > 1:
+                n_tokens = len(self.tok(doc["text"].strip(), add_special_tokens=False).input_ids)
+                chunk_len = max(16, math.ceil(n_tokens / doc["parts"]))
+            ex = teacher_example(self.model, self.tok, doc["text"], [tuple(x) for x in doc["qa"]],
+                                 chunk_len=chunk_len, max_chunks=self.max_chunks, top_k=self.top_k)
+            rows.append({DOC_ID: doc["doc_id"], TEXT: doc["text"], QA: json.dumps(doc["qa"]),
+                         N_CHUNKS: len(ex.chunk_acts), CHUNK_LEN: chunk_len, N_ANSWER_TOKENS: int(ex.answer_ids.numel()),
+                         EXAMPLE: example_to_bytes(ex)})
+        sink = pa.BufferOutputStream()
+        pq.write_table(pa.Table.from_pylist(rows, schema=SHARD_SCHEMA), sink, row_group_size=1)
+        loc.write_bytes(path, sink.getvalue().to_pybytes())
+        return {"path": path, "doc_ids": [r[DOC_ID] for r in rows], "n_chunks": [r[N_CHUNKS] for r in rows],
+                "computed": True, "seconds": time.perf_counter() - started}
+
+
+@dataclass
+class PreparedData:
+    """Where a prepared data set lives and what it holds."""
+
+    data_dir: str  # path inside the location's filesystem
+    uri: str
+    fingerprint: str
+    n_examples: int
+    n_shards: int
+    reused: bool  # True: the index already existed, nothing was computed
+    computed_shards: int
+    seconds: float
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def prepare(loc: Location, docs: list[dict], *, base_model_spec: str, base_model_key: dict, cache_dir: str = "",
+            chunk_len: int, max_chunks: int, top_k: int, shard_docs: int = 16, actors: int = 1,
+            cpus_per_actor: float = 1.0, use_gpu: bool = False, threads: int = 0,
+            progress: bool = True) -> PreparedData:
+    """Compute (or reuse) the teacher examples of `docs` with Ray actors; Ray must be initialised.
+
+    `base_model_key` (id and revision) goes into the fingerprint; `base_model_spec` is what actors load.
+    """
+    import ray
+    from ray.util import ActorPool
+
+    from workers.progress import Progress
+
+    started = time.perf_counter()
+    teacher = {"base_model": base_model_key, "chunk_len": chunk_len, "max_chunks": max_chunks, "top_k": top_k}
+    fp = fingerprint(docs, teacher)
+    data_dir = loc.path("data", fp)
+    index_path = f"{data_dir}/{INDEX_FILE}"
+    if loc.exists(index_path):
+        index = json.loads(loc.read_bytes(index_path))
+        return PreparedData(data_dir, loc.uri_of(data_dir), fp, len(index["examples"]), len(index["shards"]), True,
+                            0, time.perf_counter() - started)
+    shards = [docs[i: i + shard_docs] for i in range(0, len(docs), shard_docs)]
+    n_actors = max(1, min(actors, len(shards)))
+    remote = ray.remote(TeacherShards).options(
+        num_cpus=cpus_per_actor, num_gpus=1 if use_gpu else 0, max_restarts=2, max_task_retries=2)
+    pool_actors = [remote.remote(base_model_spec, cache_dir, "cuda" if use_gpu else "cpu",
+                                 threads or max(1, (os.cpu_count() or 1) // n_actors), chunk_len, max_chunks, top_k)
+                   for _ in range(n_actors)]
+    bar = Progress(len(docs), progress, desc="teacher examples")
+    summaries = []
+    try:
+        pool = ActorPool(pool_actors)
+        jobs = [(f"{data_dir}/shard-{i:05d}.parquet", shard) for i, shard in enumerate(shards)]
+        for summary in pool.map_unordered(lambda a, job: a.make.remote(loc, job[0], job[1]), jobs):
+            summaries.append(summary)
+            for _ in summary["doc_ids"]:
+                bar.update(True)
+    finally:
+        for actor in pool_actors:
+            ray.kill(actor)
+    rows = sorted((doc_id, s["path"].rsplit("/", 1)[1], row, n)
+                  for s in summaries for row, (doc_id, n) in enumerate(zip(s["doc_ids"], s["n_chunks"])))
+    index = {"format": DATA_FORMAT, "fingerprint": fp, "teacher": teacher, "created_at": time.time(),
+             "shards": sorted(s["path"].rsplit("/", 1)[1] for s in summaries),
+             "examples": [{"doc_id": d, "shard": s, "row": r, "n_chunks": n} for d, s, r, n in rows]}
+    loc.write_bytes(index_path, json.dumps(index, indent=1).encode())
+    computed = sum(s["computed"] for s in summaries)
+    bar.close(f"teacher examples: {len(rows)} documents in {len(shards)} shards ({computed} computed) "
+              f"in {time.perf_counter() - started:.1f} s -> {loc.uri_of(data_dir)}")
+    return PreparedData(data_dir, loc.uri_of(data_dir), fp, len(rows), len(shards), False, computed,
+                        time.perf_counter() - started)
+
+
+# -- reading (inside training workers) -------------------------------------------------------------------------
+class ExampleReader:
+    """Examples of a prepared data set by index (sorted by doc_id), one Parquet row group per read.
+
+    Raw blobs are kept in memory up to `cache_bytes` (the whole set, when it fits, after one epoch).
+    """
+
+    def __init__(self, loc: Location, data_dir: str, cache_bytes: int = 2 << 30):
+        self.loc, self.data_dir = loc, data_dir
+        index = json.loads(loc.read_bytes(f"{data_dir}/{INDEX_FILE}"))
+        if index.get("format") != DATA_FORMAT:
+            raise ValueError(f"{loc.uri_of(data_dir)}: prepared data of format {index.get('format')!r}, "
+                             f"expected {DATA_FORMAT!r}")
+        self.examples = index["examples"]
+        self._files: dict[str, Any] = {}
+        self._cache: dict[int, bytes] = {}
+        self._cached_bytes, self.cache_bytes = 0, cache_bytes
+
+    def __len__(self) -> int:
+        return len(self.examples)
+
+    def blob(self, i: int) -> bytes:
+        if i in self._cache:
+            return self._cache[i]
+        entry = self.examples[i]
+        pf = self._files.get(entry["shard"])
+        if pf is None:
+            pf = pq.ParquetFile(self.loc.fs.open_input_file(f"{self.data_dir}/{entry['shard']}"))
+            self._files[entry["shard"]] = pf
+        table = pf.read_row_group(entry["row"], columns=[DOC_ID, EXAMPLE])
+        if table.column(DOC_ID)[0].as_py() != entry["doc_id"]:
+            raise ValueError(f"{entry['shard']} row {entry['row']} is not {entry['doc_id']}: the index does not fit the shard")
+        data = table.column(EXAMPLE)[0].as_py()
+        if self._cached_bytes + len(data) <= self.cache_bytes:
+            self._cache[i] = data
+            self._cached_bytes += len(data)
+        return data
+
+    def example(self, i: int):
+        from hypernet.examples_io import example_from_bytes
+
+        return example_from_bytes(self.blob(i))
+
+
+def batch_indices(step: int, global_batch: int, n_examples: int, seed: int) -> list[int]:
+    """The examples of step `step`'s global batch: epochs of seeded permutations, read in order.
+
+    A pure function of its arguments: resuming at any step, or splitting the batch over any number
+    of workers (worker r of W takes [r::W]), gives the same documents.
+    """
+    out, orders = [], {}
+    for pos in range(step * global_batch, (step + 1) * global_batch):
+        epoch, offset = divmod(pos, n_examples)
+        if epoch not in orders:
+            orders[epoch] = list(range(n_examples))
+            random.Random(seed * 7_919 + epoch).shuffle(orders[epoch])
+        out.append(orders[epoch][offset])
+    return out
