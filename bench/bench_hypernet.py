@@ -21,6 +21,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 import torch  # noqa: E402
+from tables import table  # noqa: E402
 
 from hypernet import base_model  # noqa: E402
 from hypernet.evaluate import FinetuneConfig, evaluate_docs  # noqa: E402
@@ -42,13 +43,6 @@ def short_docs(rng: random.Random, tok, n: int, lo: int, hi: int) -> list:
             out.append(doc)
     return out
 
-
-def table(rows: list[list], header: list[str]) -> str:
-    cells = [[str(c) for c in r] for r in [header] + rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 def main() -> None:

@@ -28,17 +28,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from tables import table  # noqa: E402
 from workers.config import MetaTrainConfig  # noqa: E402
 from workers.meta_train import fit, model_setup, prepare_data  # noqa: E402
 from workers.train_data import open_location  # noqa: E402
 
-
-def table(rows: list[list], header: list[str]) -> str:
-    cells = [[str(c) for c in r] for r in [header] + rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 def tiny_model(folder: str) -> str:
