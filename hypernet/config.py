@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,15 @@ from typing import Any
 SERVING_RANKS = (8, 16, 32, 64, 128, 256, 320, 512)
 
 CHUNK_COMBINE_RULES = ("sum", "mean", "sqrt")
+
+# A checkpoint folder: weights (safetensors) + this JSON ({"config": HypernetConfig, ...extra}).
+CONFIG_FILE = "hypernet_config.json"
+WEIGHTS_FILE = "hypernet.safetensors"
+
+
+def default_checkpoint() -> str:
+    """The checkpoint that ships inside the package (trained on CPU; see its TRAINING.md)."""
+    return os.path.join(os.path.dirname(__file__), "checkpoints", "default")
 
 
 @dataclass

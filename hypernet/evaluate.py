@@ -6,6 +6,9 @@ Modes, all answering greedily and briefly:
 - adapter: the generated adapter, no document;
 - finetune: the gradient baseline: a LoRA of the same targets and rank trained per document by
   next-token prediction on the document text alone (never on the eval questions).
+
+Per mode: exact-match `accuracy` and `gold_nll`, the mean per-token negative log-likelihood of
+the gold answer (graded: lower is closer to knowing it).
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from typing import Callable
 import torch
 
 from hypernet import base_model
-from hypernet.generate import AdapterGenerator, answer
+from hypernet.generate import AdapterGenerator, answer, answer_nll
 from hypernet.lora import LoraTensors, applied
 from hypernet.model import HyperNetwork, checkpoint_id, default_checkpoint
 from hypernet.prompts import is_correct
@@ -83,7 +86,7 @@ def evaluate_docs(docs: list[dict], modes: list[str], model, tok, hypernet: Hype
         raise ValueError("adapter mode needs a hypernetwork checkpoint")
     gen = AdapterGenerator(model, tok, hypernet) if hypernet is not None else None
     finetune = finetune or FinetuneConfig()
-    stats = {m: {"correct": 0, "questions": 0, "answer_seconds": 0.0} for m in modes}
+    stats = {m: {"correct": 0, "questions": 0, "answer_seconds": 0.0, "nll": 0.0} for m in modes}
     by_chunks: dict[int, dict[str, int]] = {}
     gen_seconds, ft_seconds, rows = 0.0, 0.0, []
     for i, doc in enumerate(docs):
@@ -108,6 +111,7 @@ def evaluate_docs(docs: list[dict], modes: list[str], model, tok, hypernet: Hype
                 t = time.perf_counter()
                 got = answer(model, tok, qa["q"], max_new_tokens=max_new_tokens, **kwargs)
                 stats[mode]["answer_seconds"] += time.perf_counter() - t
+                stats[mode]["nll"] += answer_nll(model, tok, qa["q"], qa["a"], **kwargs)
                 ok = is_correct(got, qa["a"])
                 stats[mode]["correct"] += ok
                 stats[mode]["questions"] += 1
@@ -125,7 +129,8 @@ def evaluate_docs(docs: list[dict], modes: list[str], model, tok, hypernet: Hype
     report: dict = {"n_docs": len(docs), "n_questions": n_q}
     for mode, s in stats.items():
         report[mode] = {"accuracy": s["correct"] / max(1, s["questions"]),
-                        "seconds_per_question": s["answer_seconds"] / max(1, s["questions"])}
+                        "seconds_per_question": s["answer_seconds"] / max(1, s["questions"]),
+                        "gold_nll": s["nll"] / max(1, s["questions"])}
     if "adapter" in modes:
         report["adapter"]["generate_seconds_per_doc"] = gen_seconds / len(docs)
         report["adapter"]["accuracy_by_chunks"] = {

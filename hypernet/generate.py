@@ -24,7 +24,11 @@ class GeneratedAdapter:
 
 
 class AdapterGenerator:
-    """Holds the frozen base model and the hypernetwork; turns token chunks into adapters."""
+    """Holds the frozen base model and the hypernetwork; turns token chunks into adapters.
+
+    `tokenizer` is the model's tokenizer, or, for callers that only pass token ids (chunk_loras,
+    generate_from_chunks), anything with `bos_token_id` and `pad_token_id` (base_model.BatchTokens).
+    """
 
     def __init__(self, model, tokenizer, hypernet: HyperNetwork, *, max_batch_tokens: int = 4096):
         self.model = model
@@ -120,3 +124,25 @@ def answer(model, tokenizer, question: str, *, lora: LoraTensors | None = None, 
         with applied(model, lora.to(next(model.parameters()).device)):
             out = model.generate(**enc, **kwargs)
     return clean_answer(tokenizer.decode(out[0, enc.input_ids.shape[1]:], skip_special_tokens=True))
+
+
+@torch.inference_mode()
+def answer_nll(model, tokenizer, question: str, gold: str, *, lora: LoraTensors | None = None,
+               document: str | None = None) -> float:
+    """Mean negative log-likelihood per token of the gold answer after the prompt (nats, lower is better).
+
+    A graded measure beside exact match: it shows an adapter moving toward the context ceiling
+    before its greedy answers come out right.
+    """
+    prompt = context_prompt(document, question) if document is not None else question_prompt(question)
+    device = next(model.parameters()).device
+    prompt_ids = tokenizer(prompt).input_ids
+    gold_ids = tokenizer(" " + gold.strip(), add_special_tokens=False).input_ids
+    ids = torch.tensor([prompt_ids + gold_ids], device=device)
+    if lora is None:
+        logits = model(input_ids=ids).logits
+    else:
+        with applied(model, lora.to(device)):
+            logits = model(input_ids=ids).logits
+    predicting = logits[0, len(prompt_ids) - 1 : -1].float()  # the positions that predict the gold tokens
+    return torch.nn.functional.cross_entropy(predicting, ids[0, len(prompt_ids):]).item()

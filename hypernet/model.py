@@ -14,11 +14,8 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from hypernet.config import HypernetConfig
+from hypernet.config import CONFIG_FILE, WEIGHTS_FILE, HypernetConfig, default_checkpoint  # noqa: F401 - re-exported
 from hypernet.lora import LoraTensors
-
-CONFIG_FILE = "hypernet_config.json"
-WEIGHTS_FILE = "hypernet.safetensors"
 
 
 class CrossAttentionBlock(nn.Module):
@@ -220,8 +217,3 @@ def checkpoint_id(folder: str) -> str:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 h.update(block)
     return "hn-" + h.hexdigest()[:16]
-
-
-def default_checkpoint() -> str:
-    """The checkpoint that ships inside the package (trained on CPU; see its TRAINING.md)."""
-    return os.path.join(os.path.dirname(__file__), "checkpoints", "default")

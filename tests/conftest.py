@@ -73,7 +73,7 @@ def ray_local(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("ray")
     os.environ.setdefault("RAY_TMPDIR", str(tmp))
     # More logical CPUs than cores: an actor pool must not starve Ray Data's read tasks.
-    ray.init(num_cpus=4, include_dashboard=False, log_to_driver=False, _temp_dir=str(tmp),
+    ray.init(address="local", num_cpus=4, include_dashboard=False, log_to_driver=False, _temp_dir=str(tmp),
              runtime_env={"env_vars": {"TOKENIZERS_PARALLELISM": "false"}})
     yield ray
     ray.shutdown()

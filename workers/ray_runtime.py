@@ -54,8 +54,9 @@ def start(cfg: WorkerConfig) -> bool:
         logging.getLogger("ray._private.runtime_env.packaging").setLevel(logging.ERROR)
         ray.init(address=cfg.ray_address, runtime_env=runtime_env(True, not cfg.hypernet_path), **common)
     else:
-        # RAY_TMPDIR, when set, is honoured by Ray itself for its session folder.
-        ray.init(num_cpus=local_num_cpus(), runtime_env=runtime_env(remote=False), **common)
+        # "local": always a fresh instance of our own, even if `ray start` left one running on
+        # this machine (plain ray.init() would attach to it). RAY_TMPDIR is honoured by Ray itself.
+        ray.init(address="local", num_cpus=local_num_cpus(), runtime_env=runtime_env(remote=False), **common)
     return True
 
 

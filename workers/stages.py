@@ -57,15 +57,14 @@ def error_text(exc: BaseException) -> str:
 
 
 def hypernet_folder(cfg: WorkerConfig) -> str:
-    from hypernet.model import default_checkpoint
+    from hypernet.config import default_checkpoint
 
     return cfg.hypernet_path or default_checkpoint()
 
 
 def read_hypernet_config(folder: str):
     """The hypernetwork's config alone (chunking needs it; the weights are not loaded)."""
-    from hypernet.config import HypernetConfig
-    from hypernet.model import CONFIG_FILE
+    from hypernet.config import CONFIG_FILE, HypernetConfig
 
     path = os.path.join(folder, CONFIG_FILE)
     if not os.path.exists(path):
@@ -83,18 +82,22 @@ def _objects(values: list) -> np.ndarray:
 
 # -- step 1: tokenise and chunk (CPU) -------------------------------------------------------------
 class ChunkStage:
-    """Text -> token ids and chunk lengths, exactly as `AdapterGenerator.tokenize/chunk` cut them."""
+    """Text -> token ids and chunk lengths, exactly as `AdapterGenerator.tokenize/chunk` cut them.
+
+    It reads the model folder's tokenizer.json with the `tokenizers` library (the engine behind
+    transformers' fast tokenizers): importing transformers pulls in torch, several seconds of CPU
+    that every pipeline run would pay again in this actor. Folders without one fall back to
+    AutoTokenizer.
+    """
 
     def __init__(self, cfg: WorkerConfig):
         quiet_actor_process()
         start_report(cfg)
-        from transformers import AutoTokenizer
-
         from hypernet.base_model import resolve
 
         hcfg = read_hypernet_config(hypernet_folder(cfg))
         self.chunk_len, self.max_chunks = hcfg.chunk_len, hcfg.max_chunks
-        self.tokenizer = AutoTokenizer.from_pretrained(resolve(cfg.base_model, cfg.cache_dir or None).path)
+        self._encode = token_encoder(resolve(cfg.base_model, cfg.cache_dir or None).path)
         if cfg.actor_report_dir:
             report_actor(cfg.actor_report_dir, "chunk", "cpu")
 
@@ -123,19 +126,33 @@ class ChunkStage:
     def _tokenize(self, texts: list) -> tuple[list[list[int]], list[str]]:
         """One batched tokenizer call; per-document calls only to find what broke it."""
         try:
-            return self.tokenizer(texts, add_special_tokens=False).input_ids, [""] * len(texts)
+            return self._encode(texts), [""] * len(texts)
         except Exception:  # noqa: BLE001 - a bad value (None, bytes) in one row
             ids, errors = [], []
             for text in texts:
                 try:
                     if not isinstance(text, str):
                         raise TypeError(f"document text is {type(text).__name__}, not str")
-                    ids.append(self.tokenizer(text, add_special_tokens=False).input_ids)
+                    ids.append(self._encode([text])[0])
                     errors.append("")
                 except Exception as exc:  # noqa: BLE001
                     ids.append([])
                     errors.append(error_text(exc))
             return ids, errors
+
+
+def token_encoder(model_folder: str):
+    """texts -> token ids without special tokens, as the model's own tokenizer makes them."""
+    path = os.path.join(model_folder, "tokenizer.json")
+    if os.path.exists(path):
+        from tokenizers import Tokenizer
+
+        fast = Tokenizer.from_file(path)
+        return lambda texts: [e.ids for e in fast.encode_batch(texts, add_special_tokens=False)]
+    from hypernet.base_model import load_tokenizer
+
+    slow = load_tokenizer(model_folder)
+    return lambda texts: slow(texts, add_special_tokens=False).input_ids
 
 
 # -- step 2: activations -> hypernetwork -> PEFT files (model actor) -----------------------------
@@ -153,10 +170,12 @@ class AdapterStage:
         start_report(cfg)
         torch.set_num_threads(torch_threads(cfg))
         self.device = actor_device(cfg)
-        model, tokenizer, ref = base_model.load(cfg.base_model, cfg.cache_dir or None, device=self.device, dtype=cfg.dtype)
+        # Chunks arrive as token ids: BOS and padding are all this actor needs of the tokenizer.
+        model, ref = base_model.load_model(cfg.base_model, cfg.cache_dir or None, device=self.device, dtype=cfg.dtype)
         net = HyperNetwork.load(hypernet_folder(cfg))
         check_compatible(model.config, net.cfg)
-        self.generator = AdapterGenerator(model, tokenizer, net, max_batch_tokens=cfg.max_batch_tokens)
+        self.generator = AdapterGenerator(model, base_model.batch_tokens(ref.path), net,
+                                          max_batch_tokens=cfg.max_batch_tokens)
         self.base_model_id = ref.model_id
         self.files = file_columns()
         if cfg.actor_report_dir:
@@ -298,7 +317,10 @@ def report_actor(folder: str, stage: str, device: str) -> None:
     import ray
 
     in_ray = ray.is_initialized()
-    info = {"pid": os.getpid(), "stage": stage, "host": socket.gethostname(), "device": device, "ready_at": time.time(),
+    import psutil  # a Ray dependency
+
+    info = {"pid": os.getpid(), "stage": stage, "host": socket.gethostname(), "device": device,
+            "process_started_at": psutil.Process().create_time(), "ready_at": time.time(),
             "cpu_seconds_at_ready": time.process_time(),  # start-up cost (imports, model load), for benchmarks
             "node_id": ray.get_runtime_context().get_node_id() if in_ray else None,
             "gpu_ids": [str(g) for g in gpu_ids()],  # what Ray assigned; CUDA_VISIBLE_DEVICES should list the same

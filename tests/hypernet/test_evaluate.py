@@ -31,6 +31,7 @@ def test_report_has_every_mode(tiny_model_path, tiny_hypernet_path):
     assert report["n_docs"] == 1 and report["n_questions"] == 1
     for mode in ("base", "context", "adapter", "finetune"):
         assert 0.0 <= report[mode]["accuracy"] <= 1.0 and report[mode]["seconds_per_question"] > 0
+        assert 0.0 < report[mode]["gold_nll"] < 50.0
     assert report["adapter"]["generate_seconds_per_doc"] > 0
     assert report["finetune"]["train_seconds_per_doc"] > 0
     assert report["adapter"]["accuracy_by_chunks"].keys() == {"1"}
