@@ -190,11 +190,15 @@ def run_pipeline(table: pa.Table, cfg: WorkerConfig, n_tokens: int) -> tuple[Row
             raise RuntimeError(f"{r.doc_id} failed: {r.error}")
         arrivals.append(time.time())
 
+    called = time.time()
     with CpuMeter() as cpu:
         summary = generate_adapters(table, cfg, on_result, progress=False)
     assert summary.patched == table.num_rows, summary.errors
     log(f"CPU seconds by process (x{cfg.num_actors}): {cpu.top()}")
     actors = [json.load(open(f)) for f in glob.glob(os.path.join(cfg.actor_report_dir, "*.json"))]
+    for a in sorted(actors, key=lambda a: a["process_started_at"]):  # where the start-up goes
+        log(f"x{cfg.num_actors} {a['stage']} actor: process started {a['process_started_at'] - called:.1f} s "
+            f"into the call, ready {a['ready_at'] - called:.1f} s, {a['cpu_seconds_at_ready']:.1f} CPU-s to get there")
     ready = min(a["ready_at"] for a in actors if a["stage"] == "adapter")
     startup_cpu = sum(a["cpu_seconds_at_ready"] for a in actors)
     k, n = cfg.num_actors, table.num_rows

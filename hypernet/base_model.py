@@ -199,6 +199,22 @@ def batch_tokens(path: str) -> BatchTokens:
         return BatchTokens(tok.bos_token_id, tok.pad_token_id)
 
 
+def token_encoder(model_folder: str):
+    """texts -> token ids without special tokens, as the folder's tokenizer makes them.
+
+    With the `tokenizers` library (the engine of transformers' fast tokenizers) when the folder
+    has a tokenizer.json: no torch or transformers import, for the chunking actor.
+    """
+    path = os.path.join(model_folder, "tokenizer.json")
+    if os.path.exists(path):
+        from tokenizers import Tokenizer
+
+        fast = Tokenizer.from_file(path)
+        return lambda texts: [e.ids for e in fast.encode_batch(texts, add_special_tokens=False)]
+    slow = load_tokenizer(model_folder)
+    return lambda texts: slow(texts, add_special_tokens=False).input_ids
+
+
 def _dtype(name: str, device: str) -> "torch.dtype":
     import torch
 

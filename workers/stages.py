@@ -93,7 +93,7 @@ class ChunkStage:
     def __init__(self, cfg: WorkerConfig):
         quiet_actor_process()
         start_report(cfg)
-        from hypernet.base_model import resolve
+        from hypernet.base_model import resolve, token_encoder
 
         hcfg = read_hypernet_config(hypernet_folder(cfg))
         self.chunk_len, self.max_chunks = hcfg.chunk_len, hcfg.max_chunks
@@ -139,20 +139,6 @@ class ChunkStage:
                     ids.append([])
                     errors.append(error_text(exc))
             return ids, errors
-
-
-def token_encoder(model_folder: str):
-    """texts -> token ids without special tokens, as the model's own tokenizer makes them."""
-    path = os.path.join(model_folder, "tokenizer.json")
-    if os.path.exists(path):
-        from tokenizers import Tokenizer
-
-        fast = Tokenizer.from_file(path)
-        return lambda texts: [e.ids for e in fast.encode_batch(texts, add_special_tokens=False)]
-    from hypernet.base_model import load_tokenizer
-
-    slow = load_tokenizer(model_folder)
-    return lambda texts: slow(texts, add_special_tokens=False).input_ids
 
 
 # -- step 2: activations -> hypernetwork -> PEFT files (model actor) -----------------------------
@@ -314,11 +300,10 @@ def start_report(cfg: WorkerConfig) -> None:
 
 def report_actor(folder: str, stage: str, device: str) -> None:
     """Write <pid>.json: where this actor runs (host, Ray node, GPUs) and what its start cost."""
+    import psutil  # a Ray dependency
     import ray
 
     in_ray = ray.is_initialized()
-    import psutil  # a Ray dependency
-
     info = {"pid": os.getpid(), "stage": stage, "host": socket.gethostname(), "device": device,
             "process_started_at": psutil.Process().create_time(), "ready_at": time.time(),
             "cpu_seconds_at_ready": time.process_time(),  # start-up cost (imports, model load), for benchmarks

@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 from hypernet import base_model
-from workers.stages import token_encoder
+from hypernet.base_model import token_encoder
 
 
 def test_batch_tokens_match_the_transformers_tokenizer(tiny_model_path, tmp_path):

@@ -33,12 +33,11 @@ def adapter_stage(tiny_cfg):
 @pytest.fixture(scope="module")
 def reference(adapter_stage, tiny_model_path):
     """The in-process path, with the full tokenizer, on the stage's own models."""
-    from transformers import AutoTokenizer
-
+    from hypernet.base_model import load_tokenizer
     from hypernet.generate import AdapterGenerator
 
     gen = adapter_stage.generator
-    return AdapterGenerator(gen.model, AutoTokenizer.from_pretrained(tiny_model_path), gen.hypernet,
+    return AdapterGenerator(gen.model, load_tokenizer(tiny_model_path), gen.hypernet,
                             max_batch_tokens=gen.max_batch_tokens)
 
 
