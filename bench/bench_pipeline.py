@@ -9,7 +9,8 @@ tokens each), with the real base model and the shipped hypernetwork:
                   pipeline runs. The fastest is the limit (on a busy machine 1 thread can win).
   in-process      AdapterGenerator + PEFT serialisation in this process, no Ray: what the
                   hypernetwork, combining and serialising add to the base model.
-  pipeline xK     workers.pipeline.generate_adapters with K model actors (torch threads split).
+  pipeline xK     workers.pipeline.generate_adapters with K model actors (torch threads split;
+                  with --gpus G each actor asks Ray for G/K GPUs, so two actors share one GPU).
                   steady: tokens / (last result - first actor ready); end-to-end: tokens / the
                   whole call, including actor start-up and model loading.
 
@@ -20,7 +21,12 @@ Two ratios against the bare prefill:
          processes, the chunking and model actors). Robust to other people's load; "steady"
          leaves out the actors' start-up CPU (imports, loading models and tokenizers).
 
+On CUDA (--gpus > 0) the table adds each path's share of the GPU's bf16 matrix rate, measured in
+the same run (an 8192^3 bf16 matmul): FLOPs per token = 2 x the non-embedding parameters the
+activation pass uses + the causal attention products (see prefill_flops_per_token).
+
 Run:  nice -n 10 python bench/bench_pipeline.py --docs 32
+      python bench/bench_pipeline.py --docs 2000 --gpus 1        (a GPU machine)
 """
 from __future__ import annotations
 
@@ -165,6 +171,29 @@ def bare_prefill(name: str, model, tokenizer, batches: list[list[list[int]]], th
     return Row(f"{name}, {threads} thr", tokens, time.perf_counter() - start, n_docs, time.process_time() - cpu)
 
 
+def prefill_flops_per_token(model, mean_tokens: float) -> float:
+    """Matrix FLOPs per token of the activation pass: 2 x weights applied (embeddings and LM head are
+    lookups or unused here) + QK^T and AV over a causal context of mean_tokens / 2 on average."""
+    cfg = getattr(model.config, "text_config", model.config)
+    weights = sum(p.numel() for n, p in model.named_parameters() if "embed" not in n and "lm_head" not in n)
+    attn_width = cfg.num_attention_heads * getattr(cfg, "head_dim", cfg.hidden_size // cfg.num_attention_heads)
+    return 2 * weights + 2 * 2 * cfg.num_hidden_layers * attn_width * mean_tokens / 2
+
+
+def bf16_matmul_flops() -> float:
+    """The GPU's dense bf16 rate as this run sees it: mean of 10 timed 8192^3 products after 3 warm-ups."""
+    a = torch.randn(8192, 8192, device="cuda", dtype=torch.bfloat16)
+    b = torch.randn(8192, 8192, device="cuda", dtype=torch.bfloat16)
+    for _ in range(3):
+        a @ b
+    torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(10):
+        a @ b
+    torch.cuda.synchronize()
+    return 10 * 2 * 8192**3 / (time.perf_counter() - start)
+
+
 def in_process(gen: AdapterGenerator, docs_chunks: list[list[list[int]]], base_id: str) -> dict[str, float]:
     """Seconds per part of the in-process path (activations+hypernet, combine, serialise)."""
     t0 = time.perf_counter()
@@ -198,7 +227,8 @@ def run_pipeline(table: pa.Table, cfg: WorkerConfig, n_tokens: int) -> tuple[Row
     actors = [json.load(open(f)) for f in glob.glob(os.path.join(cfg.actor_report_dir, "*.json"))]
     for a in sorted(actors, key=lambda a: a["process_started_at"]):  # where the start-up goes
         log(f"x{cfg.num_actors} {a['stage']} actor: process started {a['process_started_at'] - called:.1f} s "
-            f"into the call, ready {a['ready_at'] - called:.1f} s, {a['cpu_seconds_at_ready']:.1f} CPU-s to get there")
+            f"into the call, ready {a['ready_at'] - called:.1f} s, {a['cpu_seconds_at_ready']:.1f} CPU-s to get there; "
+            f"device {a['device']}, Ray GPU ids {a['gpu_ids']}, CUDA_VISIBLE_DEVICES={a['cuda_visible_devices']}")
     ready = min(a["ready_at"] for a in actors if a["stage"] == "adapter")
     startup_cpu = sum(a["cpu_seconds_at_ready"] for a in actors)
     k, n = cfg.num_actors, table.num_rows
@@ -219,24 +249,27 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--max-batch-tokens", type=int, default=4096, help="tokens per base-model forward")
     ap.add_argument("--base-model", default=base_model.PACKAGED, help="base model spec")
     ap.add_argument("--hypernet", default="", help="hypernetwork checkpoint ('' = the shipped one)")
-    ap.add_argument("--gpus-per-actor", type=float, default=0.0, help="GPUs per model actor (bare prefill then runs on cuda)")
+    ap.add_argument("--gpus", type=float, default=0.0,
+                    help="GPUs the pipeline uses, split evenly over its K actors (G/K each); > 0 runs the bare "
+                         "prefill and the in-process path on cuda too")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", action="store_true", help="print the rows as JSON instead of a table")
     args = ap.parse_args(argv)
 
     cores = os.cpu_count() or 1
-    device = "cuda" if args.gpus_per_actor > 0 else "cpu"
+    device = "cuda" if args.gpus > 0 else "cpu"
     model, tokenizer, ref = base_model.load(args.base_model, device=device)
     net = HyperNetwork.load(args.hypernet or default_checkpoint())
     gen = AdapterGenerator(model, tokenizer, net, max_batch_tokens=args.max_batch_tokens)
     docs = make_docs(tokenizer, args.docs, args.min_tokens, args.max_tokens, args.seed)
     docs_chunks = [gen.chunk(gen.tokenize(d["text"])) for d in docs]
     n_tokens = sum(len(c) for chunks in docs_chunks for c in chunks)
-    batches = packed_batches([c for chunks in docs_chunks for c in chunks], args.max_batch_tokens)
+    flat_chunks = [c for chunks in docs_chunks for c in chunks]
+    batches = packed_batches(flat_chunks, args.max_batch_tokens)
     log(f"{len(docs)} docs, {n_tokens} tokens, {sum(map(len, batches))} chunks in {len(batches)} packed batches, "
         f"{cores} cores, device {device}")
 
-    threads = sorted({1, cores})
+    threads = sorted({1, cores}) if device == "cpu" else [cores]  # CPU threads only feed the GPU
     bare = [bare_prefill("bare prefill, before", model, tokenizer, batches, t, len(docs)) for t in threads]
     best = min(bare, key=lambda r: r.seconds)
     torch.set_num_threads(int(best.name.split(", ")[-1].split()[0]))
@@ -245,18 +278,23 @@ def main(argv: list[str] | None = None) -> None:
     inproc = Row(f"in-process, no Ray, {torch.get_num_threads()} thr", n_tokens, time.perf_counter() - start,
                  len(docs), time.process_time() - cpu)
     log(f"measured: {bare} {inproc} {parts}")
+    flops = None
+    if device == "cuda":
+        flops = (prefill_flops_per_token(model, n_tokens / len(flat_chunks)), bf16_matmul_flops())
+        log(f"{flops[0] / 1e6:.0f} MFLOP per token; bf16 matmul rate {flops[1] / 1e12:.0f} TFLOP/s; "
+            f"GPU: {torch.cuda.get_device_name()}")
     del gen, model, net
     gc.collect()
 
     cfg_base = WorkerConfig(base_model=args.base_model, hypernet_path=args.hypernet, batch_docs=args.batch_docs,
-                            max_batch_tokens=args.max_batch_tokens, num_gpus_per_actor=args.gpus_per_actor)
+                            max_batch_tokens=args.max_batch_tokens)
     table = pa.Table.from_pylist(docs)
     rows: list[Row] = []
     with ray_runtime.session(cfg_base):  # Ray's own start-up is not the pipeline's throughput
         for k in args.actors:
             with tempfile.TemporaryDirectory(prefix="bench-actors-") as actors_dir:
                 cfg = WorkerConfig(**{**cfg_base.to_dict(), "num_actors": k, "torch_threads": max(1, cores // k),
-                                      "actor_report_dir": actors_dir})
+                                      "num_gpus_per_actor": args.gpus / k, "actor_report_dir": actors_dir})
                 rows.extend(run_pipeline(table, cfg, n_tokens))
                 log(f"measured: {rows[-2]} {rows[-1]}")
 
@@ -264,29 +302,41 @@ def main(argv: list[str] | None = None) -> None:
     bare += [bare_prefill("bare prefill, after", model, tokenizer, batches, t, len(docs)) for t in threads]
     limit = Row("bare prefill: limit (fastest)", n_tokens, min(r.seconds for r in bare), len(docs),
                 min(r.cpu_seconds for r in bare))
-    print_table([limit, *bare, inproc, *rows], limit, parts, args.json)
+    print_table([limit, *bare, inproc, *rows], limit, parts, args.json, flops)
 
 
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def print_table(rows: list[Row], limit: Row, parts: dict[str, float], as_json: bool) -> None:
+def print_table(rows: list[Row], limit: Row, parts: dict[str, float], as_json: bool,
+                flops: tuple[float, float] | None = None) -> None:
+    """flops: (FLOPs per token, the GPU's measured bf16 FLOP/s), on CUDA only."""
     def ratios(r: Row) -> tuple[float, float | None]:
         cpu = r.tokens_per_cpu_second / limit.tokens_per_cpu_second if r.cpu_seconds else None
         return r.tokens_per_second / limit.tokens_per_second, cpu
 
+    def gpu_share(r: Row) -> float | None:
+        return r.tokens_per_second * flops[0] / flops[1] if flops else None
+
     if as_json:
         print(json.dumps({"rows": [{**r.__dict__, "tokens_per_second": r.tokens_per_second,
                                     "docs_per_second": r.docs / r.seconds, "wall_ratio": ratios(r)[0],
-                                    "cpu_ratio": ratios(r)[1]} for r in rows],
-                          "in_process_seconds": parts}, indent=2))
+                                    "cpu_ratio": ratios(r)[1], "bf16_share": gpu_share(r)} for r in rows],
+                          "in_process_seconds": parts,
+                          "flops_per_token": flops[0] if flops else None,
+                          "bf16_flops_per_second": flops[1] if flops else None}, indent=2))
         return
-    print(f"{'path':<32}{'tokens/s':>9}{'docs/s':>8}{'wall s':>8}{'ratio':>7}{'CPU s':>8}{'tok/CPU-s':>10}{'ratio':>7}")
+    gpu_head = f"{'bf16':>7}" if flops else ""
+    print(f"{'path':<32}{'tokens/s':>9}{'docs/s':>8}{'wall s':>8}{'ratio':>7}{gpu_head}{'CPU s':>8}{'tok/CPU-s':>10}{'ratio':>7}")
     for r in rows:
         wall, cpu = ratios(r)
+        gpu_col = f"{gpu_share(r):>7.1%}" if flops else ""
         cpu_cols = f"{r.cpu_seconds:>8.1f}{r.tokens_per_cpu_second:>10.0f}{cpu:>7.2f}" if cpu else ""
-        print(f"{r.name:<32}{r.tokens_per_second:>9.0f}{r.docs / r.seconds:>8.2f}{r.seconds:>8.1f}{wall:>7.2f}{cpu_cols}")
+        print(f"{r.name:<32}{r.tokens_per_second:>9.0f}{r.docs / r.seconds:>8.2f}{r.seconds:>8.1f}{wall:>7.2f}{gpu_col}{cpu_cols}")
+    if flops:
+        print(f"bf16: share of the GPU's measured bf16 matmul rate ({flops[1] / 1e12:.0f} TFLOP/s) at "
+              f"{flops[0] / 1e6:.0f} MFLOP per token")
     share = ", ".join(f"{k} {v / parts['total']:.1%}" for k, v in parts.items() if k != "total")
     print(f"in-process wall-time split: {share} (model = activations + hypernetwork)")
 

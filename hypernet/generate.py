@@ -12,7 +12,7 @@ import torch
 from hypernet.activations import layer_inputs
 from hypernet.chunking import chunk_ids
 from hypernet.lora import LoraTensors, applied, combine_chunks
-from hypernet.model import HyperNetwork
+from hypernet.model import HyperNetwork, unbatch
 from hypernet.prompts import clean_answer, context_prompt, question_prompt
 
 
@@ -38,6 +38,9 @@ class AdapterGenerator:
         self.max_batch_tokens = max_batch_tokens
         self.device = next(model.parameters()).device
         self.hypernet.to(self.device)
+        # The hypernetwork is frozen here, so its bias LoRA is a constant: one copy to the CPU, not one per document.
+        bias = self.hypernet.bias_lora()
+        self.bias = bias.to("cpu", torch.float32) if bias is not None else None
 
     def tokenize(self, text: str) -> list[int]:
         return self.tokenizer(text, add_special_tokens=False).input_ids
@@ -64,14 +67,13 @@ class AdapterGenerator:
     def _run(self, idx: list[int], chunks: list[list[int]], out: list) -> None:
         ids, mask, hyper_mask = encode_batch([chunks[i] for i in idx], self.tokenizer, self.device)
         acts = layer_inputs(self.model, ids, mask)  # (N, L, T, H)
-        loras = self.hypernet(acts, hyper_mask)
+        # One device-to-host copy per factor for the whole batch: per-chunk copies each wait on the GPU.
+        loras = unbatch(self.hypernet.forward_batched(acts, hyper_mask).to("cpu", torch.float32))
         for j, i in enumerate(idx):
-            out[i] = loras[j].to("cpu", torch.float32)
+            out[i] = loras[j]
 
     def combine(self, per_chunk: list[LoraTensors]) -> LoraTensors:
-        bias = self.hypernet.bias_lora()
-        bias = bias.to("cpu", torch.float32) if bias is not None else None
-        return combine_chunks(per_chunk, bias, self.cfg.chunk_combine)
+        return combine_chunks(per_chunk, self.bias, self.cfg.chunk_combine)
 
     def generate_from_chunks(self, docs_chunks: list[list[list[int]]]) -> list[LoraTensors]:
         """Several documents (each a list of token chunks) -> one combined adapter each."""

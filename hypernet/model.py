@@ -161,6 +161,10 @@ class HyperNetwork(nn.Module):
 
     def forward(self, acts: torch.Tensor, mask: torch.Tensor) -> list[LoraTensors]:
         """acts (C, L, T, H) hidden states entering each layer, mask (C, T) -> one LoRA per chunk."""
+        return unbatch(self.forward_batched(acts, mask))
+
+    def forward_batched(self, acts: torch.Tensor, mask: torch.Tensor) -> LoraTensors:
+        """Like forward, with the chunk axis kept in front: A (C, L, R, d_in), B (C, L, d_out, R)."""
         assert acts.dim() == 4 and acts.shape[1] == self.cfg.n_layers, f"acts shape {tuple(acts.shape)}"
         assert acts.shape[-1] == self.cfg.hidden_size, f"hidden {acts.shape[-1]} != {self.cfg.hidden_size}"
         rows, tokens, normed = self.aggregator(acts, mask)  # (C, L, R, D), (C, L, T, D), (C, L, T, H)
@@ -169,9 +173,7 @@ class HyperNetwork(nn.Module):
             key = _key(t.name)
             copied = self.copy_heads[key](rows, tokens, normed, mask) if self.cfg.copy_path else None
             per_target[t.name] = self.heads[key](rows, copied)
-        return [
-            LoraTensors({name: (a[i], b[i]) for name, (a, b) in per_target.items()}) for i in range(acts.shape[0])
-        ]
+        return LoraTensors(per_target)
 
     def bias_lora(self) -> LoraTensors | None:
         if not self.cfg.bias_rank:
@@ -201,6 +203,12 @@ class HyperNetwork(nn.Module):
         if missing or unexpected:
             raise ValueError(f"checkpoint {folder} does not fit its config: missing={missing} unexpected={unexpected}")
         return net
+
+
+def unbatch(batched: LoraTensors) -> list[LoraTensors]:
+    """Split factors with a leading chunk axis into one LoraTensors per chunk (views, no copies)."""
+    n = next(iter(batched.factors.values()))[0].shape[0]
+    return [LoraTensors({name: (a[i], b[i]) for name, (a, b) in batched.factors.items()}) for i in range(n)]
 
 
 def _key(target: str) -> str:

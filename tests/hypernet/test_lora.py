@@ -51,11 +51,25 @@ def test_peft_files_round_trip_and_vllm_rules():
     torch.testing.assert_close(back.delta("mlp.down_proj", 1), lora.delta("mlp.down_proj", 1))
 
 
-def test_broken_adapter_is_refused():
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+@pytest.mark.parametrize("factor", [0, 1])
+def test_broken_adapter_is_refused(bad, factor):
     lora = random_lora()
-    lora.factors["mlp.down_proj"][1][0, 0, 0] = float("nan")
+    lora.factors["mlp.down_proj"][factor][1, 3, 5] = bad
+    assert not lora.is_finite() and random_lora().is_finite()
     with pytest.raises(ValueError, match="NaN"):
         to_peft_files(lora, "base")
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16])
+def test_peft_weights_are_the_bytes_safetensors_writes(dtype):
+    from safetensors.torch import save
+
+    from hypernet.lora import ADAPTER_WEIGHTS_FILE, peft_state_dict
+
+    lora = combine_chunks([random_lora(seed=1)], random_lora(seed=3), "sum")
+    files = to_peft_files(lora, "some/base", dtype=dtype)
+    assert files[ADAPTER_WEIGHTS_FILE] == save(peft_state_dict(lora, dtype), metadata={"format": "pt"})
 
 
 def test_peft_loads_the_export_with_no_missing_keys_and_same_outputs(tiny_model_path, tmp_path):
