@@ -252,6 +252,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--gpus", type=float, default=0.0,
                     help="GPUs the pipeline uses, split evenly over its K actors (G/K each); > 0 runs the bare "
                          "prefill and the in-process path on cuda too")
+    ap.add_argument("--prefill-threads", type=int, nargs="+", default=None,
+                    help="torch threads to time the bare prefill with (default: 1 and all cores on CPU; on an "
+                         "idle machine all cores is the limit, and leaving 1 out saves a pass on long runs)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", action="store_true", help="print the rows as JSON instead of a table")
     args = ap.parse_args(argv)
@@ -269,7 +272,7 @@ def main(argv: list[str] | None = None) -> None:
     log(f"{len(docs)} docs, {n_tokens} tokens, {sum(map(len, batches))} chunks in {len(batches)} packed batches, "
         f"{cores} cores, device {device}")
 
-    threads = sorted({1, cores}) if device == "cpu" else [cores]  # CPU threads only feed the GPU
+    threads = sorted(set(args.prefill_threads or ([1, cores] if device == "cpu" else [cores])))  # on CUDA threads only feed the GPU
     bare = [bare_prefill("bare prefill, before", model, tokenizer, batches, t, len(docs)) for t in threads]
     best = min(bare, key=lambda r: r.seconds)
     torch.set_num_threads(int(best.name.split(", ")[-1].split()[0]))
