@@ -12,6 +12,7 @@ import fcntl
 import functools
 import logging
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -197,6 +198,21 @@ def batch_tokens(path: str) -> BatchTokens:
     except Exception:  # noqa: BLE001 - a missing file or token: ask transformers
         tok = load_tokenizer(path)
         return BatchTokens(tok.bos_token_id, tok.pad_token_id)
+
+
+@functools.lru_cache(maxsize=4)
+def vocabulary_names(folder: str) -> tuple[str, ...]:
+    """Capitalised alphabetic words of 4-12 letters that are whole tokens of the model's vocabulary
+    (Heine, Corinth, Renault, Boyle, ...): real names and words for synthetic training documents."""
+    from tokenizers import Tokenizer
+
+    pattern = re.compile(r"[A-Z][a-z]{3,11}")
+    names = set()
+    for piece in Tokenizer.from_file(os.path.join(folder, "tokenizer.json")).get_vocab():
+        word = piece.replace("\u2581", " ").replace("\u0120", " ")  # SentencePiece / byte-level BPE word starts
+        if word.startswith(" ") and pattern.fullmatch(word[1:]):
+            names.add(word[1:])
+    return tuple(sorted(names))
 
 
 def token_encoder(model_folder: str):

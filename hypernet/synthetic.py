@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Sequence
 
 # -- building blocks for invented names and values -------------------------------------------
 _ONSETS = ["b", "br", "c", "ch", "d", "dr", "f", "g", "gr", "h", "j", "k", "kl", "l", "m", "n", "p", "pr",
@@ -52,11 +52,29 @@ _FILLER = [
 ]
 
 
+class NamesRandom(random.Random):
+    """A seeded Random that also carries real words (say, the capitalised words of the base model's
+    vocabulary): that share of invented names then comes from them instead of made-up syllables.
+
+    Names made only of syllables teach the hypernetwork one invented style, and its adapters answer
+    in that style on real documents ("Thethourk Institute"); real words break that prior. With no
+    words it draws exactly what a plain Random with the same seed draws.
+    """
+
+    def __init__(self, seed: int, words: Sequence[str] = (), share: float = 0.5):
+        super().__init__(seed)
+        self.words = tuple(words)
+        self.share = share
+
+
 def _word(rng: random.Random, syllables: int) -> str:
     return "".join(rng.choice(_ONSETS) + rng.choice(_VOWELS) + rng.choice(_CODAS) for _ in range(syllables))
 
 
 def _cap(rng: random.Random, lo: int = 2, hi: int = 3) -> str:
+    words = getattr(rng, "words", ())
+    if words and rng.random() < rng.share:
+        return rng.choice(words)
     return _word(rng, rng.randint(lo, hi)).capitalize()
 
 

@@ -16,12 +16,11 @@ import dataclasses
 import json
 import math
 import os
-import random
 import shutil
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import torch
 from safetensors.torch import load_file, save_file
@@ -30,7 +29,7 @@ from hypernet import base_model
 from hypernet.config import HypernetConfig
 from hypernet.distill import student_loss, teacher_example
 from hypernet.model import HyperNetwork
-from hypernet.synthetic import SyntheticDoc, make_doc, make_long_doc
+from hypernet.synthetic import NamesRandom, SyntheticDoc, make_doc, make_long_doc
 
 LATEST = "latest"
 STATE_FILE = "train_state.json"
@@ -64,11 +63,13 @@ class TrainConfig:
     head_dim: int = field(default=64, metadata={"help": "per-layer head input width"})
     rank: int = field(default=8, metadata={"help": "LoRA rank per chunk"})
     copy_path: int = field(default=1, metadata={"help": "1: rank rows copy attended token vectors (see CopyHead)"})
+    vocab_names: float = field(default=0.5, metadata={
+        "help": "share of invented names taken from the base model's vocabulary (real words) instead of syllables"})
 
     def __post_init__(self) -> None:
         if self.steps <= 0 or self.save_every <= 0:
             raise ValueError(f"TrainConfig steps={self.steps} and save_every={self.save_every} must be positive")
-        for name in ("multi_chunk_prob", "two_section_prob"):
+        for name in ("multi_chunk_prob", "two_section_prob", "vocab_names"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"TrainConfig.{name}={getattr(self, name)} must be in [0, 1]")
 
@@ -80,9 +81,12 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
     return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
-def document_for_step(cfg: TrainConfig, step: int, records: list[dict] | None) -> tuple[SyntheticDoc, int | None]:
-    """The step's document and, for multi-chunk steps, a chunk length that splits it."""
-    rng = random.Random(cfg.seed * 1_000_003 + step)
+def document_for_step(cfg: TrainConfig, step: int, records: list[dict] | None,
+                      words: Sequence[str] = ()) -> tuple[SyntheticDoc, int | None]:
+    """The step's document and, for multi-chunk steps, a chunk length that splits it.
+
+    `words`: real words for `cfg.vocab_names` of the invented names (training_words)."""
+    rng = NamesRandom(cfg.seed * 1_000_003 + step, words, cfg.vocab_names)
     if records:
         rec = records[rng.randrange(len(records))]
         qa = rng.sample(rec["qa"], min(cfg.questions_per_doc, len(rec["qa"])))
@@ -99,6 +103,11 @@ def document_for_step(cfg: TrainConfig, step: int, records: list[dict] | None) -
         doc.qa = rng.sample(doc.qa, min(cfg.questions_per_doc, len(doc.qa)))
         return doc, None
     return make_doc(rng, "train", n_questions=cfg.questions_per_doc), None
+
+
+def training_words(cfg: TrainConfig, model_folder: str) -> tuple[str, ...]:
+    """The real words synthetic documents draw names from (none when cfg.vocab_names is 0)."""
+    return base_model.vocabulary_names(model_folder) if cfg.vocab_names > 0 else ()
 
 
 def save_checkpoint(folder: str, net: HyperNetwork, opt: torch.optim.Optimizer, step: int, cfg: TrainConfig,
@@ -158,6 +167,7 @@ def train(cfg: TrainConfig, log=print) -> str:
     torch.manual_seed(cfg.seed)
     model, tok, ref = base_model.load(cfg.base_model)
     records = None if cfg.data == "synthetic" else _records(cfg.data)
+    words = training_words(cfg, ref.path) if records is None else ()
     latest = os.path.join(cfg.out_dir, LATEST)
 
     def make_opt(net: HyperNetwork) -> torch.optim.Optimizer:
@@ -177,7 +187,7 @@ def train(cfg: TrainConfig, log=print) -> str:
     os.makedirs(cfg.out_dir, exist_ok=True)
     t0, window = time.time(), []
     for step in range(start, cfg.steps):
-        doc, split = document_for_step(cfg, step, records)
+        doc, split = document_for_step(cfg, step, records, words)
         chunk_len = net.cfg.chunk_len
         if split:
             n_tokens = len(tok(doc.text, add_special_tokens=False).input_ids)

@@ -88,8 +88,12 @@ def model_setup(cfg: MetaTrainConfig) -> ModelSetup:
 
 def prepare_data(cfg: MetaTrainConfig, loc: Location, setup: ModelSetup, progress: bool = True) -> PreparedData:
     """Teacher examples for the run's documents (reused when already prepared); Ray must be up."""
+    from hypernet.base_model import resolve
+    from hypernet.train import training_words
+
     tcfg = train_config(cfg)
-    docs = training_documents(cfg.data, cfg.num_docs, tcfg)
+    words = training_words(tcfg, resolve(cfg.base_model, cfg.cache_dir or None).path) if cfg.data == "synthetic" else ()
+    docs = training_documents(cfg.data, cfg.num_docs, tcfg, words)
     hcfg = setup.hypernet_config
     return prepare(loc, docs, base_model_spec=cfg.base_model, cache_dir=cfg.cache_dir,
                    base_model_key={"id": setup.base_model_id, "revision": setup.base_model_revision},

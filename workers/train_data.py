@@ -134,11 +134,12 @@ def open_location(uri: str, storage_options: dict | None = None) -> Location:
 
 
 # -- documents ------------------------------------------------------------------------------------------------
-def training_documents(data: str, num_docs: int, train_cfg) -> list[dict]:
+def training_documents(data: str, num_docs: int, train_cfg, words: tuple[str, ...] = ()) -> list[dict]:
     """The training documents: {doc_id, text, qa: [[q, a], ...], parts} (parts > 1: split into that many chunks).
 
-    Synthetic documents are `hypernet.train.document_for_step(cfg, i)` for i < num_docs (the same
-    documents, multi-chunk ones included, the single-process trainer would see at those steps).
+    Synthetic documents are `hypernet.train.document_for_step(cfg, i, None, words)` for i < num_docs
+    (the same documents, multi-chunk ones included, the single-process trainer would see at those
+    steps; `words` are its hypernet.train.training_words).
     A JSONL file gives its records in order (the first num_docs; 0 = all), each with up to
     `questions_per_doc` of its questions, drawn with the run's seed.
     """
@@ -149,7 +150,7 @@ def training_documents(data: str, num_docs: int, train_cfg) -> list[dict]:
             raise ValueError("synthetic training data needs num_docs >= 1")
         docs = []
         for i in range(num_docs):
-            doc, split = document_for_step(train_cfg, i, None)
+            doc, split = document_for_step(train_cfg, i, None, words)
             docs.append({"doc_id": f"{i:06d}-{doc.id}", "text": doc.text, "qa": [[x.q, x.a] for x in doc.qa],
                          "parts": -split if split else 0})
         return docs

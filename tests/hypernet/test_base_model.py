@@ -35,3 +35,11 @@ def test_resolving_a_model_folder_imports_no_torch(tiny_model_path):
             f"batch_tokens(resolve({tiny_model_path!r}).path); print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_vocabulary_names_are_whole_capitalised_words_of_the_vocabulary(tiny_model_path):
+    names = base_model.vocabulary_names(tiny_model_path)
+    assert len(names) > 1000 and all(n.isalpha() and n[0].isupper() and n[1:].islower() for n in names)
+    tok = base_model.load_tokenizer(tiny_model_path)
+    for name in names[:: len(names) // 20]:  # each is a single token after a space
+        assert len(tok(" " + name, add_special_tokens=False).input_ids) == 1, name

@@ -1,7 +1,7 @@
 """The synthetic data keeps eval phrasing and kinds apart from training."""
 import random
 
-from hypernet.synthetic import DOC_KINDS, make_doc, make_long_doc
+from hypernet.synthetic import DOC_KINDS, NamesRandom, make_doc, make_long_doc
 
 
 def test_answers_occur_in_their_documents():
@@ -24,3 +24,15 @@ def test_eval_questions_use_phrasings_training_never_sees():
 def test_long_documents_collect_questions_from_every_part():
     doc = make_long_doc(random.Random(2), 4)
     assert len(doc.qa) == 8 and doc.text.count("\n\n") >= 3
+
+
+def test_real_words_replace_that_share_of_invented_names():
+    words = ("Corinth", "Heine", "Renault", "Boyle")
+    docs = [make_doc(NamesRandom(i, words, share=1.0), "train") for i in range(40)]
+    assert all(qa.a in d.text for d in docs for qa in d.qa)  # answers still occur in their documents
+    with_words = sum(any(w in d.text for w in words) for d in docs)
+    assert with_words >= 30, with_words
+    # Without words it is a plain seeded Random: the documents of earlier runs are unchanged.
+    assert [make_doc(NamesRandom(i), "train") for i in range(5)] == [make_doc(random.Random(i), "train") for i in range(5)]
+    mixed = [make_doc(NamesRandom(i, words, share=0.5), "train") for i in range(40)]
+    assert 0 < sum(any(w in d.text for w in words) for d in mixed) < 40
