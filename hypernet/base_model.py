@@ -182,9 +182,7 @@ def batch_tokens(path: str) -> BatchTokens:
     try:
         with open(os.path.join(path, "tokenizer_config.json")) as fh:
             cfg = json.load(fh)
-        from tokenizers import Tokenizer
-
-        fast = Tokenizer.from_file(os.path.join(path, "tokenizer.json"))
+        fast = _fast_tokenizer(path)
         ids = {}
         for name in ("bos_token", "pad_token", "eos_token"):
             text = content(cfg.get(name))
@@ -204,11 +202,9 @@ def batch_tokens(path: str) -> BatchTokens:
 def vocabulary_names(folder: str) -> tuple[str, ...]:
     """Capitalised alphabetic words of 4-12 letters that are whole tokens of the model's vocabulary
     (Heine, Corinth, Renault, Boyle, ...): real names and words for synthetic training documents."""
-    from tokenizers import Tokenizer
-
     pattern = re.compile(r"[A-Z][a-z]{3,11}")
     names = set()
-    for piece in Tokenizer.from_file(os.path.join(folder, "tokenizer.json")).get_vocab():
+    for piece in _fast_tokenizer(folder).get_vocab():
         word = piece.replace("\u2581", " ").replace("\u0120", " ")  # SentencePiece / byte-level BPE word starts
         if word.startswith(" ") and pattern.fullmatch(word[1:]):
             names.add(word[1:])
@@ -221,14 +217,19 @@ def token_encoder(model_folder: str):
     With the `tokenizers` library (the engine of transformers' fast tokenizers) when the folder
     has a tokenizer.json: no torch or transformers import, for the chunking actor.
     """
-    path = os.path.join(model_folder, "tokenizer.json")
-    if os.path.exists(path):
-        from tokenizers import Tokenizer
-
-        fast = Tokenizer.from_file(path)
+    if os.path.exists(os.path.join(model_folder, "tokenizer.json")):
+        fast = _fast_tokenizer(model_folder)
         return lambda texts: [e.ids for e in fast.encode_batch(texts, add_special_tokens=False)]
     slow = load_tokenizer(model_folder)
     return lambda texts: slow(texts, add_special_tokens=False).input_ids
+
+
+@functools.lru_cache(maxsize=4)
+def _fast_tokenizer(folder: str):
+    """The folder's tokenizer.json with the `tokenizers` library, parsed once per process (33 MB for gemma)."""
+    from tokenizers import Tokenizer
+
+    return Tokenizer.from_file(os.path.join(folder, "tokenizer.json"))
 
 
 def _dtype(name: str, device: str) -> "torch.dtype":
