@@ -7,6 +7,7 @@ Student: the base model with the generated LoRA, the question and answer, no doc
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import torch
@@ -15,7 +16,7 @@ import torch.nn.functional as F
 from hypernet.activations import layer_inputs, layer_inputs_and_final
 from hypernet.chunking import chunk_ids
 from hypernet.generate import encode_batch
-from hypernet.lora import LoraTensors, applied, combine_chunks
+from hypernet.lora import LoraTensors, applied, combine_chunks, pad_rank
 from hypernet.model import HyperNetwork
 from hypernet.prompts import question_prompt
 
@@ -39,45 +40,78 @@ def _qa_tokens(tok, question: str, answer: str) -> tuple[list[int], list[int]]:
     return prompt, ans
 
 
-@torch.no_grad()
 def teacher_example(model, tok, text: str, qa: list[tuple[str, str]], *, chunk_len: int, max_chunks: int,
                     top_k: int = 16) -> Example:
-    """One teacher pass: `BOS doc \n\n Q1 A1 \n\n Q2 A2 ...` in a single sequence.
+    """One document's teacher pass, as CPU tensors (for caching; see teacher_examples)."""
+    ex = teacher_examples(model, tok, [(text, qa, chunk_len)], max_chunks=max_chunks, top_k=top_k)[0]
+    return example_to(ex, torch.device("cpu"))
 
-    Causal attention keeps the document positions blind to the questions after them, so for a
-    one-chunk document the same pass gives the hypernetwork's activations too. (Later
-    questions see earlier answers: a mild few-shot effect that steadies the answer format.)
+
+@torch.no_grad()
+def teacher_examples(model, tok, docs: list[tuple[str, list[tuple[str, str]], int]], *, max_chunks: int,
+                     top_k: int = 16) -> list[Example]:
+    """Teacher passes for several documents `(text, qa, chunk_len)` in one padded batch.
+
+    Each document is one sequence `BOS doc \n\n Q1 A1 \n\n Q2 A2 ...`. Causal attention keeps the
+    document positions blind to the questions after them, so for a one-chunk document the same
+    pass gives the hypernetwork's activations too; documents of several chunks get one more batched
+    pass over their chunks. (Later questions see earlier answers: a mild few-shot effect that
+    steadies the answer format.) Right padding leaves every real position as it would be alone.
+    Tensors stay on the model's device.
     """
     device = next(model.parameters()).device
-    doc_ids = tok(text.strip(), add_special_tokens=False).input_ids
-    chunks = chunk_ids(doc_ids, chunk_len, max_chunks)
     bos = [tok.bos_token_id] if tok.bos_token_id is not None else []
     sep = tok("\n\n", add_special_tokens=False).input_ids
-    teacher = bos + doc_ids
-    student_rows, t_pos, s_pos, gold = [], [], [], []
-    for row, (q, a) in enumerate(qa):
-        prompt, ans = _qa_tokens(tok, q, a)
-        teacher = teacher + sep + prompt
-        s_row = bos + prompt
-        for j, token in enumerate(ans):
-            t_pos.append(len(teacher) + j - 1)
-            s_pos.append((row, len(s_row) + j - 1))
-            gold.append(token)
-        teacher = teacher + ans
-        student_rows.append(s_row + ans)
-    t_ids = torch.tensor([teacher], device=device)
-    acts, hidden = layer_inputs_and_final(model, t_ids, torch.ones_like(t_ids))
-    if len(chunks) == 1:
-        chunk_acts = [acts[0, :, len(bos): len(bos) + len(doc_ids)].float().cpu()]
-    else:
-        ids, mask, _ = encode_batch(chunks, tok, device)
+    plans = []
+    for text, qa, chunk_len in docs:
+        doc_ids = tok(text.strip(), add_special_tokens=False).input_ids
+        teacher = bos + doc_ids
+        student_rows, t_pos, s_pos, gold = [], [], [], []
+        for row, (q, a) in enumerate(qa):
+            prompt, ans = _qa_tokens(tok, q, a)
+            teacher = teacher + sep + prompt
+            s_row = bos + prompt
+            for j, token in enumerate(ans):
+                t_pos.append(len(teacher) + j - 1)
+                s_pos.append((row, len(s_row) + j - 1))
+                gold.append(token)
+            teacher = teacher + ans
+            student_rows.append(s_row + ans)
+        plans.append((doc_ids, chunk_ids(doc_ids, chunk_len, max_chunks), teacher, student_rows, t_pos, s_pos, gold))
+    t_ids, t_mask = _pad([p[2] for p in plans], tok)
+    acts, hidden = layer_inputs_and_final(model, t_ids.to(device), t_mask.to(device))  # (N, L, T, H), (N, T, H)
+    rows = torch.tensor([i for i, p in enumerate(plans) for _ in p[4]], device=device)
+    cols = torch.tensor([c for p in plans for c in p[4]], device=device)
+    logits = _lm_logits(model, hidden[rows, cols])  # (P_all, V): the LM head on answer positions only
+    top = torch.log_softmax(logits, dim=-1).topk(top_k, dim=-1)
+    multi = [c for p in plans if len(p[1]) > 1 for c in p[1]]
+    many = None
+    if multi:
+        ids, mask, _ = encode_batch(multi, tok, device)
         many = layer_inputs(model, ids, mask)  # (C, L, T, H)
-        chunk_acts = [many[i, :, len(bos): len(bos) + len(c)].float().cpu().clone() for i, c in enumerate(chunks)]
-    logits = _lm_logits(model, hidden[0, torch.tensor(t_pos, device=device)])  # (P, V)
-    top = torch.log_softmax(logits.float(), dim=-1).topk(top_k, dim=-1)
-    s_ids, s_mask = _pad(student_rows, tok)
-    return Example(chunk_acts, s_ids, s_mask, torch.tensor(s_pos), torch.tensor(gold),
-                   top.indices.cpu(), top.values.cpu())
+    out, k, first = [], 0, 0
+    for i, (doc_ids, chunks, _teacher, student_rows, t_pos, s_pos, gold) in enumerate(plans):
+        if len(chunks) == 1:
+            chunk_acts = [acts[i, :, len(bos): len(bos) + len(doc_ids)].float().clone()]
+        else:
+            chunk_acts = [many[k + j, :, len(bos): len(bos) + len(c)].float().clone() for j, c in enumerate(chunks)]
+            k += len(chunks)
+        s_ids, s_mask = _pad(student_rows, tok)
+        n = len(t_pos)
+        out.append(Example(chunk_acts, s_ids.to(device), s_mask.to(device), torch.tensor(s_pos, device=device),
+                           torch.tensor(gold, device=device), top.indices[first:first + n].clone(),
+                           top.values[first:first + n].clone()))
+        first += n
+    return out
+
+
+def example_to(ex: Example, device: torch.device) -> Example:
+    """The example with every tensor on `device` (no copies when it is there already)."""
+    moved = {}
+    for f in dataclasses.fields(ex):
+        value = getattr(ex, f.name)
+        moved[f.name] = [v.to(device) for v in value] if isinstance(value, list) else value.to(device)
+    return Example(**moved)
 
 
 def _pad(rows: list[list[int]], tok) -> tuple[torch.Tensor, torch.Tensor]:
@@ -97,39 +131,76 @@ def _final_hidden(model, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 
 def _lm_logits(model, hidden: torch.Tensor) -> torch.Tensor:
-    """LM head on selected positions only (the vocabulary is 262k wide)."""
-    logits = model.lm_head(hidden)
+    """LM head on selected positions only (the vocabulary is 262k wide), in float32.
+
+    A bfloat16 base model (on GPUs) would round logits of ~20 to steps of 0.125: too coarse for
+    the teacher's top-k distribution the student is distilled on.
+    """
+    head = model.lm_head
+    logits = F.linear(hidden.float(), head.weight.float(), None if head.bias is None else head.bias.float())
     cap = getattr(model.config, "final_logit_softcapping", None)
     if cap:
         logits = torch.tanh(logits / cap) * cap
     return logits
 
 
-def adapter_for(hypernet: HyperNetwork, chunk_acts: list[torch.Tensor]) -> tuple[LoraTensors, list[LoraTensors]]:
-    """Differentiable document adapter from cached chunk activations (all chunks in one batch)."""
-    width = max(a.shape[1] for a in chunk_acts)
-    acts = torch.zeros(len(chunk_acts), chunk_acts[0].shape[0], width, chunk_acts[0].shape[2])
-    mask = torch.zeros(len(chunk_acts), width, dtype=torch.long)
-    for i, a in enumerate(chunk_acts):
+def adapters_for(hypernet: HyperNetwork, docs_chunk_acts: list[list[torch.Tensor]]
+                 ) -> tuple[list[LoraTensors], list[LoraTensors]]:
+    """One adapter per document, from all documents' chunks in one hypernetwork batch.
+
+    Returns the combined adapters and the per-chunk LoRAs of all documents (for the L1 term).
+    """
+    flat = [a for chunks in docs_chunk_acts for a in chunks]
+    first = flat[0]
+    width = max(a.shape[1] for a in flat)
+    acts = first.new_zeros(len(flat), first.shape[0], width, first.shape[2])
+    mask = torch.zeros(len(flat), width, dtype=torch.long, device=first.device)
+    for i, a in enumerate(flat):
         acts[i, :, : a.shape[1]] = a
         mask[i, : a.shape[1]] = 1
     per_chunk = hypernet(acts, mask)
-    return combine_chunks(per_chunk, hypernet.bias_lora(), hypernet.cfg.chunk_combine), per_chunk
+    bias, rule = hypernet.bias_lora(), hypernet.cfg.chunk_combine
+    adapters, k = [], 0
+    for chunks in docs_chunk_acts:
+        adapters.append(combine_chunks(per_chunk[k:k + len(chunks)], bias, rule))
+        k += len(chunks)
+    return adapters, per_chunk
 
 
-def student_loss(model, hypernet: HyperNetwork, ex: Example, *, ce_weight: float = 0.5,
+def student_loss(model, hypernet: HyperNetwork, ex: Example | list[Example], *, ce_weight: float = 0.5,
                  l1_weight: float = 1e-4) -> tuple[torch.Tensor, dict[str, float]]:
-    """KL to the teacher's top-k on answer tokens + CE on the gold tokens + L1 on the factors."""
-    lora, per_chunk = adapter_for(hypernet, ex.chunk_acts)
+    """KL to the teacher's top-k on answer tokens + CE on the gold tokens + L1 on the factors.
+
+    `ex` is one document's example or several: the documents' adapters come from one
+    hypernetwork batch and their questions run as one student batch, each row with its own
+    document's adapter. Means are over all answer tokens of the batch.
+    """
+    examples = ex if isinstance(ex, list) else [ex]
+    adapters, per_chunk = adapters_for(hypernet, [e.chunk_acts for e in examples])
+    if len(examples) == 1:
+        lora, ids, mask, pos = adapters[0], examples[0].student_ids, examples[0].student_mask, examples[0].answer_pos
+    else:  # one student batch: rows of all documents, right-padded to the widest
+        width = max(e.student_ids.shape[1] for e in examples)
+        ids = torch.cat([F.pad(e.student_ids, (0, width - e.student_ids.shape[1])) for e in examples])
+        mask = torch.cat([F.pad(e.student_mask, (0, width - e.student_mask.shape[1])) for e in examples])
+        offsets = torch.tensor([0] + [e.student_ids.shape[0] for e in examples]).cumsum(0).tolist()
+        pos = torch.cat([e.answer_pos + e.answer_pos.new_tensor([offsets[i], 0]) for i, e in enumerate(examples)])
+        rank = max(a.rank for a in adapters)  # documents of more chunks have more rank rows: zero-pad
+        padded = [pad_rank(a, rank) for a in adapters]
+        lora = [padded[i] for i, e in enumerate(examples) for _ in range(e.student_ids.shape[0])]
     with applied(model, lora):
-        hidden = _final_hidden(model, ex.student_ids, ex.student_mask)
-    logits = _lm_logits(model, hidden[ex.answer_pos[:, 0], ex.answer_pos[:, 1]])  # (P, V)
-    logp = torch.log_softmax(logits.float(), dim=-1)
-    t_prob = torch.softmax(ex.teacher_topk_logp, dim=-1)  # renormalised over the top-k
-    kd = -(t_prob * logp.gather(-1, ex.teacher_topk_ids)).sum(-1).mean()
-    ce = F.nll_loss(logp, ex.answer_ids)
+        hidden = _final_hidden(model, ids, mask)
+    logits = _lm_logits(model, hidden[pos[:, 0], pos[:, 1]])  # (P, V)
+    logp = torch.log_softmax(logits, dim=-1)
+    topk_ids = torch.cat([e.teacher_topk_ids for e in examples])
+    t_prob = torch.softmax(torch.cat([e.teacher_topk_logp for e in examples]).float(), dim=-1)  # renormalised
+    answer_ids = torch.cat([e.answer_ids for e in examples])
+    kd = -(t_prob * logp.gather(-1, topk_ids)).sum(-1).mean()
+    ce = F.nll_loss(logp, answer_ids)
     l1 = sum(a.abs().mean() + b.abs().mean() for c in per_chunk for a, b in c.factors.values())
+    if len(examples) > 1:
+        l1 = l1 / len(examples)  # the L1 weight stays per document
     loss = kd + ce_weight * ce + l1_weight * l1
     with torch.no_grad():
-        acc = (logp.argmax(-1) == ex.answer_ids).float().mean().item()
+        acc = (logp.argmax(-1) == answer_ids).float().mean().item()
     return loss, {"loss": loss.item(), "kd": kd.item(), "ce": ce.item(), "token_acc": acc}

@@ -60,13 +60,14 @@ def finetune_lora(model, tok, text: str, hidden_targets: dict[str, tuple[int, in
                   cfg: FinetuneConfig) -> LoraTensors:
     """Train a fresh LoRA on the document's own text (next-token prediction)."""
     torch.manual_seed(0)
+    device = next(model.parameters()).device
     params = {}
     for target, (d_in, d_out) in hidden_targets.items():
-        a = torch.nn.Parameter(torch.randn(n_layers, cfg.rank, d_in) / d_in**0.5)
-        b = torch.nn.Parameter(torch.zeros(n_layers, d_out, cfg.rank))
+        a = torch.nn.Parameter((torch.randn(n_layers, cfg.rank, d_in) / d_in**0.5).to(device))
+        b = torch.nn.Parameter(torch.zeros(n_layers, d_out, cfg.rank, device=device))
         params[target] = (a, b)
     opt = torch.optim.AdamW([p for ab in params.values() for p in ab], lr=cfg.lr, weight_decay=0.0)
-    enc = tok(text.strip(), return_tensors="pt")
+    enc = tok(text.strip(), return_tensors="pt").to(device)
     for _ in range(cfg.steps):
         with applied(model, LoraTensors(params)):
             out = model(input_ids=enc.input_ids, attention_mask=enc.attention_mask, labels=enc.input_ids)
@@ -145,10 +146,10 @@ def evaluate_docs(docs: list[dict], modes: list[str], model, tok, hypernet: Hype
 def evaluate_file(path: str, modes: list[str], *, base_model_spec: str = base_model.PACKAGED,
                   hypernet_path: str = "", limit: int | None = None, chunk_len: int | None = None,
                   chunk_combine: str | None = None, finetune_steps: int = 30,
-                  progress: Callable[[str], None] | None = None) -> dict:
+                  progress: Callable[[str], None] | None = None, device: str = "cpu") -> dict:
     """Load the models, evaluate a JSONL file, return the JSON report."""
     docs = read_eval_file(path)[:limit] if limit else read_eval_file(path)
-    model, tok, ref = base_model.load(base_model_spec)
+    model, tok, ref = base_model.load(base_model_spec, device=device)
     hypernet_path = hypernet_path or default_checkpoint()
     net = None
     if "adapter" in modes or "finetune" in modes:

@@ -183,7 +183,7 @@ class HyperNetwork(nn.Module):
     # -- checkpoints: safetensors + JSON config, never pickle ------------------------------
     def save(self, folder: str, extra: dict | None = None) -> None:
         os.makedirs(folder, exist_ok=True)
-        state = {k: v.detach().contiguous() for k, v in self.state_dict().items()}
+        state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
         save_file(state, os.path.join(folder, WEIGHTS_FILE))
         meta = {"config": self.cfg.to_dict(), **(extra or {})}
         with open(os.path.join(folder, CONFIG_FILE), "w") as fh:

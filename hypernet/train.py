@@ -2,12 +2,16 @@
 
     python -m hypernet.train --out runs/meta --steps 3000
 
-Each step draws a document (synthetic, or from a JSONL file in the eval format), runs the
-teacher once (document in context), then the student (generated LoRA, no document) and
-updates the hypernetwork. Checkpoints are safetensors + JSON (never pickle), written
-atomically every `save_every` steps; re-running the same command resumes from the last one.
-Data for step s is drawn from an RNG seeded by (seed, s), so a resumed run sees what an
-uninterrupted one would have seen.
+Each step draws `batch_docs` documents (synthetic, or from a JSONL file in the eval format),
+runs the teacher once over them (documents in context, one padded batch), then the student
+(each document's generated LoRA, no document; all questions in one batch) and updates the
+hypernetwork. Checkpoints are safetensors + JSON (never pickle), written atomically every
+`save_every` steps; re-running the same command resumes from the last one. Document j of
+step s is drawn from an RNG seeded by (seed, s * batch_docs + j), so a resumed run sees what
+an uninterrupted one would have seen.
+
+On a GPU (`--device cuda`) the frozen base model runs in bfloat16 and the hypernetwork in
+float32; use a batch of 16-64 documents there, where one document per step leaves it idle.
 """
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ from safetensors.torch import load_file, save_file
 
 from hypernet import base_model
 from hypernet.config import HypernetConfig
-from hypernet.distill import student_loss, teacher_example
+from hypernet.distill import student_loss, teacher_examples
 from hypernet.model import HyperNetwork
 from hypernet.synthetic import NamesRandom, SyntheticDoc, make_doc, make_long_doc
 
@@ -43,7 +47,11 @@ class TrainConfig:
     out_dir: str = field(default="runs/meta", metadata={"help": "checkpoints and metrics go here"})
     base_model: str = field(default=base_model.PACKAGED, metadata={"help": "base model spec"})
     data: str = field(default="synthetic", metadata={"help": "'synthetic' or a JSONL file in the eval format"})
-    steps: int = field(default=3000, metadata={"help": "optimizer steps (one document each)"})
+    steps: int = field(default=3000, metadata={"help": "optimizer steps (batch_docs documents each)"})
+    batch_docs: int = field(default=1, metadata={"help": "documents per optimizer step (one teacher and one student batch)"})
+    device: str = field(default="auto", metadata={"help": "'auto' (the GPU when there is one), 'cpu', 'cuda' or 'cuda:N'"})
+    init_from: str = field(default="", metadata={
+        "help": "hypernetwork checkpoint folder to start from (weights and config only) when out_dir has none"})
     lr: float = field(default=5e-4, metadata={"help": "peak AdamW learning rate"})
     warmup: int = field(default=50, metadata={"help": "linear warm-up steps"})
     min_lr_ratio: float = field(default=0.1, metadata={"help": "cosine decays to lr * this"})
@@ -67,8 +75,11 @@ class TrainConfig:
         "help": "share of invented names taken from the base model's vocabulary (real words) instead of syllables"})
 
     def __post_init__(self) -> None:
-        if self.steps <= 0 or self.save_every <= 0:
-            raise ValueError(f"TrainConfig steps={self.steps} and save_every={self.save_every} must be positive")
+        if self.steps <= 0 or self.save_every <= 0 or self.batch_docs <= 0:
+            raise ValueError(f"TrainConfig steps={self.steps}, save_every={self.save_every} and "
+                             f"batch_docs={self.batch_docs} must be positive")
+        if not (self.device in ("auto", "cpu") or self.device.startswith("cuda")):
+            raise ValueError(f"TrainConfig.device={self.device!r}: use 'auto', 'cpu', 'cuda' or 'cuda:N'")
         for name in ("multi_chunk_prob", "two_section_prob", "vocab_names"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"TrainConfig.{name}={getattr(self, name)} must be in [0, 1]")
@@ -82,11 +93,11 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
 
 
 def document_for_step(cfg: TrainConfig, step: int, records: list[dict] | None,
-                      words: Sequence[str] = ()) -> tuple[SyntheticDoc, int | None]:
-    """The step's document and, for multi-chunk steps, a chunk length that splits it.
+                      words: Sequence[str] = (), index: int = 0) -> tuple[SyntheticDoc, int | None]:
+    """Document `index` of the step's batch and, for multi-chunk documents, how many chunks to cut.
 
     `words`: real words for `cfg.vocab_names` of the invented names (training_words)."""
-    rng = NamesRandom(cfg.seed * 1_000_003 + step, words, cfg.vocab_names)
+    rng = NamesRandom(cfg.seed * 1_000_003 + step * cfg.batch_docs + index, words, cfg.vocab_names)
     if records:
         rec = records[rng.randrange(len(records))]
         qa = rng.sample(rec["qa"], min(cfg.questions_per_doc, len(rec["qa"])))
@@ -110,6 +121,14 @@ def training_words(cfg: TrainConfig, model_folder: str) -> tuple[str, ...]:
     return base_model.vocabulary_names(model_folder) if cfg.vocab_names > 0 else ()
 
 
+def optimizer_to(opt: torch.optim.Optimizer, device) -> None:
+    """Move the optimizer's moment tensors to `device` (its step counters stay where AdamW wants them)."""
+    for state in opt.state.values():
+        for key, value in state.items():
+            if torch.is_tensor(value) and key != "step":
+                state[key] = value.to(device)
+
+
 def save_checkpoint(folder: str, net: HyperNetwork, opt: torch.optim.Optimizer, step: int, cfg: TrainConfig,
                     history: list[dict]) -> None:
     """Write to a temp folder, then swap it in: a crash never leaves a half checkpoint."""
@@ -123,7 +142,7 @@ def save_checkpoint(folder: str, net: HyperNetwork, opt: torch.optim.Optimizer, 
             state = opt.state.get(p, {})
             for k, v in state.items():
                 if torch.is_tensor(v) and v.dim() > 0:
-                    tensors[f"{names[id(p)]}::{k}"] = v.contiguous()
+                    tensors[f"{names[id(p)]}::{k}"] = v.detach().cpu().contiguous()
                 else:
                     scalars[f"{names[id(p)]}::{k}"] = float(v)
     save_file(tensors, os.path.join(tmp, OPTIM_FILE))
@@ -165,7 +184,13 @@ def train(cfg: TrainConfig, log=print) -> str:
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
-    model, tok, ref = base_model.load(cfg.base_model)
+    device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if cfg.device == "auto" else cfg.device)
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise RuntimeError(f"TrainConfig.device={cfg.device!r} but torch sees no CUDA GPU")
+        torch.backends.cuda.matmul.allow_tf32 = True  # the hypernetwork's float32 matmuls
+    model, tok, ref = base_model.load(cfg.base_model, device=str(device))
+    log(f"training on {device} ({next(model.parameters()).dtype} base model), {cfg.batch_docs} documents per step")
     records = None if cfg.data == "synthetic" else _records(cfg.data)
     words = training_words(cfg, ref.path) if records is None else ()
     latest = os.path.join(cfg.out_dir, LATEST)
@@ -177,39 +202,50 @@ def train(cfg: TrainConfig, log=print) -> str:
         net, opt, start, history = load_checkpoint(latest, make_opt)
         log(f"resuming from {latest} at step {start}")
     else:
-        hcfg = HypernetConfig.for_base_model(model.config, base_model_id=ref.model_id, latent_dim=cfg.latent_dim,
-                                             n_latents=cfg.n_latents, head_dim=cfg.head_dim, rank=cfg.rank,
-                                             copy_path=bool(cfg.copy_path))
-        net, start, history = HyperNetwork(hcfg), 0, []
+        if cfg.init_from:
+            net = HyperNetwork.load(cfg.init_from)
+            log(f"starting from the weights of {cfg.init_from}")
+        else:
+            hcfg = HypernetConfig.for_base_model(model.config, base_model_id=ref.model_id, latent_dim=cfg.latent_dim,
+                                                 n_latents=cfg.n_latents, head_dim=cfg.head_dim, rank=cfg.rank,
+                                                 copy_path=bool(cfg.copy_path))
+            net = HyperNetwork(hcfg)
+        start, history = 0, []
         opt = make_opt(net)
+    net.to(device)
+    optimizer_to(opt, device)
     net.train()
     metrics_path = os.path.join(cfg.out_dir, "metrics.jsonl")
     os.makedirs(cfg.out_dir, exist_ok=True)
     t0, window = time.time(), []
     for step in range(start, cfg.steps):
-        doc, split = document_for_step(cfg, step, records, words)
-        chunk_len = net.cfg.chunk_len
-        if split:
-            n_tokens = len(tok(doc.text, add_special_tokens=False).input_ids)
-            chunk_len = max(16, math.ceil(n_tokens / -split))
-        ex = teacher_example(model, tok, doc.text, [(x.q, x.a) for x in doc.qa], chunk_len=chunk_len,
-                             max_chunks=net.cfg.max_chunks, top_k=cfg.top_k)
+        batch = []
+        for index in range(cfg.batch_docs):
+            doc, split = document_for_step(cfg, step, records, words, index)
+            chunk_len = net.cfg.chunk_len
+            if split:
+                n_tokens = len(tok(doc.text, add_special_tokens=False).input_ids)
+                chunk_len = max(16, math.ceil(n_tokens / -split))
+            batch.append((doc.text, [(x.q, x.a) for x in doc.qa], chunk_len))
+        examples = teacher_examples(model, tok, batch, max_chunks=net.cfg.max_chunks, top_k=cfg.top_k)
         for group in opt.param_groups:
             group["lr"] = lr_at(step, cfg)
-        loss, met = student_loss(model, net, ex, ce_weight=cfg.ce_weight, l1_weight=cfg.l1_weight)
+        loss, met = student_loss(model, net, examples, ce_weight=cfg.ce_weight, l1_weight=cfg.l1_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.grad_clip).item()
         opt.step()
-        met.update(step=step + 1, lr=lr_at(step, cfg), grad_norm=grad_norm, chunks=len(ex.chunk_acts),
-                   seconds=time.time() - t0)
+        met.update(step=step + 1, lr=lr_at(step, cfg), grad_norm=grad_norm,
+                   chunks=sum(len(ex.chunk_acts) for ex in examples), docs=len(examples), seconds=time.time() - t0)
         window.append(met)
         with open(metrics_path, "a") as fh:
             fh.write(json.dumps(met) + "\n")
         if (step + 1) % 10 == 0:
             avg = {k: sum(m[k] for m in window) / len(window) for k in ("loss", "kd", "ce", "token_acc")}
+            per_step = (time.time() - t0) / (step + 1 - start)
             log(f"step {step + 1}/{cfg.steps} loss {avg['loss']:.3f} kd {avg['kd']:.3f} ce {avg['ce']:.3f} "
-                f"tok_acc {avg['token_acc']:.2f} lr {met['lr']:.2e} {(time.time() - t0) / (step + 1 - start):.2f}s/step")
+                f"tok_acc {avg['token_acc']:.2f} lr {met['lr']:.2e} {per_step:.2f}s/step "
+                f"{cfg.batch_docs / per_step:.1f} docs/s")
             history.append({"step": step + 1, **avg})
             window = []
         if (step + 1) % cfg.save_every == 0 or step + 1 == cfg.steps:

@@ -202,14 +202,18 @@ def ask(settings: Settings, corpus: str, doc_id: str, question: str, mode: str, 
             "version_id": version_id, "base_model_id": ref.model_id, "seconds": round(time.perf_counter() - started, 3)}
 
 
-def load_base_model(settings: Settings):
-    """(model, tokenizer, ref) on the GPU when there is one."""
+def _default_device() -> str:
     import torch
 
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def load_base_model(settings: Settings):
+    """(model, tokenizer, ref) on the GPU when there is one."""
     from hypernet import base_model
 
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    return base_model.load(settings.base_model, settings.cache_dir or None, device=device, dtype=settings.dtype)
+    return base_model.load(settings.base_model, settings.cache_dir or None, device=_default_device(),
+                           dtype=settings.dtype)
 
 
 def load_adapter(settings: Settings, corpus: str, doc_id: str):
@@ -566,7 +570,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
         report = evaluate_file(args.data, modes, base_model_spec=settings.base_model,
                                hypernet_path=resolve_hypernet_path(settings), limit=args.limit,
-                               chunk_len=args.chunk_len, finetune_steps=args.finetune_steps, progress=note)
+                               chunk_len=args.chunk_len, finetune_steps=args.finetune_steps, progress=note,
+                               device=args.device or _default_device())
     except ValueError as exc:
         raise UserError(str(exc)) from None
     if not args.answers:
@@ -579,7 +584,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-FLOW_ONLY_OPTIONS = ("run_name", "global_batch", "docs", "keep_checkpoints", "max_failures", "init_from",
+FLOW_ONLY_OPTIONS = ("run_name", "global_batch", "docs", "keep_checkpoints", "max_failures",
                      "eval_file", "eval_docs", "eval_limit", "force", "backfill", "backfill_deployment")
 TRAIN_FLOW_DEFAULTS: dict[str, Any] = {}  # filled by _args_train: the defaults of the flow-only options
 
@@ -648,10 +653,17 @@ def _train_single_process(args: argparse.Namespace, settings: Settings, override
     if given:
         flag = "--" + given[0].replace("_", "-")
         raise UserError(f"{flag} belongs to the distributed meta-train flow: add --workers N (N >= 1)")
+    init_from = args.init_from
+    if init_from == "current":
+        from pipelines.hypernets import resolve_hypernet_path
+
+        init_from = resolve_hypernet_path(settings)
+    if init_from and not Path(init_from).is_dir():
+        raise UserError(f"--init-from: no hypernetwork checkpoint folder at {init_from}")
     try:
         cfg = TrainConfig(**{**overrides, "out_dir": args.out, "base_model": settings.base_model, "data": args.data,
                              "steps": args.steps, "lr": args.lr, "save_every": args.save_every, "seed": args.seed,
-                             "warmup": args.warmup})
+                             "warmup": args.warmup, "init_from": init_from})
     except (TypeError, ValueError) as exc:
         raise UserError(_one_line(exc)) from None
     if cfg.data != "synthetic" and not Path(cfg.data).is_file():
@@ -668,7 +680,7 @@ def parse_train_overrides(pairs: list[str]) -> dict[str, Any]:
     from hypernet.train import TrainConfig
 
     types = {f.name: type(f.default) for f in dataclasses.fields(TrainConfig)}
-    reserved = {"out_dir", "base_model", "data", "steps", "lr", "save_every", "seed", "warmup"}
+    reserved = {"out_dir", "base_model", "data", "steps", "lr", "save_every", "seed", "warmup", "init_from"}
     out: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -694,6 +706,7 @@ def _args_eval(p):
     p.add_argument("--chunk-len", type=int, default=None, help="override the checkpoint's chunk length")
     p.add_argument("--finetune-steps", type=int, default=30, help="gradient steps of the finetune baseline")
     p.add_argument("--answers", action="store_true", help="include every generated answer in --json output")
+    p.add_argument("--device", default="", help="where the models run: cpu, cuda or cuda:N (default: the GPU when there is one)")
 
 
 def _args_train(p):
@@ -711,6 +724,9 @@ def _args_train(p):
         "--cpus-per-actor / --gpus-per-actor / --torch-threads size every teacher actor and training worker, "
         "and the worker options also apply to the backfill.")
     single = p.add_argument_group("both modes")
+    single.add_argument("--init-from", default="", metavar="PATH",
+                        help="start from a hypernetwork checkpoint folder, or 'current' for the one the pipeline "
+                             "uses now (default: a fresh, seeded initialisation; a run that has checkpoints resumes)")
     single.add_argument("--data", default="synthetic",
                         help="'synthetic' (generated documents) or an eval-format JSONL file (default: synthetic)")
     single.add_argument("--steps", type=int, default=3000, help="optimizer steps (default: 3000)")
@@ -740,9 +756,6 @@ def _args_train(p):
     flow.add_argument("--max-failures", type=int, default=2, metavar="N",
                       help="worker failures the job recovers from by restarting at the latest checkpoint "
                            "(-1: unlimited) (default: 2)")
-    flow.add_argument("--init-from", default="", metavar="PATH",
-                      help="start from a hypernetwork checkpoint folder, or 'current' for the one the pipeline "
-                           "uses now (default: a fresh, seeded initialisation)")
     flow.add_argument("--eval-file", default="", metavar="FILE.jsonl",
                       help='held-out eval file, one {"id", "text", "qa": [{"q", "a"}]} per line (default: '
                            "--eval-docs synthetic documents of the eval split, never trained on)")

@@ -120,27 +120,6 @@ class _DDPView:
         return getattr(self._ddp.module, name)
 
 
-def _example_to(ex, device):
-    import torch
-
-    if device.type == "cpu":
-        return ex
-    moved = {}
-    for f in dataclasses.fields(ex):
-        value = getattr(ex, f.name)
-        moved[f.name] = [v.to(device) for v in value] if isinstance(value, list) else value.to(device)
-    return type(ex)(**moved)
-
-
-def _optimizer_to(opt, device) -> None:
-    import torch
-
-    for state in opt.state.values():
-        for key, value in state.items():
-            if torch.is_tensor(value) and key != "step":
-                state[key] = value.to(device)
-
-
 def _report_worker(folder: str, rank: int, world: int, restored_from: int | None) -> None:
     os.makedirs(folder, exist_ok=True)
     info = {"pid": os.getpid(), "rank": rank, "world_size": world, "host": socket.gethostname(),
@@ -161,9 +140,9 @@ def train_loop_per_worker(config: dict) -> None:
 
     from hypernet import base_model
     from hypernet.config import HypernetConfig
-    from hypernet.distill import student_loss
+    from hypernet.distill import example_to, student_loss
     from hypernet.model import HyperNetwork
-    from hypernet.train import load_checkpoint, lr_at, save_checkpoint
+    from hypernet.train import load_checkpoint, lr_at, optimizer_to, save_checkpoint
     from workers.stages import quiet_actor_process
     from workers.train_data import ExampleReader
 
@@ -197,13 +176,12 @@ def train_loop_per_worker(config: dict) -> None:
     if cfg.worker_report_dir:
         _report_worker(cfg.worker_report_dir, rank, world, start if restored is not None else None)
     net.to(device)
-    _optimizer_to(opt, device)
+    optimizer_to(opt, device)
     wrapped = ray.train.torch.prepare_model(net, move_to_device=False)
     is_ddp = isinstance(wrapped, torch.nn.parallel.DistributedDataParallel)
     view = _DDPView(wrapped) if is_ddp else net
     net.train()
     share = cfg.global_batch // world
-    on_gpu = device.type == "cuda"
 
     for step in range(start, tcfg.steps):
         started = time.perf_counter()
@@ -214,12 +192,10 @@ def train_loop_per_worker(config: dict) -> None:
         opt.zero_grad(set_to_none=True)
         sums = torch.zeros(5, dtype=torch.float64)  # loss, kd, ce, token_acc, examples
         for i, idx in enumerate(mine):
-            ex = _example_to(reader.example(idx), device)
+            ex = example_to(reader.example(idx), device)
             # Accumulate locally; only the last backward of the step all-reduces (DDP no_sync).
             sync = contextlib.nullcontext() if (i == share - 1 or not is_ddp) else wrapped.no_sync()
-            # distill.adapter_for pads activations on the default device: make it the worker's GPU.
-            on_device = torch.device(device) if on_gpu else contextlib.nullcontext()
-            with sync, on_device:
+            with sync:
                 loss, met = student_loss(model, view, ex, ce_weight=tcfg.ce_weight, l1_weight=tcfg.l1_weight)
                 (loss / share).backward()
             sums += torch.tensor([met["loss"], met["kd"], met["ce"], met["token_acc"], 1.0], dtype=torch.float64)

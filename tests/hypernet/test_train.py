@@ -1,4 +1,5 @@
 """Meta-training on a tiny model: the loss falls when overfitting one example; runs resume."""
+import dataclasses
 import json
 import os
 
@@ -6,7 +7,7 @@ import torch
 
 from hypernet import base_model
 from hypernet.config import HypernetConfig
-from hypernet.distill import student_loss, teacher_example
+from hypernet.distill import student_loss, teacher_example, teacher_examples
 from hypernet.model import HyperNetwork
 from hypernet.train import TrainConfig, train
 
@@ -49,3 +50,67 @@ def test_training_checkpoints_and_resumes(tiny_model_path, tmp_path):
     net = HyperNetwork.load(str(out / "latest"))
     assert all(torch.isfinite(p).all() for p in net.parameters())
     assert not os.path.exists(str(out / "latest") + ".tmp")
+
+
+def _two_docs():
+    return [("Mirela Vostrikova was born in Caldenport in 1974. She works as a glassblower.",
+             [("Where was Mirela Vostrikova born?", "Caldenport"), ("What is her job?", "glassblower")], 512),
+            ("The Ostrel X9 weighs 4.2 kg and is sold in teal by Brannock Industries, a firm in a town "
+             "of the north with a long history of making small machines.",
+             [("What colour is the Ostrel X9?", "teal")], 12)]  # 12-token chunks: several chunks
+
+
+def test_batched_teacher_matches_one_document_at_a_time(tiny_model_path):
+    model, tok, _ = base_model.load(tiny_model_path)
+    docs = _two_docs()
+    batched = teacher_examples(model, tok, docs, max_chunks=8, top_k=8)
+    assert len(batched[1].chunk_acts) > 1
+    for (text, qa, chunk_len), got in zip(docs, batched):
+        alone = teacher_example(model, tok, text, qa, chunk_len=chunk_len, max_chunks=8, top_k=8)
+        assert len(got.chunk_acts) == len(alone.chunk_acts)
+        for a, b in zip(got.chunk_acts, alone.chunk_acts):
+            torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(got.teacher_topk_logp, alone.teacher_topk_logp, atol=1e-4, rtol=1e-4)
+        assert torch.equal(got.teacher_topk_ids[:, 0], alone.teacher_topk_ids[:, 0])
+        assert torch.equal(got.student_ids, alone.student_ids) and torch.equal(got.answer_pos, alone.answer_pos)
+
+
+def test_batched_student_loss_is_the_token_weighted_mean_of_single_losses(tiny_model_path):
+    """Each question row must get its own document's adapter and its own answer positions."""
+    torch.manual_seed(0)
+    model, tok, _ = base_model.load(tiny_model_path)
+    cfg = HypernetConfig.for_base_model(model.config, latent_dim=32, n_latents=4, n_heads=2, head_dim=16)
+    net = HyperNetwork(cfg)
+    with torch.no_grad():  # a non-zero update, different per document
+        for head in net.heads.values():
+            head.b_scale.fill_(3.0)
+    examples = teacher_examples(model, tok, _two_docs(), max_chunks=8, top_k=8)
+    _, both = student_loss(model, net, examples, l1_weight=0.0)
+    singles = [student_loss(model, net, ex, l1_weight=0.0)[1] for ex in examples]
+    weights = [len(ex.answer_ids) for ex in examples]
+    for key in ("kd", "ce"):
+        expected = sum(w * m[key] for w, m in zip(weights, singles)) / sum(weights)
+        assert abs(both[key] - expected) < 1e-4, (key, both[key], expected, singles)
+    # Swapping the adapters between documents changes the loss: rows really use their own.
+    swapped = [dataclasses.replace(examples[0], chunk_acts=examples[1].chunk_acts),
+               dataclasses.replace(examples[1], chunk_acts=examples[0].chunk_acts)]
+    assert abs(student_loss(model, net, swapped, l1_weight=0.0)[1]["kd"] - both["kd"]) > 1e-4
+
+
+def test_training_in_batches_starts_from_a_checkpoint(tiny_model_path, tmp_path):
+    cfg = dict(base_model=tiny_model_path, save_every=2, latent_dim=32, n_latents=4, head_dim=16, warmup=1)
+    first = train(TrainConfig(out_dir=str(tmp_path / "a"), steps=2, **cfg), log=lambda m: None)
+    logs = []
+    train(TrainConfig(out_dir=str(tmp_path / "b"), steps=2, batch_docs=3, init_from=first, multi_chunk_prob=0.5,
+                      **cfg), log=logs.append)
+    assert any("starting from the weights" in line for line in logs)
+    lines = [json.loads(l) for l in (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()]
+    assert [m["docs"] for m in lines] == [3, 3]
+    state = json.loads((tmp_path / "b" / "latest" / "train_state.json").read_text())
+    assert state["step"] == 2
+    # The batch's documents differ from each other and from the next step's (seeded by step and index).
+    from hypernet.train import document_for_step
+
+    tc = TrainConfig(batch_docs=3, vocab_names=0.0)
+    texts = {document_for_step(tc, s, None, (), j)[0].text for s in range(2) for j in range(3)}
+    assert len(texts) == 6

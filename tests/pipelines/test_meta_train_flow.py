@@ -94,3 +94,13 @@ def test_docpatch_train_on_s3_trains_evaluates_registers_reports_and_starts_the_
 
     flow_run = asyncio.run(read_run())
     assert flow_run.parameters == {"corpus": "kb"}
+
+
+def test_single_process_settings_are_refused_by_the_distributed_job(tmp_path):
+    from pipelines.meta_training import train_job_config
+
+    settings = Settings(store=str(tmp_path / "store"))
+    assert train_job_config(settings, train={"lr": 1e-3}).train["lr"] == 1e-3
+    for key, value in (("batch_docs", 8), ("device", "cuda"), ("init_from", "x")):
+        with pytest.raises(ValueError, match=f"{key} is a setting of the single-process trainer"):
+            train_job_config(settings, train={key: value})
