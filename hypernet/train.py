@@ -64,6 +64,9 @@ class TrainConfig:
     multi_chunk_prob: float = field(default=0.15, metadata={"help": "share of steps on 2-3 chunk documents"})
     two_section_prob: float = field(default=0.25, metadata={"help": "share of steps on one-chunk documents about two entities"})
     save_every: int = field(default=100, metadata={"help": "checkpoint interval in steps"})
+    max_seconds: float = field(default=0.0, metadata={
+        "help": "stop (with a checkpoint) after this many seconds of training in this process, the cosine "
+                "schedule then ending at whichever comes first, steps or time (0: no time limit)"})
     seed: int = field(default=0, metadata={"help": "data and init seed"})
     threads: int = field(default=0, metadata={"help": "torch threads (0: all cores)"})
     latent_dim: int = field(default=128, metadata={"help": "hypernetwork width"})
@@ -85,10 +88,12 @@ class TrainConfig:
                 raise ValueError(f"TrainConfig.{name}={getattr(self, name)} must be in [0, 1]")
 
 
-def lr_at(step: int, cfg: TrainConfig) -> float:
+def lr_at(step: int, cfg: TrainConfig, time_fraction: float = 0.0) -> float:
+    """Linear warm-up, then cosine to `lr * min_lr_ratio` over the steps, or sooner: `time_fraction`
+    (the share of a time budget spent) moves the schedule on when time runs out before the steps."""
     if step < cfg.warmup:
         return cfg.lr * (step + 1) / cfg.warmup
-    progress = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
+    progress = max((step - cfg.warmup) / max(1, cfg.steps - cfg.warmup), time_fraction)
     return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
@@ -228,14 +233,16 @@ def train(cfg: TrainConfig, log=print) -> str:
                 chunk_len = max(16, math.ceil(n_tokens / -split))
             batch.append((doc.text, [(x.q, x.a) for x in doc.qa], chunk_len))
         examples = teacher_examples(model, tok, batch, max_chunks=net.cfg.max_chunks, top_k=cfg.top_k)
+        time_fraction = (time.time() - t0) / cfg.max_seconds if cfg.max_seconds else 0.0
+        lr = lr_at(step, cfg, time_fraction)
         for group in opt.param_groups:
-            group["lr"] = lr_at(step, cfg)
+            group["lr"] = lr
         loss, met = student_loss(model, net, examples, ce_weight=cfg.ce_weight, l1_weight=cfg.l1_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.grad_clip).item()
         opt.step()
-        met.update(step=step + 1, lr=lr_at(step, cfg), grad_norm=grad_norm,
+        met.update(step=step + 1, lr=lr, grad_norm=grad_norm,
                    chunks=sum(len(ex.chunk_acts) for ex in examples), docs=len(examples), seconds=time.time() - t0)
         window.append(met)
         with open(metrics_path, "a") as fh:
@@ -248,8 +255,12 @@ def train(cfg: TrainConfig, log=print) -> str:
                 f"{cfg.batch_docs / per_step:.1f} docs/s")
             history.append({"step": step + 1, **avg})
             window = []
-        if (step + 1) % cfg.save_every == 0 or step + 1 == cfg.steps:
+        out_of_time = bool(cfg.max_seconds) and time.time() - t0 >= cfg.max_seconds
+        if (step + 1) % cfg.save_every == 0 or step + 1 == cfg.steps or out_of_time:
             save_checkpoint(latest, net, opt, step + 1, cfg, history)
+        if out_of_time:
+            log(f"stopping at step {step + 1}: the time limit of {cfg.max_seconds:.0f} s is spent")
+            break
     return latest
 
 

