@@ -40,6 +40,32 @@ _FOODS = ["plum dumplings", "smoked trout", "barley soup", "saffron rice", "waln
           "fig tarts", "chestnut cake", "pickled herring", "lentil pie"]
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December"]
+_FIELDS = ["marine engineering", "veterinary medicine", "linguistics", "agricultural science", "astrophysics",
+           "public health", "forestry", "mining engineering", "music composition", "economic history"]
+_ROCKS = ["granite", "basalt", "limestone", "gneiss", "sandstone", "schist", "andesite"]
+_FISH = ["brown trout", "grayling", "pike", "sturgeon", "perch", "eel", "salmon", "carp"]
+_SYMPTOMS = ["a high fever", "joint pain", "a spreading rash", "night sweats", "blurred vision", "a dry cough",
+             "muscle cramps"]
+_CAUSES = ["a tick-borne virus", "a soil bacterium", "a waterborne parasite", "an inherited gene mutation",
+           "a fungal spore", "contaminated well water"]
+_LANGUAGES = ["Rust", "Python", "Go", "C++", "Haskell", "Java", "Kotlin", "OCaml", "TypeScript", "Elixir"]
+_LICENCES = ["MIT License", "Apache License 2.0", "GNU GPL v3", "Mozilla Public License 2.0", "ISC License"]
+_PURPOSES = ["parsing log files", "scheduling batch jobs", "rendering vector maps", "compressing sensor data",
+             "testing web APIs", "managing database migrations", "typesetting music scores"]
+_BRIDGE_MATERIALS = ["reinforced concrete", "wrought iron", "weathering steel", "dressed sandstone", "cast iron",
+                     "prestressed concrete"]
+_FINDS = ["a new species of lichen", "meteorite fragments", "a buried Bronze Age hearth", "fossilised tree ferns",
+          "an unmapped glacier lake", "hot springs under the ice"]
+_CUISINES = ["Georgian", "Peruvian", "Basque", "Ethiopian", "Sichuan", "Lebanese", "Oaxacan", "Sardinian"]
+_WEEKDAYS = ["Mondays", "Tuesdays", "Wednesdays", "Sundays"]
+_TARGETS = ["Mars", "Venus", "the Moon", "Europa", "Titan", "the asteroid belt", "Mercury"]
+_INCIDENT_CAUSES = ["an expired TLS certificate", "a full disk on the database server", "a faulty network switch",
+                    "a misconfigured firewall rule", "a power cut in the data centre"]
+_SYSTEMS = ["the payment service", "the customer portal", "the email gateway", "the booking system",
+            "the internal wiki"]
+_CLUB_SUFFIX = ["United", "Rovers", "Athletic", "Wanderers", "Harriers", "City", "Albion"]
+_CURRENCIES = ["dollars", "euros", "pounds"]
+_SECTIONS = ["History", "Background", "Details", "Overview", "Key facts", "Description", "Notes"]
 _FILLER = [
     "Local newspapers covered the story at length.",
     "The details below were collected from public records.",
@@ -92,6 +118,35 @@ def org_name(rng: random.Random) -> str:
 
 def date_str(rng: random.Random, lo: int = 1900, hi: int = 2024) -> str:
     return f"{rng.choice(_MONTHS)} {rng.randint(1, 28)}, {rng.randint(lo, hi)}"
+
+
+# Values written as real prose writes them: thousands separators, units, ranges, money, two date styles.
+def _num(rng: random.Random, lo: int, hi: int) -> str:
+    return f"{rng.randint(lo, hi):,}"
+
+
+def _range(rng: random.Random, lo: int, hi: int) -> str:
+    a = rng.randint(lo, hi - 1)
+    return f"{a} to {rng.randint(a + 1, hi)}"
+
+
+def _money(rng: random.Random, lo: int, hi: int) -> str:
+    n = _num(rng, lo, hi)
+    return f"${n}" if rng.random() < 0.3 else f"{n} {rng.choice(_CURRENCIES)}"
+
+
+def _millions(rng: random.Random, lo: int, hi: int) -> str:
+    return f"{rng.randint(lo, hi)}.{rng.randint(1, 9)} million {rng.choice(_CURRENCIES)}"
+
+
+def _percent(rng: random.Random, lo: int, hi: int) -> str:
+    return f"{rng.randint(lo, hi)}{rng.choice([' percent', '%'])}"
+
+
+def _date(rng: random.Random, lo: int = 1900, hi: int = 2024) -> str:
+    if rng.random() < 0.5:
+        return date_str(rng, lo, hi)
+    return f"{rng.randint(1, 28)} {rng.choice(_MONTHS)} {rng.randint(lo, hi)}"
 
 
 # -- facts and document kinds -------------------------------------------------------------------
@@ -279,6 +334,521 @@ def _event_facts(r: random.Random) -> dict[str, Fact]:
     }
 
 
+# The kinds below name several other people, places and organisations per document, so the reader has
+# to bind each name to its relation (founder vs president, rival vs home club) rather than grab any name.
+def _university_facts(r: random.Random) -> dict[str, Fact]:
+    return {
+        "founded": Fact(str(r.randint(1450, 1995)), [
+            "{e} was founded in {v}.", "Founded in {v}, {e} began with a single faculty.",
+            "{e} received its charter in {v}.", "Teaching at {e} started in {v}.",
+            "The university traces its origins to {v}."],
+            ["When was {e} founded?", "In what year was {e} founded?", "What year did {e} receive its charter?"]),
+        "founder": Fact(person_name(r), [
+            "{e} was founded by {v}.", "{v} founded {e} with a bequest of land.", "The founder of {e} was {v}.",
+            "{v}, a local merchant, paid for the first buildings of {e}.",
+            "It was {v} who persuaded the city to establish the university."],
+            ["Who founded {e}?", "Who was the founder of {e}?", "Whose money established {e}?"]),
+        "city": Fact(place_name(r), [
+            "{e} is located in {v}.", "The main campus of {e} lies in {v}.", "{e} is based in the city of {v}.",
+            "Most students of {e} live in {v}.", "{v} has been home to the university since its foundation."],
+            ["Where is {e} located?", "In which city is the main campus of {e}?", "Which city is {e} based in?"]),
+        "students": Fact(_num(r, 1200, 48000), [
+            "{e} has {v} students.", "About {v} students are enrolled at {e}.", "Enrolment at {e} stands at {v}.",
+            "{e} teaches some {v} students each year.", "The student body numbers {v}."],
+            ["How many students does {e} have?", "How many students are enrolled at {e}?",
+             "What is the enrolment at {e}?"]),
+        "president": Fact(person_name(r), [
+            "The current president of {e} is {v}.", "{v} serves as president of {e}.",
+            "{e} is led by its president, {v}.", "{v} was appointed president of {e} after a long search.",
+            "The head of the university today is {v}."],
+            ["Who is the president of {e}?", "Who leads {e}?", "Who heads {e} today?"]),
+        "known_for": Fact(r.choice(_FIELDS), [
+            "{e} is best known for {v}.", "{e} has a strong reputation in {v}.",
+            "Research at {e} focuses on {v}.", "Applicants choose {e} mainly for its {v} programme.",
+            "Its strongest department is {v}."],
+            ["What is {e} best known for?", "Which field is {e} known for?",
+             "In which field does {e} have its strongest reputation?"]),
+        "rival": Fact(f"University of {place_name(r)}", [
+            "The main rival of {e} is the {v}.", "{e} has a long rivalry with the {v}.",
+            "Every spring {e} and the {v} hold a rowing race.", "Students of {e} compete each year against the {v}.",
+            "Its oldest sporting rival is the {v}."],
+            ["Which university is the rival of {e}?", "Who is the main rival of {e}?",
+             "Which university does {e} compete against?"]),
+        "endowment": Fact(_millions(r, 12, 950), [
+            "{e} has an endowment of {v}.", "The endowment of {e} is worth {v}.",
+            "{e} manages an endowment of some {v}.", "Gifts have grown the endowment of {e} to {v}.",
+            "Its endowment was last valued at {v}."],
+            ["How large is the endowment of {e}?", "What is the endowment of {e} worth?",
+             "What is the value of the endowment of {e}?"]),
+    }
+
+
+def _river_facts(r: random.Random) -> dict[str, Fact]:
+    return {
+        "length": Fact(f"{_num(r, 40, 2900)} km" if r.random() < 0.6 else f"{r.randint(12, 99)}.{r.randint(1, 9)} km", [
+            "The {e} is {v} long.", "The {e} runs for {v} from source to mouth.",
+            "With a length of {v}, the {e} is the longest river in the province.", "The {e} flows for {v}.",
+            "Its total length is {v}."],
+            ["How long is the {e}?", "What is the length of the {e}?", "How many kilometres long is the {e}?"]),
+        "source": Fact(f"Mount {_cap(r, 2, 2)}", [
+            "The {e} rises on {v}.", "The source of the {e} is on {v}.", "The {e} begins as a spring high on {v}.",
+            "Snowmelt from {v} feeds the upper {e}.", "Its source lies on {v}."],
+            ["Where does the {e} rise?", "Where is the source of the {e}?", "On which mountain does the {e} begin?"]),
+        "mouth": Fact(f"Lake {_cap(r, 2, 2)}" if r.random() < 0.5 else f"{_cap(r, 2, 2)} Bay", [
+            "The {e} empties into {v}.", "The {e} flows into {v}.", "At its mouth the {e} meets {v}.",
+            "The {e} ends in {v}.", "Eventually the river drains into {v}."],
+            ["Where does the {e} flow into?", "Into what does the {e} empty?", "Where does the {e} end?"]),
+        "tributary": Fact(f"{_cap(r, 2, 2)} River", [
+            "The main tributary of the {e} is the {v}.", "The {v} joins the {e} below the gorge.",
+            "The {e} is fed by the {v}.", "The largest stream feeding the {e} is the {v}.",
+            "Its chief tributary is the {v}."],
+            ["What is the main tributary of the {e}?", "Which river joins the {e}?",
+             "What is the chief tributary of the {e}?"]),
+        "largest_city": Fact(place_name(r), [
+            "The largest city on the {e} is {v}.", "{v} is the largest city on the {e}.",
+            "The {e} passes through {v}, its largest city.",
+            "More people live in {v} than anywhere else along the {e}.", "The biggest town on its banks is {v}."],
+            ["What is the largest city on the {e}?", "Which city is the largest on the {e}?",
+             "Which is the biggest town along the {e}?"]),
+        "basin": Fact(f"{_num(r, 300, 98000)} square kilometres", [
+            "The {e} drains a basin of {v}.", "The drainage basin of the {e} covers {v}.",
+            "The catchment of the {e} covers {v}.", "Rain falling on {v} of land ends up in the {e}.",
+            "Its basin measures {v}."],
+            ["How large is the basin of the {e}?", "What area does the {e} drain?",
+             "What is the size of the catchment of the {e}?"]),
+        "fish": Fact(r.choice(_FISH), [
+            "The {e} is known for its {v}.", "Anglers come to the {e} for {v}.",
+            "The commonest fish in the {e} is the {v}.", "Fishermen on the {e} mostly catch {v}.",
+            "The river's waters hold large numbers of {v}."],
+            ["What fish is the {e} known for?", "Which fish do anglers catch in the {e}?",
+             "What is the commonest fish in the {e}?"]),
+        "discharge": Fact(f"{_num(r, 8, 4200)} cubic metres per second", [
+            "The average discharge of the {e} is {v}.", "The {e} carries {v} on average.",
+            "On average {v} of water pass through the lower {e}.", "At its mouth, the {e} discharges about {v}.",
+            "Its mean flow is {v}."],
+            ["What is the average discharge of the {e}?", "How much water does the {e} carry?",
+             "What is the mean flow of the {e}?"]),
+    }
+
+
+def _mountain_facts(r: random.Random) -> dict[str, Fact]:
+    return {
+        "height": Fact(f"{_num(r, 900, 8400)} metres", [
+            "{e} rises to {v}.", "{e} is {v} high.", "The summit of {e} stands at {v} above sea level.",
+            "At {v}, {e} is the highest point in the region.", "Its summit reaches {v}."],
+            ["How high is {e}?", "What is the height of {e}?", "How tall is {e}?"]),
+        "range": Fact(f"{_cap(r, 2, 2)} {r.choice(['Range', 'Mountains', 'Hills'])}", [
+            "{e} belongs to the {v}.", "{e} is part of the {v}.", "{e} is the highest summit of the {v}.",
+            "{e} stands at the northern end of the {v}.", "Geologists group it with the rest of the {v}."],
+            ["Which range does {e} belong to?", "What mountain range is {e} part of?", "In which range is {e}?"]),
+        "first_ascent": Fact(str(r.randint(1780, 1990)), [
+            "{e} was first climbed in {v}.", "The first ascent of {e} was made in {v}.",
+            "Nobody reached the top of {e} until {v}.", "In {v}, climbers stood on the summit of {e} for the first time.",
+            "The summit was first reached in {v}."],
+            ["When was {e} first climbed?", "In what year was the first ascent of {e}?",
+             "What year did climbers first reach the top of {e}?"]),
+        "first_climber": Fact(person_name(r), [
+            "{e} was first climbed by {v}.", "{v} made the first ascent of {e}.",
+            "The first person to reach the summit of {e} was {v}.", "{v} led the party that first climbed {e}.",
+            "Credit for the first ascent goes to {v}."],
+            ["Who first climbed {e}?", "Who made the first ascent of {e}?",
+             "Who was the first to reach the summit of {e}?"]),
+        "nearest_town": Fact(place_name(r), [
+            "The nearest town to {e} is {v}.", "Climbers usually start from {v}, below {e}.",
+            "{v} lies at the foot of {e}.", "Most routes up {e} begin in {v}.", "The closest settlement is {v}."],
+            ["What is the nearest town to {e}?", "Which town lies at the foot of {e}?",
+             "Where do climbs of {e} usually start?"]),
+        "rock": Fact(r.choice(_ROCKS), [
+            "{e} is made mostly of {v}.", "The summit of {e} is formed of {v}.", "The rock of {e} is mainly {v}.",
+            "Climbers on {e} find good holds in the {v}.", "The upper slopes are bare {v}."],
+            ["What rock is {e} made of?", "What is the main rock of {e}?", "What is the summit of {e} formed of?"]),
+        "climb_time": Fact(f"{_range(r, 3, 14)} hours", [
+            "A round trip to the top of {e} takes {v}.", "Climbing {e} takes {v}.",
+            "Most parties need {v} to climb {e}.", "Allow {v} for the ascent of {e}.",
+            "The normal route needs {v} there and back."],
+            ["How long does it take to climb {e}?", "How many hours does the ascent of {e} take?",
+             "How long is a round trip up {e}?"]),
+    }
+
+
+def _disease_facts(r: random.Random) -> dict[str, Fact]:
+    return {
+        "cause": Fact(r.choice(_CAUSES), [
+            "{e} is caused by {v}.", "The cause of {e} is {v}.", "Doctors trace {e} to {v}.",
+            "Most cases of {e} result from {v}.", "Its underlying cause is {v}."],
+            ["What causes {e}?", "What is the cause of {e}?", "What is {e} caused by?"]),
+        "symptom": Fact(r.choice(_SYMPTOMS), [
+            "The first symptom of {e} is usually {v}.", "Patients with {e} typically develop {v}.",
+            "{e} begins with {v}.", "The most common sign of {e} is {v}.", "Most patients first notice {v}."],
+            ["What is the first symptom of {e}?", "What symptom do patients with {e} develop?",
+             "What is the most common sign of {e}?"]),
+        "incubation": Fact(f"{_range(r, 2, 21)} days", [
+            "The incubation period of {e} is {v}.", "Symptoms of {e} appear {v} after exposure.",
+            "{e} incubates for {v}.", "It takes {v} for {e} to show itself.",
+            "Signs of illness follow exposure by {v}."],
+            ["What is the incubation period of {e}?", "How long after exposure do symptoms of {e} appear?",
+             "How long does {e} incubate?"]),
+        "described_by": Fact(person_name(r), [
+            "{e} was first described by {v}.", "{v} first described {e}.", "The physician {v} identified {e}.",
+            "The first account of {e} was written by {v}.", "Credit for identifying the condition goes to {v}."],
+            ["Who first described {e}?", "Who identified {e}?", "Who wrote the first account of {e}?"]),
+        "described": Fact(str(r.randint(1850, 2015)), [
+            "{e} was first described in {v}.", "{e} was identified in {v}.",
+            "The first case of {e} was recorded in {v}.",
+            "Since {v}, doctors have recognised {e} as a distinct illness.", "Its first description dates from {v}."],
+            ["When was {e} first described?", "In what year was {e} identified?",
+             "When was the first case of {e} recorded?"]),
+        "treatment_centre": Fact(f"{place_name(r)} {r.choice(['General Hospital', 'Royal Infirmary', 'University Clinic'])}", [
+            "The leading centre for {e} is {v}.", "Most patients with {e} are treated at {v}.",
+            "{v} runs the largest clinic for {e}.", "Specialists at {v} treat most cases of {e}.",
+            "The main treatment centre is {v}."],
+            ["Which hospital is the leading centre for {e}?", "Where are most patients with {e} treated?",
+             "Which hospital treats most cases of {e}?"]),
+        "treatment": Fact(_word(r, 2) + r.choice(["mycin", "vir", "zole", "pril", "mab"]), [
+            "{e} is treated with {v}.", "The standard treatment for {e} is {v}.", "Doctors prescribe {v} for {e}.",
+            "Most patients with {e} recover after a course of {v}.", "The usual drug is {v}."],
+            ["How is {e} treated?", "What drug is used to treat {e}?", "What is the standard treatment for {e}?"]),
+        "mortality": Fact(_percent(r, 1, 40), [
+            "{e} kills {v} of untreated patients.", "The death rate of {e} is {v} without treatment.",
+            "Without treatment, {v} of people with {e} die.", "Untreated, {e} is fatal in {v} of cases.",
+            "Mortality among untreated patients is {v}."],
+            ["What is the death rate of untreated {e}?", "What share of untreated patients die of {e}?",
+             "How deadly is {e} without treatment?"]),
+    }
+
+
+def _club_facts(r: random.Random) -> dict[str, Fact]:
+    first, second = r.sample(_COLORS, 2)
+    return {
+        "founded": Fact(str(r.randint(1860, 2010)), [
+            "{e} was founded in {v}.", "{e} was formed in {v}.", "{e} played its first match in {v}.",
+            "The club {e} dates from {v}.", "Formed in {v}, the club turned professional a decade later."],
+            ["When was {e} founded?", "In what year was {e} formed?", "What year does {e} date from?"]),
+        "stadium": Fact(f"{_cap(r, 2, 2)} {r.choice(['Park', 'Stadium', 'Ground', 'Arena'])}", [
+            "{e} plays its home games at {v}.", "The home ground of {e} is {v}.",
+            "{v} has been home to {e} for decades.", "Fans of {e} fill {v} every other Saturday.",
+            "Home matches are played at {v}."],
+            ["Where does {e} play its home games?", "What is the home ground of {e}?",
+             "What is the name of the stadium of {e}?"]),
+        "capacity": Fact(_num(r, 2000, 65000), [
+            "The stadium of {e} holds {v} spectators.", "The ground of {e} has a capacity of {v}.",
+            "Up to {v} fans can watch {e} at home.", "Home games of {e} can draw {v} people.",
+            "The ground seats {v}."],
+            ["How many spectators does the stadium of {e} hold?", "What is the capacity of the ground of {e}?",
+             "How many fans can watch {e} at home?"]),
+        "head_coach": Fact(person_name(r), [
+            "The head coach of {e} is {v}.", "{v} coaches {e}.", "{e} is managed by {v}.",
+            "{v} took charge of {e} two seasons ago.", "The team's manager is {v}."],
+            ["Who is the head coach of {e}?", "Who manages {e}?", "Who coaches {e}?"]),
+        "captain": Fact(person_name(r), [
+            "The captain of {e} is {v}.", "{v} captains {e}.", "{v} wears the armband for {e}.",
+            "{e} is captained by {v}.", "The side is led on the pitch by {v}."],
+            ["Who is the captain of {e}?", "Who captains {e}?", "Who leads {e} on the pitch?"]),
+        "rival": Fact(f"{place_name(r)} {r.choice(_CLUB_SUFFIX)}", [
+            "The fiercest rival of {e} is {v}.", "Matches between {e} and {v} are the highlight of the season.",
+            "{e} and {v} have been rivals for a century.", "No fixture matters more to {e} than the one against {v}.",
+            "Its local derby is against {v}."],
+            ["Who is the main rival of {e}?", "Which club is the fiercest rival of {e}?",
+             "Which team are the derby opponents of {e}?"]),
+        "titles": Fact(str(r.randint(2, 30)), [
+            "{e} has won the league {v} times.", "{e} has {v} league titles.",
+            "The trophy cabinet of {e} holds {v} league titles.", "In total {e} has been champion {v} times.",
+            "The club has claimed {v} championships."],
+            ["How many league titles has {e} won?", "How many times has {e} won the league?",
+             "How many championships does {e} have?"]),
+        "colours": Fact(f"{first} and {second}", [
+            "{e} plays in {v}.", "The colours of {e} are {v}.", "The shirts of {e} are {v}.",
+            "Supporters of {e} wear {v}.", "The team's kit is {v}."],
+            ["What are the colours of {e}?", "What colours does {e} play in?", "What colour is the kit of {e}?"]),
+    }
+
+
+def _software_facts(r: random.Random) -> dict[str, Fact]:
+    return {
+        "language": Fact(r.choice(_LANGUAGES), [
+            "{e} is written in {v}.", "{e} is implemented in {v}.", "The code of {e} is written in {v}.",
+            "Most of {e} is {v} code.", "Its source code is in {v}."],
+            ["What language is {e} written in?", "In which programming language is {e} implemented?",
+             "What programming language is {e} written in?"]),
+        "creator": Fact(person_name(r), [
+            "{e} was created by {v}.", "{v} wrote the first version of {e}.", "{v} started {e} as a side project.",
+            "The original author of {e} is {v}.", "The project was begun by {v}."],
+            ["Who created {e}?", "Who wrote the first version of {e}?", "Who is the original author of {e}?"]),
+        "first_release": Fact(_date(r, 1995, 2024), [
+            "{e} was first released on {v}.", "The first public release of {e} came out on {v}.",
+            "Version 1.0 of {e} appeared on {v}.", "{e} has been public since {v}.",
+            "Its first release is dated {v}."],
+            ["When was {e} first released?", "On what date did {e} first appear?",
+             "When did the first release of {e} come out?"]),
+        "latest_version": Fact(f"{r.randint(1, 9)}.{r.randint(0, 24)}.{r.randint(0, 9)}", [
+            "The latest release of {e} is version {v}.", "{e} is now at version {v}.",
+            "Version {v} of {e} is the current stable release.", "The current version of {e} is {v}.",
+            "The newest stable release is {v}."],
+            ["What is the latest version of {e}?", "What is the current release of {e}?",
+             "Which version of {e} is the current stable release?"]),
+        "licence": Fact(r.choice(_LICENCES), [
+            "{e} is released under the {v}.", "{e} is distributed under the {v}.", "The licence of {e} is the {v}.",
+            "Anyone may reuse {e} under the terms of the {v}.", "The code is published under the {v}."],
+            ["What licence is {e} released under?", "Under which licence is {e} distributed?",
+             "What is the licence of {e}?"]),
+        "maintainer": Fact(org_name(r), [
+            "{e} is maintained by {v}.", "Development of {e} is funded by {v}.", "{v} maintains {e}.",
+            "{v} took over maintenance of {e} a few years ago.", "Today the project is looked after by {v}."],
+            ["Who maintains {e}?", "Which organisation maintains {e}?", "Who looks after {e} today?"]),
+        "contributors": Fact(_num(r, 12, 4800), [
+            "{e} has {v} contributors.", "More than {v} people have contributed to {e}.",
+            "The code of {e} comes from {v} contributors.", "{v} developers have contributed to {e}.",
+            "Its contributor count stands at {v}."],
+            ["How many contributors does {e} have?", "How many people have contributed to {e}?",
+             "How many developers have worked on {e}?"]),
+        "purpose": Fact(r.choice(_PURPOSES), [
+            "{e} is a tool for {v}.", "{e} is used for {v}.", "Developers use {e} for {v}.",
+            "{e} was built for {v}.", "The library exists for {v}."],
+            ["What is {e} used for?", "What is {e} a tool for?", "What was {e} built for?"]),
+    }
+
+
+def _bridge_facts(r: random.Random) -> dict[str, Fact]:
+    return {
+        "length": Fact(f"{_num(r, 40, 3800)} metres", [
+            "{e} is {v} long.", "{e} has a total length of {v}.", "{e} spans {v}.",
+            "From end to end, {e} measures {v}.", "The structure stretches {v}."],
+            ["How long is {e}?", "What is the length of {e}?", "What is the total length of {e}?"]),
+        "opened": Fact(_date(r, 1820, 2023), [
+            "{e} opened on {v}.", "{e} was opened to traffic on {v}.", "The first vehicles crossed {e} on {v}.",
+            "{e} was inaugurated on {v}.", "Traffic began using it on {v}."],
+            ["When did {e} open?", "On what date was {e} opened?", "When was {e} opened to traffic?"]),
+        "engineer": Fact(person_name(r), [
+            "{e} was designed by {v}.", "{v} was the engineer of {e}.", "The engineer {v} drew the plans for {e}.",
+            "{v} designed {e}.", "Its designer was the engineer {v}."],
+            ["Who designed {e}?", "Who was the engineer of {e}?", "Which engineer designed {e}?"]),
+        "builder": Fact(org_name(r), [
+            "{e} was built by {v}.", "{v} built {e}.", "Construction of {e} was carried out by {v}.",
+            "{v} won the contract to build {e}.", "The builders were {v}."],
+            ["Who built {e}?", "Which company built {e}?", "Who carried out the construction of {e}?"]),
+        "crosses": Fact(f"{_cap(r, 2, 2)} River", [
+            "{e} crosses the {v}.", "{e} carries the road over the {v}.", "{e} spans the {v}.",
+            "{e} links the two banks of the {v}.", "Below the deck flows the {v}."],
+            ["What river does {e} cross?", "Which river does {e} span?", "What does {e} cross?"]),
+        "cost": Fact(_millions(r, 2, 900), [
+            "{e} cost {v} to build.", "Building {e} cost {v}.", "The final cost of {e} was {v}.",
+            "{e} was completed for {v}.", "The total bill came to {v}."],
+            ["How much did {e} cost?", "What was the cost of building {e}?", "How much did it cost to build {e}?"]),
+        "material": Fact(r.choice(_BRIDGE_MATERIALS), [
+            "{e} is built of {v}.", "{e} is made of {v}.", "The main material of {e} is {v}.",
+            "The arches of {e} are {v}.", "The builders used {v} throughout."],
+            ["What is {e} made of?", "What material is {e} built from?", "What is the main material of {e}?"]),
+        "daily_traffic": Fact(f"{_num(r, 800, 160000)} vehicles", [
+            "{e} carries {v} a day.", "About {v} cross {e} each day.", "Daily traffic on {e} is {v}.",
+            "On a typical day {v} use {e}.", "Counts show {v} crossing every day."],
+            ["How many vehicles cross {e} each day?", "What is the daily traffic on {e}?",
+             "How much traffic does {e} carry per day?"]),
+    }
+
+
+def _expedition_facts(r: random.Random) -> dict[str, Fact]:
+    return {
+        "leader": Fact(person_name(r), [
+            "The {e} was led by {v}.", "{v} led the {e}.", "The leader of the {e} was {v}.",
+            "{v} organised and led the {e}.", "Command of the party lay with {v}."],
+            ["Who led the {e}?", "Who was the leader of the {e}?", "Who was in charge of the {e}?"]),
+        "doctor": Fact(person_name(r), [
+            "The doctor of the {e} was {v}.", "{v} served as doctor on the {e}.",
+            "Medical care on the {e} was the job of {v}.", "{v} joined the {e} as its physician.",
+            "The party's physician was {v}."],
+            ["Who was the doctor of the {e}?", "Who served as physician on the {e}?",
+             "Who looked after the health of the {e}?"]),
+        "sponsor": Fact(org_name(r), [
+            "The {e} was funded by {v}.", "{v} paid for the {e}.", "The main sponsor of the {e} was {v}.",
+            "Money for the {e} came from {v}.", "Its costs were met by {v}."],
+            ["Who funded the {e}?", "Who was the sponsor of the {e}?", "Which organisation paid for the {e}?"]),
+        "departed": Fact(_date(r, 1870, 2020), [
+            "The {e} set out on {v}.", "The {e} left port on {v}.", "On {v}, the {e} departed.",
+            "The {e} began on {v}.", "The party sailed on {v}."],
+            ["When did the {e} set out?", "On what date did the {e} depart?", "When did the {e} begin?"]),
+        "destination": Fact(f"{_cap(r, 2, 2)} {r.choice(['Glacier', 'Island', 'Plateau', 'Basin', 'Archipelago'])}", [
+            "The {e} explored {v}.", "The goal of the {e} was {v}.", "The {e} travelled to {v}.",
+            "The {e} spent two seasons surveying {v}.", "Its destination was {v}."],
+            ["Where did the {e} go?", "What did the {e} explore?", "What was the destination of the {e}?"]),
+        "members": Fact(str(r.randint(4, 60)), [
+            "The {e} had {v} members.", "{v} people took part in the {e}.", "The party of the {e} numbered {v}.",
+            "The {e} set out with {v} members.", "The team counted {v} people in all."],
+            ["How many members did the {e} have?", "How many people took part in the {e}?",
+             "How large was the party of the {e}?"]),
+        "duration": Fact(f"{r.randint(3, 30)} months" if r.random() < 0.5 else f"{r.randint(20, 400)} days", [
+            "The {e} lasted {v}.", "The {e} spent {v} in the field.", "The {e} returned after {v}.",
+            "In all, the {e} took {v}.", "The journey took {v} from start to finish."],
+            ["How long did the {e} last?", "How long was the {e} in the field?", "How long did the {e} take?"]),
+        "finding": Fact(r.choice(_FINDS), [
+            "The {e} discovered {v}.", "The most important find of the {e} was {v}.",
+            "The {e} is remembered for finding {v}.", "Members of the {e} came back with reports of {v}.",
+            "Its chief discovery was {v}."],
+            ["What did the {e} discover?", "What was the main find of the {e}?",
+             "What is the {e} remembered for finding?"]),
+    }
+
+
+def _album_facts(r: random.Random) -> dict[str, Fact]:
+    return {
+        "artist": Fact(person_name(r), [
+            "{e} is an album by {v}.", "{v} recorded {e}.", "{e} was written and sung by {v}.",
+            "{e} is the third studio album by {v}.", "The record is credited to {v}."],
+            ["Who recorded {e}?", "Who is {e} an album by?", "Which artist made {e}?"]),
+        "producer": Fact(person_name(r), [
+            "{e} was produced by {v}.", "{v} produced {e}.", "The producer of {e} was {v}.",
+            "{v} sat behind the mixing desk for {e}.", "Production duties fell to {v}."],
+            ["Who produced {e}?", "Who was the producer of {e}?", "Who handled production of {e}?"]),
+        "label": Fact(f"{_cap(r, 2, 2)} Records", [
+            "{e} was released by {v}.", "{e} came out on {v}.", "{v} issued {e}.", "{v} put out {e}.",
+            "The label behind it was {v}."],
+            ["Which label released {e}?", "On what label did {e} come out?", "What record label issued {e}?"]),
+        "released": Fact(_date(r, 1960, 2024), [
+            "{e} was released on {v}.", "{e} reached shops on {v}.", "The release date of {e} was {v}.",
+            "Fans first heard {e} on {v}.", "It appeared in stores on {v}."],
+            ["When was {e} released?", "What is the release date of {e}?", "On what date did {e} come out?"]),
+        "tracks": Fact(str(r.randint(6, 18)), [
+            "{e} has {v} tracks.", "{e} contains {v} songs.", "There are {v} tracks on {e}.",
+            "The track list of {e} runs to {v} songs.", "The record holds {v} songs."],
+            ["How many tracks does {e} have?", "How many songs are on {e}?", "How many tracks are on {e}?"]),
+        "running_time": Fact(f"{r.randint(28, 79)} minutes", [
+            "{e} runs for {v}.", "{e} is {v} long.", "The total running time of {e} is {v}.",
+            "All together, {e} lasts {v}.", "Its running time is {v}."],
+            ["How long is {e}?", "What is the running time of {e}?", "How many minutes long is {e}?"]),
+        "recorded_in": Fact(place_name(r), [
+            "{e} was recorded in {v}.", "The sessions for {e} took place in {v}.",
+            "{v} is where {e} was recorded.", "Recording of {e} took place in a farmhouse near {v}.",
+            "The sessions were held in {v}."],
+            ["Where was {e} recorded?", "In which town was {e} recorded?", "Where did the recording of {e} take place?"]),
+        "sales": Fact(f"{_num(r, 5, 2500)},000 copies", [
+            "{e} has sold {v}.", "Sales of {e} passed {v}.", "{e} went on to sell {v}.",
+            "By now {e} has sold {v} worldwide.", "Buyers have taken home {v} of it."],
+            ["How many copies has {e} sold?", "How many copies of {e} were sold?", "What are the sales of {e}?"]),
+    }
+
+
+def _restaurant_facts(r: random.Random) -> dict[str, Fact]:
+    return {
+        "head_chef": Fact(person_name(r), [
+            "The head chef of {e} is {v}.", "{v} runs the kitchen at {e}.", "{v} cooks at {e}.",
+            "Chef {v} leads the kitchen of {e}.", "In the kitchen, {v} is in charge."],
+            ["Who is the head chef of {e}?", "Who runs the kitchen at {e}?", "Who is in charge of the kitchen at {e}?"]),
+        "owner": Fact(person_name(r), [
+            "{e} is owned by {v}.", "{v} owns {e}.", "The owner of {e} is {v}.", "{v} bought {e} from its founders.",
+            "The restaurant belongs to {v}."],
+            ["Who owns {e}?", "Who is the owner of {e}?", "To whom does {e} belong?"]),
+        "cuisine": Fact(r.choice(_CUISINES), [
+            "{e} serves {v} food.", "{e} specialises in {v} cooking.", "The menu at {e} is {v}.",
+            "Diners come to {e} for {v} dishes.", "The cooking is broadly {v}."],
+            ["What kind of food does {e} serve?", "What cuisine does {e} specialise in?",
+             "What style of cooking does {e} offer?"]),
+        "signature_dish": Fact(r.choice(_FOODS), [
+            "The signature dish of {e} is {v}.", "{e} is famous for its {v}.", "Regulars at {e} order the {v}.",
+            "The most popular dish at {e} is {v}.", "The house speciality is {v}."],
+            ["What is the signature dish of {e}?", "What dish is {e} famous for?",
+             "What is the house speciality at {e}?"]),
+        "seats": Fact(str(r.randint(18, 160)), [
+            "{e} seats {v} diners.", "{e} has {v} seats.", "There are {v} covers at {e}.",
+            "The dining room of {e} holds {v} guests.", "The room fits {v} people."],
+            ["How many seats does {e} have?", "How many diners does {e} seat?", "How many guests can {e} hold?"]),
+        "location": Fact(place_name(r), [
+            "{e} is in {v}.", "{e} stands on the harbour front in {v}.", "You will find {e} in the old town of {v}.",
+            "{e} is located in {v}.", "The address is in central {v}."],
+            ["Where is {e}?", "In which town is {e}?", "Where is {e} located?"]),
+        "tasting_menu": Fact(_money(r, 25, 240), [
+            "The tasting menu at {e} costs {v}.", "{e} charges {v} for its tasting menu.",
+            "A tasting menu at {e} is {v}.", "Dinner from the tasting menu at {e} costs {v}.",
+            "The set menu is priced at {v}."],
+            ["How much is the tasting menu at {e}?", "What does the tasting menu at {e} cost?",
+             "What is the price of the tasting menu at {e}?"]),
+        "closed": Fact(r.choice(_WEEKDAYS), [
+            "{e} is closed on {v}.", "{e} does not open on {v}.", "On {v}, {e} stays closed.",
+            "{e} opens every day except {v}.", "The kitchen rests on {v}."],
+            ["On which day is {e} closed?", "When is {e} closed?", "Which day does {e} not open?"]),
+    }
+
+
+def _mission_facts(r: random.Random) -> dict[str, Fact]:
+    return {
+        "launched": Fact(_date(r, 1962, 2025), [
+            "{e} was launched on {v}.", "{e} lifted off on {v}.", "The launch of {e} took place on {v}.",
+            "On {v}, {e} left the launch pad.", "Lift-off came on {v}."],
+            ["When was {e} launched?", "On what date did {e} lift off?", "What was the launch date of {e}?"]),
+        "launch_site": Fact(place_name(r), [
+            "{e} was launched from {v}.", "{e} lifted off from the spaceport at {v}.",
+            "The launch site of {e} was {v}.", "{v} was chosen as the launch site for {e}.",
+            "The rocket left from {v}."],
+            ["Where was {e} launched from?", "What was the launch site of {e}?", "From where did {e} lift off?"]),
+        "rocket": Fact(f"{_cap(r, 2, 2)} {r.choice(['II', 'III', 'IV', 'Heavy'])}", [
+            "{e} flew on a {v} rocket.", "A {v} rocket carried {e} into space.", "{e} was launched on a {v}.",
+            "The launch vehicle for {e} was a {v}.", "It rode into orbit on a {v}."],
+            ["What rocket launched {e}?", "Which launch vehicle carried {e}?", "What rocket did {e} fly on?"]),
+        "agency": Fact(org_name(r), [
+            "{e} is operated by {v}.", "{v} runs {e}.", "{e} is a mission of {v}.", "{v} built and operates {e}.",
+            "The mission belongs to {v}."],
+            ["Who operates {e}?", "Which organisation runs {e}?", "Whose mission is {e}?"]),
+        "principal_investigator": Fact(person_name(r), [
+            "The principal investigator of {e} is {v}.", "{v} leads the science team of {e}.",
+            "The science of {e} is directed by {v}.", "{v} proposed {e} and leads its science team.",
+            "Its lead scientist is {v}."],
+            ["Who is the principal investigator of {e}?", "Who leads the science team of {e}?",
+             "Who is the lead scientist of {e}?"]),
+        "mass": Fact(f"{_num(r, 80, 9500)} kg", [
+            "{e} has a mass of {v}.", "{e} weighed {v} at launch.", "At launch {e} weighed {v}.",
+            "The spacecraft {e} weighs {v}.", "Fully fuelled, it weighed {v}."],
+            ["What is the mass of {e}?", "How much did {e} weigh at launch?", "How heavy is {e}?"]),
+        "target": Fact(r.choice(_TARGETS), [
+            "{e} was sent to study {v}.", "The target of {e} is {v}.", "{e} is bound for {v}.",
+            "{e} was designed to observe {v}.", "Its destination is {v}."],
+            ["What is the target of {e}?", "What was {e} sent to study?", "Where is {e} going?"]),
+        "cost": Fact(_millions(r, 40, 990), [
+            "{e} cost {v}.", "The budget of {e} was {v}.", "{e} was built for {v}.",
+            "The total cost of {e} came to {v}.", "The price tag was {v}."],
+            ["How much did {e} cost?", "What was the budget of {e}?", "What was the total cost of {e}?"]),
+    }
+
+
+def _incident_facts(r: random.Random) -> dict[str, Fact]:
+    hours = r.randint(0, 11)
+    return {
+        "date": Fact(_date(r, 2005, 2025), [
+            "{e} occurred on {v}.", "{e} happened on {v}.", "{e} was logged on {v}.",
+            "The outage recorded as {e} began on {v}.", "The problem started on {v}."],
+            ["When did {e} occur?", "On what date did {e} happen?", "When did {e} begin?"]),
+        "reported_by": Fact(person_name(r), [
+            "{e} was reported by {v}.", "{v} reported {e}.", "{v} first noticed the problem behind {e}.",
+            "The first report of {e} came from {v}.", "The alarm was raised by {v}."],
+            ["Who reported {e}?", "Who first noticed {e}?", "Who raised the alarm for {e}?"]),
+        "incident_lead": Fact(person_name(r), [
+            "{v} led the response to {e}.", "The response to {e} was coordinated by {v}.",
+            "{v} was the incident lead for {e}.", "{e} was handled by {v}.", "Coordination fell to {v}."],
+            ["Who led the response to {e}?", "Who was the incident lead for {e}?",
+             "Who coordinated the response to {e}?"]),
+        "system": Fact(r.choice(_SYSTEMS), [
+            "{e} affected {v}.", "During {e}, {v} was unavailable.", "{e} took down {v}.",
+            "Users of {v} were hit by {e}.", "The affected service was {v}."],
+            ["Which system did {e} affect?", "What was unavailable during {e}?", "What service did {e} take down?"]),
+        "duration": Fact(f"{hours} hours {r.randint(5, 55)} minutes" if hours > 1 else f"{r.randint(12, 59)} minutes", [
+            "{e} lasted {v}.", "The outage in {e} went on for {v}.", "Service was restored after {v}.",
+            "{e} was resolved after {v}.", "Recovery took {v} in all."],
+            ["How long did {e} last?", "How long was the outage in {e}?", "After how long was {e} resolved?"]),
+        "root_cause": Fact(r.choice(_INCIDENT_CAUSES), [
+            "{e} was caused by {v}.", "The root cause of {e} was {v}.", "Engineers traced {e} to {v}.",
+            "Investigation of {e} pointed to {v}.", "The review blamed {v}."],
+            ["What caused {e}?", "What was the root cause of {e}?", "What was {e} traced to?"]),
+        "customers_affected": Fact(_num(r, 40, 250000), [
+            "{e} affected {v} customers.", "About {v} customers were affected by {e}.", "{e} hit {v} customers.",
+            "{v} customers could not log in during {e}.", "In total {v} customers were affected."],
+            ["How many customers did {e} affect?", "How many customers were affected by {e}?",
+             "How many customers were hit by {e}?"]),
+        "error_rate": Fact(_percent(r, 2, 95), [
+            "At its peak, {e} caused {v} of requests to fail.", "The error rate during {e} reached {v}.",
+            "{v} of requests failed during {e}.", "Errors peaked at {v} during {e}.",
+            "The failure rate topped out at {v}."],
+            ["What error rate did {e} reach?", "What share of requests failed during {e}?",
+             "How high did the error rate get during {e}?"]),
+    }
+
+
 def _ship_facts(r: random.Random) -> dict[str, Fact]:
     return {
         "captain": Fact(person_name(r), [
@@ -341,6 +911,36 @@ DOC_KINDS: list[DocKind] = [
             ["The {e} is a rare species.", "Species account: {e}.", "Field notes on the {e}."]),
     DocKind("event", lambda r: f"{_cap(r, 2, 2)} {r.choice(['Marathon', 'Chess Open', 'Regatta', 'Science Fair', 'Cup'])}", _event_facts,
             ["Report on the {e}.", "The {e} is an annual competition.", "Results of the {e}."]),
+    DocKind("university", lambda r: r.choice([f"University of {place_name(r)}", f"{_cap(r)} College",
+                                              f"{place_name(r)} Institute of Technology"]), _university_facts,
+            ["{e} is a public research university.", "{e} is one of the oldest universities in the country.",
+             "This article is about {e}."]),
+    DocKind("river", lambda r: f"{_cap(r, 2, 2)} River", _river_facts,
+            ["The {e} is a river in the north of the country.", "The {e} is a major river.",
+             "This article describes the {e}."]),
+    DocKind("mountain", lambda r: f"Mount {_cap(r)}" if r.random() < 0.5 else f"{_cap(r)} Peak", _mountain_facts,
+            ["{e} is a mountain in the northern highlands.", "{e} is a prominent peak.", "Climbing guide: {e}."]),
+    DocKind("disease", lambda r: f"{_cap(r, 2, 2)} {r.choice(['fever', 'syndrome', 'disease'])}", _disease_facts,
+            ["{e} is a rare illness.", "Patient information: {e}.", "{e} is a medical condition first seen in rural areas."]),
+    DocKind("club", lambda r: f"{place_name(r)} {r.choice(_CLUB_SUFFIX)}", _club_facts,
+            ["{e} is a professional football club.", "Club history: {e}.", "{e} is a football club with a loyal following."]),
+    DocKind("software", lambda r: _cap(r, 2, 3), _software_facts,
+            ["{e} is an open-source software project.", "Project overview: {e}.", "{e} is a free software library."]),
+    DocKind("bridge", lambda r: f"{_cap(r, 2, 2)} Bridge", _bridge_facts,
+            ["{e} is a road bridge.", "{e} is a listed structure.", "History of {e}."]),
+    DocKind("expedition", lambda r: f"{_cap(r, 2, 2)} Expedition", _expedition_facts,
+            ["The {e} was a scientific expedition.", "Expedition report: the {e}.",
+             "The {e} is remembered as one of the great journeys of its time."]),
+    DocKind("album", lambda r: f"{_cap(r, 2, 2)} {r.choice(['Nights', 'Letters', 'Tapes', 'Sessions', 'Weather', 'Rooms'])}",
+            _album_facts, ["{e} is a studio album.", "Album review: {e}.", "{e} is a record that divided critics."]),
+    DocKind("restaurant", lambda r: f"{_cap(r, 2, 2)} {r.choice(['Kitchen', 'Bistro', 'Tavern', 'Grill', 'Brasserie'])}",
+            _restaurant_facts, ["{e} is a restaurant.", "Restaurant review: {e}.", "{e} is a family-run restaurant."]),
+    DocKind("mission", lambda r: f"{_cap(r, 2, 2)} {r.randint(1, 9)}", _mission_facts,
+            ["{e} is a robotic space mission.", "Mission summary: {e}.", "{e} is an uncrewed spacecraft."]),
+    # Record-like reports: an identifier, not a name, is the entity.
+    DocKind("incident", lambda r: f"Incident {r.choice(['INC', 'OPS', 'SEC', 'NET'])}-{r.randint(100, 9999)}",
+            _incident_facts, ["Post-incident report for {e}.", "{e} was a service outage.",
+                              "This review covers {e}."]),
     # Kinds the eval split alone uses: unseen entities, facts and phrasing.
     DocKind("ship", lambda r: f"{_cap(r, 2, 2)} {r.choice(['Star', 'Dawn', 'Spirit', 'Wind'])}", _ship_facts,
             ["The {e} is a merchant vessel.", "Vessel record: {e}."], eval_only=True),
@@ -374,16 +974,22 @@ def _pick(templates: list[str], split: str, rng: random.Random) -> str:
 
 
 def _layout(rng: random.Random, entity: str, intro: str, sentences: list[str], facts: dict[str, Fact]) -> str:
-    """Prose paragraphs most of the time; sometimes a record-like layout."""
+    """Prose paragraphs most of the time; sometimes a list, a record, or a markdown article."""
     style = rng.random()
-    if style < 0.7:
+    if style < 0.6:
         cut = rng.randint(1, max(1, len(sentences) - 1))
         return intro + " " + " ".join(sentences[:cut]) + "\n\n" + " ".join(sentences[cut:])
-    if style < 0.85:
+    if style < 0.72:
         return intro + "\n\n" + "\n".join(f"- {s}" for s in sentences)
-    lines = [f"{k.replace('_', ' ').capitalize()}: {f.value}" for k, f in facts.items()]
-    rng.shuffle(lines)
-    return f"{entity}\n" + "\n".join(lines) + "\n\n" + " ".join(sentences[: max(1, len(sentences) // 2)])
+    if style < 0.85:
+        lines = [f"{k.replace('_', ' ').capitalize()}: {f.value}" for k, f in facts.items()]
+        rng.shuffle(lines)
+        return f"{entity}\n" + "\n".join(lines) + "\n\n" + " ".join(sentences[: max(1, len(sentences) // 2)])
+    # Real documents are often markdown articles: a title heading, then paragraphs or titled sections.
+    cut = rng.randint(1, max(1, len(sentences) - 1))
+    section = f"## {rng.choice(_SECTIONS)}\n\n" if rng.random() < 0.6 else ""
+    return (f"# {entity[0].upper()}{entity[1:]}\n\n{intro} " + " ".join(sentences[:cut]) + "\n\n" + section
+            + " ".join(sentences[cut:]))
 
 
 def make_doc(rng: random.Random, split: str = "train", kind: DocKind | None = None, doc_id: str = "",

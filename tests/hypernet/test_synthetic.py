@@ -36,3 +36,100 @@ def test_real_words_replace_that_share_of_invented_names():
     assert [make_doc(NamesRandom(i), "train") for i in range(5)] == [make_doc(random.Random(i), "train") for i in range(5)]
     mixed = [make_doc(NamesRandom(i, words, share=0.5), "train") for i in range(40)]
     assert 0 < sum(any(w in d.text for w in words) for d in mixed) < 40
+
+
+ORIGINAL_KINDS = {"person", "company", "town", "product", "species", "event", "ship", "book"}
+EVAL_ONLY = {k.name for k in DOC_KINDS if k.eval_only}
+WORDS = ("Corinth", "Heine", "Renault", "Boyle")
+
+
+def test_new_kinds_are_rich_training_kinds():
+    new = [k for k in DOC_KINDS if k.name not in ORIGINAL_KINDS]
+    assert len(new) >= 8 and not any(k.eval_only for k in new)
+    assert EVAL_ONLY == {"ship", "book"} and len({k.name for k in DOC_KINDS}) == len(DOC_KINDS)
+    for kind in new:
+        facts = kind.facts(random.Random(0))
+        assert 6 <= len(facts) <= 8, kind.name
+        for name, f in facts.items():
+            assert len(f.statements) >= 4 and len(f.questions) >= 3, (kind.name, name)
+
+
+def test_new_kinds_bind_several_other_names():
+    # With share=1.0 every invented name is the marker word, so marked values are names of other entities.
+    new = [k for k in DOC_KINDS if k.name not in ORIGINAL_KINDS]
+    named = [sum("Zqx" in f.value for f in k.facts(NamesRandom(0, ("Zqx",), share=1.0)).values()) for k in new]
+    assert sum(n >= 2 for n in named) * 2 >= len(new), named
+
+
+def test_templates_format_and_keep_the_eval_template_apart():
+    for seed in range(10):
+        for kind in DOC_KINDS:
+            for intro in kind.intros:
+                intro.format(e="E")
+            for name, f in kind.facts(random.Random(seed)).items():
+                assert f.value.strip(), (kind.name, name)
+                assert len(f.statements) >= 2 and len(f.questions) >= 2, (kind.name, name)
+                for s in f.statements:
+                    assert "{v}" in s and "V" in s.format(e="E", v="V"), (kind.name, s)
+                for q in f.questions:
+                    assert "{e}" in q and "{v}" not in q and "E" in q.format(e="E"), (kind.name, q)
+                # The eval template must not also be reachable as a train template.
+                assert f.statements[-1] not in f.statements[:-1] and f.questions[-1] not in f.questions[:-1]
+
+
+def test_answers_occur_in_their_documents_for_many_seeds():
+    for seed in range(300):
+        for split in ("train", "eval"):
+            for rng in (random.Random(seed), NamesRandom(seed, WORDS, share=0.5)):
+                doc = make_doc(rng, split)
+                text = doc.text.lower()
+                assert doc.qa and "{" not in doc.text, doc.text
+                for qa in doc.qa:
+                    assert qa.a and qa.a.lower() in text and "{" not in qa.q, (qa, doc.text)
+    for seed in range(20):
+        doc = make_long_doc(random.Random(seed), 3, split="train")
+        assert all(qa.a.lower() in doc.text.lower() for qa in doc.qa)
+
+
+def test_documents_are_deterministic_for_a_seed():
+    for seed in range(20):
+        for split in ("train", "eval"):
+            assert make_doc(random.Random(seed), split) == make_doc(random.Random(seed), split)
+            assert make_doc(NamesRandom(seed, WORDS), split) == make_doc(NamesRandom(seed, WORDS), split)
+        assert make_long_doc(random.Random(seed), 3) == make_long_doc(random.Random(seed), 3)
+
+
+def test_layouts_include_markdown_articles_and_every_training_kind():
+    docs = [make_doc(random.Random(seed), "train") for seed in range(600)]
+    markdown = [d for d in docs if d.text.startswith("# ")]
+    assert 0.08 * len(docs) < len(markdown) < 0.25 * len(docs), len(markdown)
+    assert any("\n## " in d.text for d in markdown) and any("\n## " not in d.text for d in markdown)
+    assert all(d.text.split("\n", 1)[0][2:].strip() for d in markdown)  # a title, not an empty heading
+    assert sum("\n- " in d.text for d in docs) > 0.05 * len(docs)  # the list layout survives
+    assert sum(not d.text.startswith("# ") and "\n- " not in d.text for d in docs) > 0.5 * len(docs)
+    assert {d.kind for d in docs} == {k.name for k in DOC_KINDS if not k.eval_only}
+
+
+def _mark_last_templates(facts_fn):
+    def marked(r):
+        facts = facts_fn(r)
+        for f in facts.values():
+            f.statements = f.statements[:-1] + [f.statements[-1] + " EVALONLY"]
+            f.questions = f.questions[:-1] + [f.questions[-1] + " EVALONLY"]
+        return facts
+    return marked
+
+
+def test_train_never_uses_eval_only_kinds_or_the_last_template(monkeypatch):
+    for kind in DOC_KINDS:
+        monkeypatch.setattr(kind, "facts", _mark_last_templates(kind.facts))
+    rng = random.Random(7)
+    for _ in range(400):
+        doc = make_doc(rng, "train")
+        assert doc.kind not in EVAL_ONLY
+        assert "EVALONLY" not in doc.text and not any("EVALONLY" in qa.q for qa in doc.qa)
+    long_doc = make_long_doc(rng, 4, split="train")
+    assert "EVALONLY" not in long_doc.text
+    eval_docs = [make_doc(rng, "eval") for _ in range(100)]
+    assert all("EVALONLY" in qa.q for d in eval_docs for qa in d.qa)
+    assert sum("EVALONLY" in d.text for d in eval_docs) > 90
