@@ -50,6 +50,8 @@ class TrainConfig:
     steps: int = field(default=3000, metadata={"help": "optimizer steps (batch_docs documents each)"})
     batch_docs: int = field(default=1, metadata={"help": "documents per optimizer step (one teacher and one student batch)"})
     device: str = field(default="auto", metadata={"help": "'auto' (the GPU when there is one), 'cpu', 'cuda' or 'cuda:N'"})
+    dtype: str = field(default="auto", metadata={
+        "help": "the frozen base model's dtype: 'auto' (bfloat16 on a GPU, float32 on the CPU), 'float32', 'bfloat16'"})
     init_from: str = field(default="", metadata={
         "help": "hypernetwork checkpoint folder to start from (weights and config only) when out_dir has none"})
     lr: float = field(default=5e-4, metadata={"help": "peak AdamW learning rate"})
@@ -83,6 +85,8 @@ class TrainConfig:
                              f"batch_docs={self.batch_docs} must be positive")
         if not (self.device in ("auto", "cpu") or self.device.startswith("cuda")):
             raise ValueError(f"TrainConfig.device={self.device!r}: use 'auto', 'cpu', 'cuda' or 'cuda:N'")
+        if self.dtype not in ("auto", "float32", "bfloat16", "float16"):
+            raise ValueError(f"TrainConfig.dtype={self.dtype!r}: use 'auto', 'float32', 'bfloat16' or 'float16'")
         for name in ("multi_chunk_prob", "two_section_prob", "vocab_names"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"TrainConfig.{name}={getattr(self, name)} must be in [0, 1]")
@@ -194,7 +198,7 @@ def train(cfg: TrainConfig, log=print) -> str:
         if not torch.cuda.is_available():
             raise RuntimeError(f"TrainConfig.device={cfg.device!r} but torch sees no CUDA GPU")
         torch.backends.cuda.matmul.allow_tf32 = True  # the hypernetwork's float32 matmuls
-    model, tok, ref = base_model.load(cfg.base_model, device=str(device))
+    model, tok, ref = base_model.load(cfg.base_model, device=str(device), dtype=cfg.dtype)
     log(f"training on {device} ({next(model.parameters()).dtype} base model), {cfg.batch_docs} documents per step")
     records = None if cfg.data == "synthetic" else _records(cfg.data)
     words = training_words(cfg, ref.path) if records is None else ()

@@ -49,7 +49,8 @@ def train_job_config(settings: Settings, *, run_name: str = "", workers: int = 2
 
     train = {"steps": steps, **(train or {})}
     TrainConfig(**train)  # unknown or bad fields fail here, named
-    single_only = {"batch_docs": "--global-batch", "device": "--gpus-per-actor", "init_from": "--init-from"}
+    single_only = {"batch_docs": "--global-batch", "device": "--gpus-per-actor", "init_from": "--init-from",
+                   "dtype": "bfloat16 on GPUs and float32 on CPUs"}
     for key in sorted(set(train) & set(single_only)):
         raise ValueError(f"{key} is a setting of the single-process trainer; the distributed job uses {single_only[key]}")
     if init_from == "current":

@@ -127,3 +127,16 @@ def test_a_time_limit_stops_with_a_checkpoint_and_ends_the_schedule(tiny_model_p
                       latent_dim=32, n_latents=4, head_dim=16, max_seconds=1e-3), log=logs.append)
     state = json.loads((tmp_path / "run" / "latest" / "train_state.json").read_text())
     assert state["step"] == 1 and any("time limit" in line for line in logs)
+
+
+def test_a_bfloat16_base_model_trains_a_float32_hypernetwork(tiny_model_path, tmp_path):
+    """The GPU set-up (bfloat16 base, float32 hypernetwork and logits), run on the CPU."""
+    logs = []
+    latest = train(TrainConfig(out_dir=str(tmp_path / "run"), base_model=tiny_model_path, steps=3, save_every=3,
+                               latent_dim=32, n_latents=4, head_dim=16, warmup=1, batch_docs=2, dtype="bfloat16",
+                               multi_chunk_prob=0.5), log=logs.append)
+    assert any("torch.bfloat16 base model" in line for line in logs)
+    metrics = [json.loads(l) for l in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert len(metrics) == 3 and all(m["loss"] == m["loss"] and m["grad_norm"] > 0 for m in metrics)  # no NaN
+    net = HyperNetwork.load(latest)
+    assert all(p.dtype == torch.float32 and torch.isfinite(p).all() for p in net.parameters())

@@ -101,6 +101,6 @@ def test_single_process_settings_are_refused_by_the_distributed_job(tmp_path):
 
     settings = Settings(store=str(tmp_path / "store"))
     assert train_job_config(settings, train={"lr": 1e-3}).train["lr"] == 1e-3
-    for key, value in (("batch_docs", 8), ("device", "cuda"), ("init_from", "x")):
+    for key, value in (("batch_docs", 8), ("device", "cuda"), ("init_from", "x"), ("dtype", "float32")):
         with pytest.raises(ValueError, match=f"{key} is a setting of the single-process trainer"):
             train_job_config(settings, train={key: value})
