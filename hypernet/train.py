@@ -51,7 +51,7 @@ class TrainConfig:
     batch_docs: int = field(default=1, metadata={"help": "documents per optimizer step (one teacher and one student batch)"})
     device: str = field(default="auto", metadata={"help": "'auto' (the GPU when there is one), 'cpu', 'cuda' or 'cuda:N'"})
     dtype: str = field(default="auto", metadata={
-        "help": "the frozen base model's dtype: 'auto' (bfloat16 on a GPU, float32 on the CPU), 'float32', 'bfloat16'"})
+        "help": "the frozen base model's dtype: 'auto' (bfloat16 on a GPU, float32 on the CPU), 'float32', 'bfloat16', 'float16'"})
     init_from: str = field(default="", metadata={
         "help": "hypernetwork checkpoint folder to start from (weights and config only) when out_dir has none"})
     lr: float = field(default=5e-4, metadata={"help": "peak AdamW learning rate"})
