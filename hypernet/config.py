@@ -59,6 +59,8 @@ class HypernetConfig:
     n_self_blocks: int = field(default=1, metadata={"help": "self-attention blocks over the latents"})
     head_dim: int = field(default=64, metadata={"help": "width of the rank-row vector fed to the per-layer heads"})
     copy_path: bool = field(default=True, metadata={"help": "rank rows also copy attended token vectors into A and B"})
+    copy_next: bool = field(default=False, metadata={
+        "help": "copy heads also key A on the token before the attended one and write its embedding into B"})
     chunk_len: int = field(default=512, metadata={"help": "tokens per chunk; longer documents are sliced"})
     chunk_combine: str = field(default="sqrt", metadata={"help": f"scaling of chunk LoRAs when concatenated: {CHUNK_COMBINE_RULES}"})
     max_chunks: int = field(default=16, metadata={"help": "cap on chunks per document (rank cap = (max_chunks+1)*rank)"})
@@ -73,6 +75,8 @@ class HypernetConfig:
             raise ValueError(f"HypernetConfig.latent_dim={self.latent_dim} must be divisible by n_heads={self.n_heads}")
         if self.chunk_combine not in CHUNK_COMBINE_RULES:
             raise ValueError(f"HypernetConfig.chunk_combine={self.chunk_combine!r} not in {CHUNK_COMBINE_RULES}")
+        if self.copy_next and not self.copy_path:
+            raise ValueError("HypernetConfig.copy_next needs copy_path")
         if self.chunk_len < 16 or self.max_chunks < 1:
             raise ValueError(f"HypernetConfig chunk_len={self.chunk_len} must be >= 16 and max_chunks={self.max_chunks} >= 1")
 

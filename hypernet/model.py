@@ -126,14 +126,28 @@ class CopyHead(nn.Module):
         self.to_b = nn.Parameter(torch.eye(h, d_out) if h == d_out else torch.randn(h, d_out) / h**0.5)
         self.gain_a = nn.Parameter(torch.ones(cfg.n_layers))
         self.gain_b = nn.Parameter(torch.ones(cfg.n_layers))
+        if cfg.copy_next:
+            # Induction memory: key on the token *before* the attended one, write the attended
+            # token's embedding, so the adapter says "after what preceded it, comes this token".
+            # Zero at init: a checkpoint without this path keeps its function when it is added.
+            self.to_a_prev = nn.Parameter(torch.zeros(h, d_in))
+            self.to_b_token = nn.Parameter(torch.zeros(h, d_out))
 
     def forward(self, rows: torch.Tensor, tokens: torch.Tensor, normed: torch.Tensor, mask: torch.Tensor
                 ) -> tuple[torch.Tensor, torch.Tensor]:
         scores = torch.einsum("clrd,cltd->clrt", self.query(rows), self.key(tokens)) / rows.shape[-1] ** 0.5
         scores = scores.masked_fill(~mask.bool()[:, None, None, :], float("-inf"))
-        picked = torch.einsum("clrt,clth->clrh", scores.softmax(-1), normed)  # (C, L, R, H)
+        weights = scores.softmax(-1)
+        picked = torch.einsum("clrt,clth->clrh", weights, normed)  # (C, L, R, H)
         a = (picked @ self.to_a) * self.gain_a[None, :, None, None]
         b = (picked @ self.to_b) * self.gain_b[None, :, None, None]
+        if hasattr(self, "to_a_prev"):
+            # The token before each position (zero before the first real token), at the same layer.
+            prev_ok = F.pad(mask, (1, 0))[:, :-1].to(normed.dtype)  # (C, T)
+            prev = F.pad(normed, (0, 0, 1, 0))[:, :, :-1] * prev_ok[:, None, :, None]  # (C, L, T, H)
+            a = a + torch.einsum("clrt,clth->clrh", weights, prev) @ self.to_a_prev
+            # Layer 0's input is the token embedding, which the (tied) LM head reads back as the token.
+            b = b + torch.einsum("clrt,cth->clrh", weights, normed[:, 0]) @ self.to_b_token
         return a, b  # (C, L, R, d_in), (C, L, R, d_out)
 
 
@@ -190,16 +204,21 @@ class HyperNetwork(nn.Module):
             json.dump(meta, fh, indent=2, sort_keys=True)
 
     @classmethod
-    def load(cls, folder: str, map_location: str = "cpu") -> "HyperNetwork":
+    def load(cls, folder: str, map_location: str = "cpu", **config_overrides) -> "HyperNetwork":
+        """Rebuild a checkpoint. `config_overrides` may switch on paths the checkpoint lacks when
+        their parameters start at zero (e.g. copy_next): the loaded function is then unchanged."""
         cfg_path = os.path.join(folder, CONFIG_FILE)
         if not os.path.exists(cfg_path):
             raise FileNotFoundError(f"no hypernetwork checkpoint in {folder} (missing {CONFIG_FILE})")
         with open(cfg_path) as fh:
             meta = json.load(fh)
-        net = cls(HypernetConfig.from_dict(meta["config"]))
+        net = cls(HypernetConfig.from_dict({**meta["config"], **config_overrides}))
+        fresh = dict(net.named_parameters())
         state = load_file(os.path.join(folder, WEIGHTS_FILE), device=map_location)
         state = {k: v.float() for k, v in state.items()}
         missing, unexpected = net.load_state_dict(state, strict=False)
+        added = [k for k in missing if config_overrides and k in fresh and not fresh[k].detach().any()]
+        missing = [k for k in missing if k not in added]
         if missing or unexpected:
             raise ValueError(f"checkpoint {folder} does not fit its config: missing={missing} unexpected={unexpected}")
         return net

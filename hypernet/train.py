@@ -76,6 +76,9 @@ class TrainConfig:
     head_dim: int = field(default=64, metadata={"help": "per-layer head input width"})
     rank: int = field(default=8, metadata={"help": "LoRA rank per chunk"})
     copy_path: int = field(default=1, metadata={"help": "1: rank rows copy attended token vectors (see CopyHead)"})
+    copy_next: int = field(default=0, metadata={
+        "help": "1: copy heads also write 'after this context comes this token' (see CopyHead); with --init-from, "
+                "adds that path (zero at first) to a checkpoint that lacks it"})
     vocab_names: float = field(default=0.5, metadata={
         "help": "share of invented names taken from the base model's vocabulary (real words) instead of syllables"})
 
@@ -212,12 +215,12 @@ def train(cfg: TrainConfig, log=print) -> str:
         log(f"resuming from {latest} at step {start}")
     else:
         if cfg.init_from:
-            net = HyperNetwork.load(cfg.init_from)
+            net = HyperNetwork.load(cfg.init_from, **({"copy_next": True} if cfg.copy_next else {}))
             log(f"starting from the weights of {cfg.init_from}")
         else:
             hcfg = HypernetConfig.for_base_model(model.config, base_model_id=ref.model_id, latent_dim=cfg.latent_dim,
                                                  n_latents=cfg.n_latents, head_dim=cfg.head_dim, rank=cfg.rank,
-                                                 copy_path=bool(cfg.copy_path))
+                                                 copy_path=bool(cfg.copy_path), copy_next=bool(cfg.copy_next))
             net = HyperNetwork(hcfg)
         start, history = 0, []
         opt = make_opt(net)

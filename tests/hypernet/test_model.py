@@ -25,14 +25,20 @@ def test_shapes_and_zero_update_at_init():
     assert torch.count_nonzero(net.bias_lora().delta("mlp.down_proj", 2)) == 0
 
 
-def test_padding_does_not_change_a_chunks_lora():
-    net = HyperNetwork(small_cfg())
+@pytest.mark.parametrize("copy_next,left", [(False, False), (True, False), (True, True)])
+def test_padding_does_not_change_a_chunks_lora(copy_next, left):
+    net = HyperNetwork(small_cfg(copy_next=copy_next))
     for head in net.heads.values():
         head.b_scale.data.fill_(1.0)
+    for head in net.copy_heads.values():
+        if copy_next:
+            torch.nn.init.normal_(head.to_a_prev)
+            torch.nn.init.normal_(head.to_b_token)
     acts = torch.randn(1, 3, 7, 32)
     alone = net(acts, torch.ones(1, 7, dtype=torch.long))[0]
-    padded = torch.cat([acts, torch.randn(1, 3, 5, 32) * 100], dim=2)
-    mask = torch.tensor([[1] * 7 + [0] * 5])
+    pad = torch.randn(1, 3, 5, 32) * 100
+    padded = torch.cat([pad, acts] if left else [acts, pad], dim=2)
+    mask = torch.tensor([[0] * 5 + [1] * 7] if left else [[1] * 7 + [0] * 5])
     with_pad = net(padded, mask)[0]
     torch.testing.assert_close(alone.delta("mlp.down_proj", 1), with_pad.delta("mlp.down_proj", 1), rtol=1e-4, atol=1e-5)
 
@@ -60,3 +66,46 @@ def test_missing_checkpoint_and_bad_config_are_clear_errors(tmp_path):
         small_cfg(latent_dim=15)
     with pytest.raises(ValueError, match="unknown fields"):
         HypernetConfig.from_dict({"nope": 1})
+
+
+def test_copy_next_keys_on_the_previous_token_and_writes_the_attended_one():
+    net = HyperNetwork(small_cfg(copy_next=True))
+    head = net.copy_heads["mlp__down_proj"]
+    with torch.no_grad():  # only the induction path: A from token t-1, B from token t at layer 0
+        head.to_a.zero_()
+        head.to_b.zero_()
+        head.to_a_prev.normal_()
+        head.to_b_token.normal_()
+    rows = torch.randn(1, 3, 4, 16)
+    tokens = torch.randn(1, 3, 6, 16)
+    normed = torch.randn(1, 3, 6, 32)
+    mask = torch.ones(1, 6, dtype=torch.long)
+    with torch.no_grad():  # make every rank row attend to position 3 alone
+        head.query.weight.copy_(torch.eye(16))
+        head.key.weight.copy_(torch.eye(16))
+    rows[:] = 1.0
+    tokens[0, :, 3] = 50.0
+    a, b = head(rows, tokens, normed, mask)
+    torch.testing.assert_close(a[0, 1, 0], normed[0, 1, 2] @ head.to_a_prev, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(b[0, 2, 0], normed[0, 0, 3] @ head.to_b_token, rtol=1e-4, atol=1e-4)
+
+
+def test_zero_initialised_paths_can_be_added_to_an_old_checkpoint(tmp_path):
+    old = HyperNetwork(small_cfg())
+    for head in old.heads.values():
+        head.b_scale.data.fill_(1.0)
+    old.save(str(tmp_path / "old"))
+    widened = HyperNetwork.load(str(tmp_path / "old"), copy_next=True)
+    assert widened.cfg.copy_next and hasattr(widened.copy_heads["mlp__down_proj"], "to_b_token")
+    acts, mask = torch.randn(2, 3, 9, 32), torch.ones(2, 9, dtype=torch.long)
+    for x, y in zip(old(acts, mask), widened(acts, mask)):
+        torch.testing.assert_close(x.delta("mlp.down_proj", 1), y.delta("mlp.down_proj", 1))
+    with torch.no_grad():
+        widened.copy_heads["mlp__down_proj"].to_b_token.normal_()
+    assert not torch.allclose(old(acts, mask)[0].delta("mlp.down_proj", 1), widened(acts, mask)[0].delta("mlp.down_proj", 1))
+    # A path whose parameters start random would change the function: refused.
+    HyperNetwork(small_cfg(copy_path=False)).save(str(tmp_path / "plain"))
+    with pytest.raises(ValueError, match="missing="):
+        HyperNetwork.load(str(tmp_path / "plain"), copy_path=True)
+    with pytest.raises(ValueError, match="copy_next needs copy_path"):
+        small_cfg(copy_path=False, copy_next=True)

@@ -101,9 +101,12 @@ def test_training_in_batches_starts_from_a_checkpoint(tiny_model_path, tmp_path)
     cfg = dict(base_model=tiny_model_path, save_every=2, latent_dim=32, n_latents=4, head_dim=16, warmup=1)
     first = train(TrainConfig(out_dir=str(tmp_path / "a"), steps=2, **cfg), log=lambda m: None)
     logs = []
-    train(TrainConfig(out_dir=str(tmp_path / "b"), steps=2, batch_docs=3, init_from=first, multi_chunk_prob=0.5,
-                      **cfg), log=logs.append)
+    second = train(TrainConfig(out_dir=str(tmp_path / "b"), steps=2, batch_docs=3, init_from=first,
+                               multi_chunk_prob=0.5, copy_next=1, **cfg), log=logs.append)
     assert any("starting from the weights" in line for line in logs)
+    # --copy-next added the induction path to a checkpoint without it, and trained it.
+    widened = HyperNetwork.load(second)
+    assert widened.cfg.copy_next and widened.copy_heads["mlp__down_proj"].to_b_token.abs().sum() > 0
     lines = [json.loads(l) for l in (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()]
     assert [m["docs"] for m in lines] == [3, 3]
     state = json.loads((tmp_path / "b" / "latest" / "train_state.json").read_text())
