@@ -75,12 +75,12 @@ def model_setup(cfg: MetaTrainConfig) -> ModelSetup:
     ref = resolve(cfg.base_model, cfg.cache_dir or None)
     base_config = AutoConfig.from_pretrained(ref.path)
     if cfg.init_from:
-        net = HyperNetwork.load(cfg.init_from)
+        net = HyperNetwork.load(cfg.init_from, **({"copy_next": True} if tcfg.copy_next else {}))
         hcfg, state = net.cfg, save({k: v.contiguous() for k, v in net.state_dict().items()})
     else:
         hcfg = HypernetConfig.for_base_model(base_config, base_model_id=ref.model_id, latent_dim=tcfg.latent_dim,
                                              n_latents=tcfg.n_latents, head_dim=tcfg.head_dim, rank=tcfg.rank,
-                                             copy_path=bool(tcfg.copy_path))
+                                             copy_path=bool(tcfg.copy_path), copy_next=bool(tcfg.copy_next))
         state = None
     check_compatible(base_config, hcfg)
     return ModelSetup(hcfg.to_dict(), state, ref.model_id, ref.revision)
