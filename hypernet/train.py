@@ -30,7 +30,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from hypernet import base_model
-from hypernet.config import HypernetConfig
+from hypernet.config import CONFIG_FILE, HypernetConfig
 from hypernet.distill import student_loss, teacher_examples
 from hypernet.model import HyperNetwork
 from hypernet.synthetic import NamesRandom, SyntheticDoc, make_doc, make_long_doc
@@ -217,6 +217,10 @@ def train(cfg: TrainConfig, log=print) -> str:
         if cfg.init_from:
             net = HyperNetwork.load(cfg.init_from, **({"copy_next": True} if cfg.copy_next else {}))
             log(f"starting from the weights of {cfg.init_from}")
+            reused = _reused_seed(cfg)
+            if reused:
+                log(f"warning: {cfg.init_from} was trained on --seed {cfg.seed} for {reused} steps; this run "
+                    f"draws those documents again (pass another --seed for fresh ones)")
         else:
             hcfg = HypernetConfig.for_base_model(model.config, base_model_id=ref.model_id, latent_dim=cfg.latent_dim,
                                                  n_latents=cfg.n_latents, head_dim=cfg.head_dim, rank=cfg.rank,
@@ -269,6 +273,19 @@ def train(cfg: TrainConfig, log=print) -> str:
             log(f"stopping at step {step + 1}: the time limit of {cfg.max_seconds:.0f} s is spent")
             break
     return latest
+
+
+def _reused_seed(cfg: TrainConfig) -> int:
+    """Steps of synthetic documents the init checkpoint already trained on with this seed (0: none)."""
+    try:
+        with open(os.path.join(cfg.init_from, CONFIG_FILE)) as fh:
+            meta = json.load(fh)
+    except (OSError, ValueError):
+        return 0
+    before = meta.get("train_config") or {}
+    same = (cfg.data == "synthetic" and before.get("data") == "synthetic" and before.get("seed") == cfg.seed
+            and before.get("batch_docs", 1) == cfg.batch_docs)
+    return int(meta.get("step", 0)) if same else 0
 
 
 def parse_args(argv: list[str] | None = None) -> TrainConfig:
