@@ -217,10 +217,10 @@ def train(cfg: TrainConfig, log=print) -> str:
         if cfg.init_from:
             net = HyperNetwork.load(cfg.init_from, **({"copy_next": True} if cfg.copy_next else {}))
             log(f"starting from the weights of {cfg.init_from}")
-            reused = _reused_seed(cfg)
+            reused = _reused_documents(cfg)
             if reused:
-                log(f"warning: {cfg.init_from} was trained on --seed {cfg.seed} for {reused} steps; this run "
-                    f"draws those documents again (pass another --seed for fresh ones)")
+                log(f"warning: {cfg.init_from} was trained on --seed {cfg.seed} ({reused} documents at least); "
+                    f"this run draws those documents again (pass another --seed for fresh ones)")
         else:
             hcfg = HypernetConfig.for_base_model(model.config, base_model_id=ref.model_id, latent_dim=cfg.latent_dim,
                                                  n_latents=cfg.n_latents, head_dim=cfg.head_dim, rank=cfg.rank,
@@ -275,17 +275,18 @@ def train(cfg: TrainConfig, log=print) -> str:
     return latest
 
 
-def _reused_seed(cfg: TrainConfig) -> int:
-    """Steps of synthetic documents the init checkpoint already trained on with this seed (0: none)."""
+def _reused_documents(cfg: TrainConfig) -> int:
+    """Synthetic documents the init checkpoint's last run drew with this seed, which this run draws
+    again (document k of a seed is the same whatever the batch size; 0: none)."""
     try:
         with open(os.path.join(cfg.init_from, CONFIG_FILE)) as fh:
             meta = json.load(fh)
     except (OSError, ValueError):
         return 0
     before = meta.get("train_config") or {}
-    same = (cfg.data == "synthetic" and before.get("data") == "synthetic" and before.get("seed") == cfg.seed
-            and before.get("batch_docs", 1) == cfg.batch_docs)
-    return int(meta.get("step", 0)) if same else 0
+    if cfg.data != "synthetic" or before.get("data") != "synthetic" or before.get("seed") != cfg.seed:
+        return 0
+    return int(meta.get("step", 0)) * int(before.get("batch_docs", 1))
 
 
 def parse_args(argv: list[str] | None = None) -> TrainConfig:
