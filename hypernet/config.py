@@ -21,6 +21,15 @@ CONFIG_FILE = "hypernet_config.json"
 WEIGHTS_FILE = "hypernet.safetensors"
 
 
+def checkpoint_meta(folder: str) -> dict[str, Any]:
+    """A checkpoint folder's JSON: {"config": HypernetConfig fields, ...what its trainer added}."""
+    path = os.path.join(folder, CONFIG_FILE)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no hypernetwork checkpoint in {folder} (missing {CONFIG_FILE})")
+    with open(path) as fh:
+        return json.load(fh)
+
+
 def default_checkpoint() -> str:
     """The checkpoint that ships inside the package (trained on CPU; see its TRAINING.md)."""
     return os.path.join(os.path.dirname(__file__), "checkpoints", "default")

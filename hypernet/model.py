@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from hypernet.config import CONFIG_FILE, WEIGHTS_FILE, HypernetConfig, default_checkpoint  # noqa: F401 - re-exported
+from hypernet.config import CONFIG_FILE, WEIGHTS_FILE, HypernetConfig, checkpoint_meta, default_checkpoint  # noqa: F401 - re-exported
 from hypernet.lora import LoraTensors
 
 
@@ -126,6 +126,7 @@ class CopyHead(nn.Module):
         self.to_b = nn.Parameter(torch.eye(h, d_out) if h == d_out else torch.randn(h, d_out) / h**0.5)
         self.gain_a = nn.Parameter(torch.ones(cfg.n_layers))
         self.gain_b = nn.Parameter(torch.ones(cfg.n_layers))
+        self.next_token = cfg.copy_next
         if cfg.copy_next:
             # Induction memory: key on the token *before* the attended one, write the attended
             # token's embedding, so the adapter says "after what preceded it, comes this token".
@@ -141,7 +142,7 @@ class CopyHead(nn.Module):
         picked = torch.einsum("clrt,clth->clrh", weights, normed)  # (C, L, R, H)
         a = (picked @ self.to_a) * self.gain_a[None, :, None, None]
         b = (picked @ self.to_b) * self.gain_b[None, :, None, None]
-        if hasattr(self, "to_a_prev"):
+        if self.next_token:
             # The token before each position (zero before the first real token), at the same layer.
             prev_ok = F.pad(mask, (1, 0))[:, :-1].to(normed.dtype)  # (C, T)
             prev = F.pad(normed, (0, 0, 1, 0))[:, :, :-1] * prev_ok[:, None, :, None]  # (C, L, T, H)
@@ -207,12 +208,7 @@ class HyperNetwork(nn.Module):
     def load(cls, folder: str, map_location: str = "cpu", **config_overrides) -> "HyperNetwork":
         """Rebuild a checkpoint. `config_overrides` may switch on paths the checkpoint lacks when
         their parameters start at zero (e.g. copy_next): the loaded function is then unchanged."""
-        cfg_path = os.path.join(folder, CONFIG_FILE)
-        if not os.path.exists(cfg_path):
-            raise FileNotFoundError(f"no hypernetwork checkpoint in {folder} (missing {CONFIG_FILE})")
-        with open(cfg_path) as fh:
-            meta = json.load(fh)
-        net = cls(HypernetConfig.from_dict({**meta["config"], **config_overrides}))
+        net = cls(HypernetConfig.from_dict({**checkpoint_meta(folder)["config"], **config_overrides}))
         fresh = dict(net.named_parameters())
         state = load_file(os.path.join(folder, WEIGHTS_FILE), device=map_location)
         state = {k: v.float() for k, v in state.items()}

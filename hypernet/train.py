@@ -24,13 +24,13 @@ import shutil
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import torch
 from safetensors.torch import load_file, save_file
 
 from hypernet import base_model
-from hypernet.config import CONFIG_FILE, HypernetConfig
+from hypernet.config import HypernetConfig, checkpoint_meta
 from hypernet.distill import student_loss, teacher_examples
 from hypernet.model import HyperNetwork
 from hypernet.synthetic import NamesRandom, SyntheticDoc, make_doc, make_long_doc
@@ -214,18 +214,13 @@ def train(cfg: TrainConfig, log=print) -> str:
         net, opt, start, history = load_checkpoint(latest, make_opt)
         log(f"resuming from {latest} at step {start}")
     else:
+        net = initial_hypernet(cfg, model.config, ref.model_id)
         if cfg.init_from:
-            net = HyperNetwork.load(cfg.init_from, **({"copy_next": True} if cfg.copy_next else {}))
             log(f"starting from the weights of {cfg.init_from}")
             reused = _reused_documents(cfg)
             if reused:
                 log(f"warning: {cfg.init_from} was trained on --seed {cfg.seed} ({reused} documents at least); "
                     f"this run draws those documents again (pass another --seed for fresh ones)")
-        else:
-            hcfg = HypernetConfig.for_base_model(model.config, base_model_id=ref.model_id, latent_dim=cfg.latent_dim,
-                                                 n_latents=cfg.n_latents, head_dim=cfg.head_dim, rank=cfg.rank,
-                                                 copy_path=bool(cfg.copy_path), copy_next=bool(cfg.copy_next))
-            net = HyperNetwork(hcfg)
         start, history = 0, []
         opt = make_opt(net)
     net.to(device)
@@ -275,14 +270,20 @@ def train(cfg: TrainConfig, log=print) -> str:
     return latest
 
 
+def initial_hypernet(cfg: TrainConfig, base_config, base_model_id: str) -> HyperNetwork:
+    """A run's first hypernetwork: `init_from`'s weights (widened with copy_next when asked), or a
+    fresh one sized for the base model (`base_config`: its transformers config)."""
+    if cfg.init_from:
+        return HyperNetwork.load(cfg.init_from, **({"copy_next": True} if cfg.copy_next else {}))
+    return HyperNetwork(HypernetConfig.for_base_model(
+        base_config, base_model_id=base_model_id, latent_dim=cfg.latent_dim, n_latents=cfg.n_latents,
+        head_dim=cfg.head_dim, rank=cfg.rank, copy_path=bool(cfg.copy_path), copy_next=bool(cfg.copy_next)))
+
+
 def _reused_documents(cfg: TrainConfig) -> int:
     """Synthetic documents the init checkpoint's last run drew with this seed, which this run draws
     again (document k of a seed is the same whatever the batch size; 0: none)."""
-    try:
-        with open(os.path.join(cfg.init_from, CONFIG_FILE)) as fh:
-            meta = json.load(fh)
-    except (OSError, ValueError):
-        return 0
+    meta = checkpoint_meta(cfg.init_from)
     before = meta.get("train_config") or {}
     if cfg.data != "synthetic" or before.get("data") != "synthetic" or before.get("seed") != cfg.seed:
         return 0

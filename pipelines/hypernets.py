@@ -22,7 +22,7 @@ import shutil
 import tempfile
 from datetime import datetime, timezone
 
-from hypernet.model import CONFIG_FILE, WEIGHTS_FILE, checkpoint_id, default_checkpoint
+from hypernet.model import CONFIG_FILE, WEIGHTS_FILE, checkpoint_id, checkpoint_meta, default_checkpoint
 from pipelines.registry import ConcurrentUpdateError, IntegrityError
 from pipelines.storage import PreconditionFailed, Storage, open_storage, redact_uri
 
@@ -71,8 +71,7 @@ class HypernetRegistry:
                 data = fh.read()
             self.storage.put_new(f"{hypernet_id}/{name}", data)  # an earlier broken attempt left the same bytes
             files[name] = {"sha256": hashlib.sha256(data).hexdigest(), "size_bytes": len(data)}
-        with open(os.path.join(folder, CONFIG_FILE)) as fh:
-            config = json.load(fh)["config"]
+        config = checkpoint_meta(folder)["config"]
         manifest = {"hypernet_id": hypernet_id, "files": files, "config": config, "created_at": _now(),
                     "lineage": lineage or {}}
         if not self.storage.put_new(f"{hypernet_id}/{MANIFEST_FILE}", _json_bytes(manifest)):

@@ -67,21 +67,15 @@ def model_setup(cfg: MetaTrainConfig) -> ModelSetup:
     from transformers import AutoConfig
 
     from hypernet.base_model import resolve
-    from hypernet.config import HypernetConfig
-    from hypernet.model import HyperNetwork
+    from hypernet.train import initial_hypernet
     from workers.stages import check_compatible
 
-    tcfg = train_config(cfg)
     ref = resolve(cfg.base_model, cfg.cache_dir or None)
     base_config = AutoConfig.from_pretrained(ref.path)
-    if cfg.init_from:
-        net = HyperNetwork.load(cfg.init_from, **({"copy_next": True} if tcfg.copy_next else {}))
-        hcfg, state = net.cfg, save({k: v.contiguous() for k, v in net.state_dict().items()})
-    else:
-        hcfg = HypernetConfig.for_base_model(base_config, base_model_id=ref.model_id, latent_dim=tcfg.latent_dim,
-                                             n_latents=tcfg.n_latents, head_dim=tcfg.head_dim, rank=tcfg.rank,
-                                             copy_path=bool(tcfg.copy_path), copy_next=bool(tcfg.copy_next))
-        state = None
+    net = initial_hypernet(dataclasses.replace(train_config(cfg), init_from=cfg.init_from), base_config, ref.model_id)
+    hcfg = net.cfg
+    # A fresh run ships only the config: every worker builds the same seeded init itself.
+    state = save({k: v.contiguous() for k, v in net.state_dict().items()}) if cfg.init_from else None
     check_compatible(base_config, hcfg)
     return ModelSetup(hcfg.to_dict(), state, ref.model_id, ref.revision)
 

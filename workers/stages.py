@@ -64,13 +64,9 @@ def hypernet_folder(cfg: WorkerConfig) -> str:
 
 def read_hypernet_config(folder: str):
     """The hypernetwork's config alone (chunking needs it; the weights are not loaded)."""
-    from hypernet.config import CONFIG_FILE, HypernetConfig
+    from hypernet.config import HypernetConfig, checkpoint_meta
 
-    path = os.path.join(folder, CONFIG_FILE)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"no hypernetwork checkpoint in {folder} (missing {CONFIG_FILE})")
-    with open(path) as fh:
-        return HypernetConfig.from_dict(json.load(fh)["config"])
+    return HypernetConfig.from_dict(checkpoint_meta(folder)["config"])
 
 
 def _objects(values: list) -> np.ndarray:
