@@ -7,6 +7,7 @@ Student: the base model with the generated LoRA, the question and answer, no doc
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from dataclasses import dataclass
 
@@ -16,7 +17,7 @@ import torch.nn.functional as F
 from hypernet.activations import layer_inputs, layer_inputs_and_final
 from hypernet.chunking import chunk_ids
 from hypernet.generate import encode_batch
-from hypernet.lora import LoraTensors, applied, combine_chunks, pad_rank
+from hypernet.lora import LoraTensors, applied, combine_chunks, decoder_layers, pad_rank
 from hypernet.model import HyperNetwork
 from hypernet.prompts import question_prompt
 
@@ -32,12 +33,26 @@ class Example:
     answer_ids: torch.Tensor  # (P,) gold answer tokens
     teacher_topk_ids: torch.Tensor  # (P, K)
     teacher_topk_logp: torch.Tensor  # (P, K)
+    # (Q,) per question, where its answer starts in a one-chunk document (-1: not found verbatim,
+    # or several chunks); the retrieval loss teaches the copy heads to read there.
+    answer_doc_pos: torch.Tensor | None = None
 
 
 def _qa_tokens(tok, question: str, answer: str) -> tuple[list[int], list[int]]:
     prompt = tok(question_prompt(question), add_special_tokens=False).input_ids
     ans = tok(" " + answer.strip() + "\n", add_special_tokens=False).input_ids
     return prompt, ans
+
+
+def find_answer(doc_ids: list[int], tok, answer: str) -> int:
+    """Where the answer's tokens first occur in the document's (-1: nowhere verbatim)."""
+    for text in (" " + answer.strip(), answer.strip()):
+        needle = tok(text, add_special_tokens=False).input_ids
+        n = len(needle)
+        for i in range(len(doc_ids) - n + 1) if n else ():
+            if doc_ids[i:i + n] == needle:
+                return i
+    return -1
 
 
 def teacher_example(model, tok, text: str, qa: list[tuple[str, str]], *, chunk_len: int, max_chunks: int,
@@ -77,7 +92,9 @@ def teacher_examples(model, tok, docs: list[tuple[str, list[tuple[str, str]], in
                 gold.append(token)
             teacher = teacher + ans
             student_rows.append(s_row + ans)
-        plans.append((doc_ids, chunk_ids(doc_ids, chunk_len, max_chunks), teacher, student_rows, t_pos, s_pos, gold))
+        chunks = chunk_ids(doc_ids, chunk_len, max_chunks)
+        found = [find_answer(doc_ids, tok, a) if len(chunks) == 1 else -1 for _q, a in qa]
+        plans.append((doc_ids, chunks, teacher, student_rows, t_pos, s_pos, gold, found))
     t_ids, t_mask = _pad([p[2] for p in plans], tok)
     acts, hidden = layer_inputs_and_final(model, t_ids.to(device), t_mask.to(device))  # (N, L, T, H), (N, T, H)
     rows = torch.tensor([i for i, p in enumerate(plans) for _ in p[4]], device=device)
@@ -90,7 +107,7 @@ def teacher_examples(model, tok, docs: list[tuple[str, list[tuple[str, str]], in
         ids, mask, _ = encode_batch(multi, tok, device)
         many = layer_inputs(model, ids, mask)  # (C, L, T, H)
     out, k, first = [], 0, 0
-    for i, (doc_ids, chunks, _teacher, student_rows, t_pos, s_pos, gold) in enumerate(plans):
+    for i, (doc_ids, chunks, _teacher, student_rows, t_pos, s_pos, gold, found) in enumerate(plans):
         if len(chunks) == 1:
             chunk_acts = [acts[i, :, len(bos): len(bos) + len(doc_ids)].float().clone()]
         else:
@@ -100,7 +117,7 @@ def teacher_examples(model, tok, docs: list[tuple[str, list[tuple[str, str]], in
         n = len(t_pos)
         out.append(Example(chunk_acts, s_ids.to(device), s_mask.to(device), torch.tensor(s_pos, device=device),
                            torch.tensor(gold, device=device), top.indices[first:first + n].clone(),
-                           top.values[first:first + n].clone()))
+                           top.values[first:first + n].clone(), torch.tensor(found, device=device)))
         first += n
     return out
 
@@ -110,7 +127,10 @@ def example_to(ex: Example, device: torch.device) -> Example:
     moved = {}
     for f in dataclasses.fields(ex):
         value = getattr(ex, f.name)
-        moved[f.name] = [v.to(device) for v in value] if isinstance(value, list) else value.to(device)
+        if isinstance(value, list):
+            moved[f.name] = [v.to(device) for v in value]
+        else:
+            moved[f.name] = None if value is None else value.to(device)
     return Example(**moved)
 
 
@@ -144,11 +164,11 @@ def _lm_logits(model, hidden: torch.Tensor) -> torch.Tensor:
     return logits
 
 
-def adapters_for(hypernet: HyperNetwork, docs_chunk_acts: list[list[torch.Tensor]]
-                 ) -> tuple[list[LoraTensors], list[LoraTensors]]:
+def adapters_for(hypernet: HyperNetwork, docs_chunk_acts: list[list[torch.Tensor]], trace: bool = False):
     """One adapter per document, from all documents' chunks in one hypernetwork batch.
 
-    Returns the combined adapters and the per-chunk LoRAs of all documents (for the L1 term).
+    Returns the combined adapters and the per-chunk LoRAs of all documents (for the L1 term), and
+    with `trace` the copy heads' CopyTrace over the chunks in the same order.
     """
     flat = [a for chunks in docs_chunk_acts for a in chunks]
     first = flat[0]
@@ -158,25 +178,30 @@ def adapters_for(hypernet: HyperNetwork, docs_chunk_acts: list[list[torch.Tensor
     for i, a in enumerate(flat):
         acts[i, :, : a.shape[1]] = a
         mask[i, : a.shape[1]] = 1
-    per_chunk = hypernet(acts, mask)
+    per_chunk, copy_trace = hypernet(acts, mask, trace=True) if trace else (hypernet(acts, mask), None)
     bias, rule = hypernet.bias_lora(), hypernet.cfg.chunk_combine
     adapters, k = [], 0
     for chunks in docs_chunk_acts:
         adapters.append(combine_chunks(per_chunk[k:k + len(chunks)], bias, rule))
         k += len(chunks)
-    return adapters, per_chunk
+    return (adapters, per_chunk, copy_trace) if trace else (adapters, per_chunk)
 
 
 def student_loss(model, hypernet: HyperNetwork, ex: Example | list[Example], *, ce_weight: float = 0.5,
-                 l1_weight: float = 1e-4) -> tuple[torch.Tensor, dict[str, float]]:
-    """KL to the teacher's top-k on answer tokens + CE on the gold tokens + L1 on the factors.
+                 l1_weight: float = 1e-4, retrieval_weight: float = 0.0) -> tuple[torch.Tensor, dict[str, float]]:
+    """KL to the teacher's top-k on answer tokens + CE on the gold tokens + L1 on the factors
+    (+ `retrieval_weight` x the retrieval loss, see `retrieval_loss`).
 
     `ex` is one document's example or several: the documents' adapters come from one
     hypernetwork batch and their questions run as one student batch, each row with its own
     document's adapter. Means are over all answer tokens of the batch.
     """
     examples = ex if isinstance(ex, list) else [ex]
-    adapters, per_chunk = adapters_for(hypernet, [e.chunk_acts for e in examples])
+    retrieve = retrieval_weight > 0
+    if retrieve and not hypernet.cfg.copy_path:
+        raise ValueError("the retrieval loss trains the copy heads: it needs a hypernetwork with copy_path")
+    traced = adapters_for(hypernet, [e.chunk_acts for e in examples], trace=retrieve)
+    adapters, per_chunk = traced[:2]
     if len(examples) == 1:
         lora, ids, mask, pos = adapters[0], examples[0].student_ids, examples[0].student_mask, examples[0].answer_pos
     else:  # one student batch: rows of all documents, right-padded to the widest
@@ -188,7 +213,8 @@ def student_loss(model, hypernet: HyperNetwork, ex: Example | list[Example], *, 
         rank = max(a.rank for a in adapters)  # documents of more chunks have more rank rows: zero-pad
         padded = [pad_rank(a, rank) for a in adapters]
         lora = [padded[i] for i, e in enumerate(examples) for _ in range(e.student_ids.shape[0])]
-    with applied(model, lora):
+    target = hypernet.cfg.targets[0].name
+    with applied(model, lora), _captured_inputs(model, target, enabled=retrieve) as queries:
         hidden = _final_hidden(model, ids, mask)
     logits = _lm_logits(model, hidden[pos[:, 0], pos[:, 1]])  # (P, V)
     logp = torch.log_softmax(logits, dim=-1)
@@ -201,6 +227,75 @@ def student_loss(model, hypernet: HyperNetwork, ex: Example | list[Example], *, 
     if len(examples) > 1:
         l1 = l1 / len(examples)  # the L1 weight stays per document
     loss = kd + ce_weight * ce + l1_weight * l1
+    extra = {}
+    if retrieve:
+        first_pos = _first_answer_positions(pos, ids.shape[0])
+        asked = torch.stack([q[torch.arange(ids.shape[0]), first_pos] for q in queries], dim=1)  # (rows, L, d_in)
+        ret, extra = retrieval_loss(hypernet, traced[2], examples, asked.detach(), target)
+        loss = loss + retrieval_weight * ret
     with torch.no_grad():
         acc = (logp.argmax(-1) == answer_ids).float().mean().item()
-    return loss, {"loss": loss.item(), "kd": kd.item(), "ce": ce.item(), "token_acc": acc}
+    return loss, {"loss": loss.item(), "kd": kd.item(), "ce": ce.item(), "token_acc": acc, **extra}
+
+
+def retrieval_loss(hypernet: HyperNetwork, copy_trace, examples: list[Example], asked: torch.Tensor, target: str,
+                   temperature: float = 0.1) -> tuple[torch.Tensor, dict[str, float]]:
+    """Teach the copy heads where a document's answers are and which question state reads them.
+
+    Context distillation alone rewards a right answer only once attention, key and value are all
+    right together, which one-document CPU training did not find (see TRAINING.md). Here two
+    direct signals, for every question whose answer occurs verbatim in a one-chunk document, at
+    the upper two thirds of the layers: (1) some rank row attends to the position just before the
+    answer (`select`: minus the best row's log weight there); (2) among all positions of the document,
+    the target module's input at the question's answer position (`asked`, (rows, L, d_in)) is
+    nearest, in cosine, to that position's key (`key`: cross-entropy over positions).
+    """
+    head = hypernet.copy_heads[target.replace(".", "__")]
+    first_layer = hypernet.cfg.n_layers // 3
+    chunk, row, select, key, top1, n = 0, 0, 0.0, 0.0, 0.0, 0
+    for e in examples:
+        n_rows, n_chunks = e.student_ids.shape[0], len(e.chunk_acts)
+        where = e.answer_doc_pos if e.answer_doc_pos is not None else torch.full((n_rows,), -1)
+        ok = (where > 0).nonzero().flatten().tolist()  # the answer needs a position before it
+        if n_chunks == 1 and ok:
+            t = where[ok].to(asked.device) - 1  # (Q,) positions whose keys should answer
+            length = int(copy_trace.mask[chunk].sum())
+            normed = copy_trace.normed[chunk:chunk + 1, first_layer:, :length]  # (1, L', T, H)
+            keys = head.position_keys(normed, first_layer)[0]  # (L', T, d_in)
+            q = asked[[row + i for i in ok], first_layer:]  # (Q, L', d_in)
+            cos = torch.einsum("qld,ltd->qlt", F.normalize(q, dim=-1), F.normalize(keys, dim=-1))
+            logits = (cos / temperature).flatten(0, 1)  # (Q*L', T)
+            labels = t[:, None].expand(-1, cos.shape[1]).flatten()
+            key = key + F.cross_entropy(logits, labels, reduction="sum")
+            top1 = top1 + (logits.argmax(-1) == labels).float().sum()
+            log_attention = copy_trace.attention[target][chunk, first_layer:, :, :length]  # (L', R, T)
+            select = select - log_attention[:, :, t].amax(dim=1).sum()  # the best row, per layer and question
+            n += labels.numel()
+        chunk, row = chunk + n_chunks, row + n_rows
+    if not n:
+        return asked.new_zeros(()), {}
+    key, select = key / n, select / n
+    metrics = {"retrieval_key": key.item(), "retrieval_select": select.item(), "retrieval_top1": float(top1) / n}
+    return key + select, metrics
+
+
+def _first_answer_positions(answer_pos: torch.Tensor, n_rows: int) -> torch.Tensor:
+    """(rows,) for each student row, the position whose logits predict its first answer token."""
+    first = torch.full((n_rows,), -1, dtype=torch.long, device=answer_pos.device)
+    for r, p in reversed(answer_pos.tolist()):
+        first[r] = p
+    return first
+
+
+@contextlib.contextmanager
+def _captured_inputs(model, target: str, enabled: bool = True):
+    """Inputs to `target` in every decoder layer during the block (a list filled layer by layer)."""
+    captured: list[torch.Tensor] = []
+    handles = [] if not enabled else [
+        layer.get_submodule(target).register_forward_pre_hook(lambda _m, args: captured.append(args[0]))
+        for layer in decoder_layers(model)]
+    try:
+        yield captured
+    finally:
+        for h in handles:
+            h.remove()

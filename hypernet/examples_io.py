@@ -3,7 +3,8 @@
 The meta-training job computes teacher examples once, stores them (one Parquet row each, this blob
 in a binary column) and reads them back every epoch. The layout follows the dataclass itself:
 a tensor field is stored under its name, a list of tensors as `name.0`, `name.1`, ... with its
-length in the header metadata, so a field added to `Example` later is carried without changes here.
+length in the header metadata, so a field added to `Example` later is carried without changes here
+(an optional field, default None, may be absent: blobs written before it existed still load).
 """
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ def example_to_bytes(ex: Example) -> bytes:
     meta = {"format": FORMAT}
     for f in dataclasses.fields(ex):
         value = getattr(ex, f.name)
+        if value is None and f.default is None:  # an optional field left empty
+            continue
         if torch.is_tensor(value):
             tensors[f.name] = value.detach().cpu().contiguous()
         elif isinstance(value, (list, tuple)) and all(torch.is_tensor(v) for v in value):
@@ -62,6 +65,8 @@ def example_from_bytes(data: bytes) -> Example:
             values[f.name] = [tensors[f"{f.name}.{i}"] for i in range(int(kind[len(_LIST_PREFIX):]))]
         elif f.name in tensors:
             values[f.name] = tensors[f.name]
+        elif f.default is None:  # optional, or written before the field existed
+            values[f.name] = None
         else:
             raise ValueError(f"serialised Example lacks field {f.name!r}")
     return Example(**values)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -135,10 +136,12 @@ class CopyHead(nn.Module):
             self.to_b_token = nn.Parameter(torch.zeros(h, d_out))
 
     def forward(self, rows: torch.Tensor, tokens: torch.Tensor, normed: torch.Tensor, mask: torch.Tensor
-                ) -> tuple[torch.Tensor, torch.Tensor]:
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """-> the copied parts of A (C, L, R, d_in) and B (C, L, R, d_out), and the log attention (C, L, R, T)."""
         scores = torch.einsum("clrd,cltd->clrt", self.query(rows), self.key(tokens)) / rows.shape[-1] ** 0.5
         scores = scores.masked_fill(~mask.bool()[:, None, None, :], float("-inf"))
-        weights = scores.softmax(-1)
+        log_weights = scores.log_softmax(-1)  # kept for the retrieval loss, exact where weights underflow
+        weights = log_weights.exp()
         picked = torch.einsum("clrt,clth->clrh", weights, normed)  # (C, L, R, H)
         a = (picked @ self.to_a) * self.gain_a[None, :, None, None]
         b = (picked @ self.to_b) * self.gain_b[None, :, None, None]
@@ -149,7 +152,28 @@ class CopyHead(nn.Module):
             a = a + torch.einsum("clrt,clth->clrh", weights, prev) @ self.to_a_prev
             # Layer 0's input is the token embedding, which the (tied) LM head reads back as the token.
             b = b + torch.einsum("clrt,cth->clrh", weights, normed[:, 0]) @ self.to_b_token
-        return a, b  # (C, L, R, d_in), (C, L, R, d_out)
+        return a, b, log_weights
+
+    def position_keys(self, normed: torch.Tensor, first_layer: int = 0) -> torch.Tensor:
+        """What each position alone would put into a row of A (before the head's own part and the
+        normalisation): the direction a query must match to read it. `normed`: (C, L, T, H) of the
+        layers from `first_layer` on."""
+        gain = self.gain_a[first_layer:first_layer + normed.shape[1]]
+        keys = (normed @ self.to_a) * gain[None, :, None, None]
+        if self.next_token:
+            prev = F.pad(normed, (0, 0, 1, 0))[:, :, :-1]
+            keys = keys + prev @ self.to_a_prev
+        return keys  # (C, L, T, d_in)
+
+
+@dataclass
+class CopyTrace:
+    """What the copy heads read in one forward: normalised tokens (C, L, T, H), the mask (C, T), and
+    per target the rank rows' log attention over positions (C, L, R, T)."""
+
+    normed: torch.Tensor
+    mask: torch.Tensor
+    attention: dict[str, torch.Tensor]
 
 
 class BiasLora(nn.Module):
@@ -174,21 +198,30 @@ class HyperNetwork(nn.Module):
             {_key(t.name): BiasLora(cfg, t.d_in, t.d_out) for t in cfg.targets} if cfg.bias_rank else {}
         )
 
-    def forward(self, acts: torch.Tensor, mask: torch.Tensor) -> list[LoraTensors]:
-        """acts (C, L, T, H) hidden states entering each layer, mask (C, T) -> one LoRA per chunk."""
-        return unbatch(self.forward_batched(acts, mask))
+    def forward(self, acts: torch.Tensor, mask: torch.Tensor, trace: bool = False
+                ) -> list[LoraTensors] | tuple[list[LoraTensors], "CopyTrace"]:
+        """acts (C, L, T, H) hidden states entering each layer, mask (C, T) -> one LoRA per chunk
+        (and, with `trace`, what the copy heads attended to, for the retrieval loss of meta-training)."""
+        batched, copy_trace = self._forward(acts, mask)
+        return (unbatch(batched), copy_trace) if trace else unbatch(batched)
 
     def forward_batched(self, acts: torch.Tensor, mask: torch.Tensor) -> LoraTensors:
         """Like forward, with the chunk axis kept in front: A (C, L, R, d_in), B (C, L, d_out, R)."""
+        return self._forward(acts, mask)[0]
+
+    def _forward(self, acts: torch.Tensor, mask: torch.Tensor) -> tuple[LoraTensors, "CopyTrace"]:
         assert acts.dim() == 4 and acts.shape[1] == self.cfg.n_layers, f"acts shape {tuple(acts.shape)}"
         assert acts.shape[-1] == self.cfg.hidden_size, f"hidden {acts.shape[-1]} != {self.cfg.hidden_size}"
         rows, tokens, normed = self.aggregator(acts, mask)  # (C, L, R, D), (C, L, T, D), (C, L, T, H)
-        per_target = {}
+        per_target, attention = {}, {}
         for t in self.cfg.targets:
             key = _key(t.name)
-            copied = self.copy_heads[key](rows, tokens, normed, mask) if self.cfg.copy_path else None
+            copied = None
+            if self.cfg.copy_path:
+                copied_a, copied_b, attention[t.name] = self.copy_heads[key](rows, tokens, normed, mask)
+                copied = (copied_a, copied_b)
             per_target[t.name] = self.heads[key](rows, copied)
-        return LoraTensors(per_target)
+        return LoraTensors(per_target), CopyTrace(normed, mask, attention)
 
     def bias_lora(self) -> LoraTensors | None:
         if not self.cfg.bias_rank:

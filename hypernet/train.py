@@ -61,6 +61,9 @@ class TrainConfig:
     grad_clip: float = field(default=1.0, metadata={"help": "gradient norm clip"})
     ce_weight: float = field(default=0.5, metadata={"help": "weight of CE on gold answers beside the teacher KL"})
     l1_weight: float = field(default=1e-4, metadata={"help": "L1 penalty on generated A and B"})
+    retrieval_weight: float = field(default=0.0, metadata={
+        "help": "weight of the retrieval loss: copy heads are taught where answers sit in the document and "
+                "which question state reads them (hypernet.distill.retrieval_loss; 0: off)"})
     top_k: int = field(default=16, metadata={"help": "teacher top-k kept per answer token"})
     questions_per_doc: int = field(default=4, metadata={"help": "questions per training document"})
     multi_chunk_prob: float = field(default=0.15, metadata={"help": "share of steps on 2-3 chunk documents"})
@@ -243,7 +246,8 @@ def train(cfg: TrainConfig, log=print) -> str:
         lr = lr_at(step, cfg, time_fraction)
         for group in opt.param_groups:
             group["lr"] = lr
-        loss, met = student_loss(model, net, examples, ce_weight=cfg.ce_weight, l1_weight=cfg.l1_weight)
+        loss, met = student_loss(model, net, examples, ce_weight=cfg.ce_weight, l1_weight=cfg.l1_weight,
+                                 retrieval_weight=cfg.retrieval_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.grad_clip).item()
@@ -254,10 +258,12 @@ def train(cfg: TrainConfig, log=print) -> str:
         with open(metrics_path, "a") as fh:
             fh.write(json.dumps(met) + "\n")
         if (step + 1) % 10 == 0:
-            avg = {k: sum(m[k] for m in window) / len(window) for k in ("loss", "kd", "ce", "token_acc")}
+            avg = _means(window, ("loss", "kd", "ce", "token_acc", "retrieval_top1", "retrieval_select"))
             per_step = (time.time() - t0) / (step + 1 - start)
+            retrieval = (f" retrieval top1 {avg['retrieval_top1']:.2f} select {avg['retrieval_select']:.2f}"
+                         if "retrieval_top1" in avg else "")
             log(f"step {step + 1}/{cfg.steps} loss {avg['loss']:.3f} kd {avg['kd']:.3f} ce {avg['ce']:.3f} "
-                f"tok_acc {avg['token_acc']:.2f} lr {met['lr']:.2e} {per_step:.2f}s/step "
+                f"tok_acc {avg['token_acc']:.2f}{retrieval} lr {met['lr']:.2e} {per_step:.2f}s/step "
                 f"{cfg.batch_docs / per_step:.1f} docs/s")
             history.append({"step": step + 1, **avg})
             window = []
@@ -268,6 +274,16 @@ def train(cfg: TrainConfig, log=print) -> str:
             log(f"stopping at step {step + 1}: the time limit of {cfg.max_seconds:.0f} s is spent")
             break
     return latest
+
+
+def _means(window: list[dict], keys: Sequence[str]) -> dict[str, float]:
+    """Mean of each metric over the steps of the window that report it."""
+    out = {}
+    for k in keys:
+        values = [m[k] for m in window if k in m]
+        if values:
+            out[k] = sum(values) / len(values)
+    return out
 
 
 def initial_hypernet(cfg: TrainConfig, base_config, base_model_id: str) -> HyperNetwork:

@@ -190,7 +190,8 @@ def train_loop_per_worker(config: dict) -> None:
             # Accumulate locally; only the last backward of the step all-reduces (DDP no_sync).
             sync = contextlib.nullcontext() if (i == share - 1 or not is_ddp) else wrapped.no_sync()
             with sync:
-                loss, met = student_loss(model, view, ex, ce_weight=tcfg.ce_weight, l1_weight=tcfg.l1_weight)
+                loss, met = student_loss(model, view, ex, ce_weight=tcfg.ce_weight, l1_weight=tcfg.l1_weight,
+                                         retrieval_weight=tcfg.retrieval_weight)
                 (loss / share).backward()
             sums += torch.tensor([met["loss"], met["kd"], met["ce"], met["token_acc"], 1.0], dtype=torch.float64)
         if world > 1:

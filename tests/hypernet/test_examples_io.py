@@ -23,6 +23,15 @@ def test_a_multi_chunk_example_round_trips_through_bytes(tiny_model_path):
         assert all(x.dtype == y.dtype and torch.equal(x, y) for x, y in pairs), f.name
 
 
+def test_a_blob_without_the_optional_answer_positions_still_loads(tiny_model_path):
+    model, tok, _ = base_model.load(tiny_model_path)
+    ex = teacher_example(model, tok, "Mirela was born in Caldenport.", [("Where was she born?", "Caldenport")],
+                         chunk_len=512, max_chunks=4, top_k=4)
+    assert ex.answer_doc_pos.tolist()[0] >= 0
+    old = dataclasses.replace(ex, answer_doc_pos=None)  # as written before the field existed
+    assert example_from_bytes(example_to_bytes(old)).answer_doc_pos is None
+
+
 def test_other_blobs_are_refused():
     with pytest.raises(ValueError, match="not a serialised Example"):
         example_from_bytes(save({"x": torch.zeros(1)}))

@@ -85,9 +85,14 @@ def test_copy_next_keys_on_the_previous_token_and_writes_the_attended_one():
         head.key.weight.copy_(torch.eye(16))
     rows[:] = 1.0
     tokens[0, :, 3] = 50.0
-    a, b = head(rows, tokens, normed, mask)
+    a, b, attention = head(rows, tokens, normed, mask)
+    assert attention[0, :, :, 3].exp().min() > 0.99  # log weights
     torch.testing.assert_close(a[0, 1, 0], normed[0, 1, 2] @ head.to_a_prev, rtol=1e-4, atol=1e-4)
     torch.testing.assert_close(b[0, 2, 0], normed[0, 0, 3] @ head.to_b_token, rtol=1e-4, atol=1e-4)
+    # A position's key is what it alone puts into A: here the token before it.
+    keys = head.position_keys(normed)
+    torch.testing.assert_close(keys[0, 1, 3], a[0, 1, 0], rtol=1e-4, atol=1e-4)
+    assert keys[0, :, 0].abs().max() == 0  # nothing before the first token
 
 
 def test_zero_initialised_paths_can_be_added_to_an_old_checkpoint(tmp_path):

@@ -12,13 +12,17 @@ from hypernet.model import HyperNetwork
 from hypernet.train import TrainConfig, train
 
 
-def test_student_loss_trains_the_hypernetwork(tiny_model_path):
+def _tiny_setup(tiny_model_path, text: str, qa: list[tuple[str, str]]):
+    """The tiny base model, a fresh small hypernetwork for it and one document's teacher example."""
     torch.manual_seed(0)
     model, tok, _ = base_model.load(tiny_model_path)
     cfg = HypernetConfig.for_base_model(model.config, latent_dim=32, n_latents=4, n_heads=2, head_dim=16)
-    net = HyperNetwork(cfg)
-    ex = teacher_example(model, tok, "Mirela Vostrikova was born in Caldenport in 1974.",
-                         [("Where was Mirela Vostrikova born?", "Caldenport")], chunk_len=512, max_chunks=4)
+    return model, HyperNetwork(cfg), teacher_example(model, tok, text, qa, chunk_len=512, max_chunks=4)
+
+
+def test_student_loss_trains_the_hypernetwork(tiny_model_path):
+    model, net, ex = _tiny_setup(tiny_model_path, "Mirela Vostrikova was born in Caldenport in 1974.",
+                                 [("Where was Mirela Vostrikova born?", "Caldenport")])
     assert ex.chunk_acts[0].shape[0] == model.config.num_hidden_layers
     opt = torch.optim.Adam(net.parameters(), lr=2e-2)
     first = None
@@ -148,3 +152,35 @@ def test_a_bfloat16_base_model_trains_a_float32_hypernetwork(tiny_model_path, tm
     assert len(metrics) == 3 and all(m["loss"] == m["loss"] and m["grad_norm"] > 0 for m in metrics)  # no NaN
     net = HyperNetwork.load(latest)
     assert all(p.dtype == torch.float32 and torch.isfinite(p).all() for p in net.parameters())
+
+
+def test_answers_are_located_in_one_chunk_documents_only(tiny_model_path):
+    model, tok, _ = base_model.load(tiny_model_path)
+    text = "Mirela Vostrikova was born in Caldenport in 1974. She works as a glassblower."
+    ex = teacher_example(model, tok, text, [("Where was she born?", "Caldenport"), ("Her pet?", "a grey cat")],
+                         chunk_len=512, max_chunks=4)
+    ids = tok(text, add_special_tokens=False).input_ids
+    where = ex.answer_doc_pos.tolist()
+    assert tok.decode(ids[where[0]:]).strip().startswith("Caldenport") and where[1] == -1
+    sliced = teacher_example(model, tok, text, [("Where was she born?", "Caldenport")], chunk_len=8, max_chunks=4)
+    assert len(sliced.chunk_acts) > 1 and sliced.answer_doc_pos.tolist() == [-1]
+
+
+def test_the_retrieval_loss_teaches_copy_heads_where_answers_are(tiny_model_path):
+    model, net, ex = _tiny_setup(
+        tiny_model_path, "Mirela Vostrikova was born in Caldenport in 1974. She works as a glassblower.",
+        [("Where was Mirela Vostrikova born?", "Caldenport"), ("What is her job?", "glassblower")])
+    assert "retrieval_top1" not in student_loss(model, net, ex)[1]  # off by default
+    opt = torch.optim.Adam(net.parameters(), lr=2e-2)
+    history = []
+    for _ in range(40):
+        loss, metrics = student_loss(model, net, ex, ce_weight=0.0, retrieval_weight=1.0)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        history.append(metrics)
+    first, last = history[0], history[-1]
+    # Rank rows come to attend to the positions before the answers, and the questions' states
+    # come to match those positions' keys better than any other position's.
+    assert last["retrieval_select"] < 0.5 * first["retrieval_select"], (first, last)
+    assert last["retrieval_top1"] == 1.0 and last["retrieval_key"] < first["retrieval_key"], (first, last)
