@@ -246,7 +246,8 @@ def retrieval_loss(hypernet: HyperNetwork, copy_trace, examples: list[Example], 
     right together, which one-document CPU training did not find (see TRAINING.md). Here two
     direct signals, for every question whose answer occurs verbatim in a one-chunk document, at
     the upper two thirds of the layers: (1) some rank row attends to the position just before the
-    answer (`select`: minus the best row's log weight there); (2) among all positions of the document,
+    answer, or with copy_next to the answer's first token (`select`: minus the best row's log weight
+    there); (2) among all positions of the document,
     the target module's input at the question's answer position (`asked`, (rows, L, d_in)) is
     nearest, in cosine, to that position's key (`key`: cross-entropy over positions).
     """
@@ -258,7 +259,9 @@ def retrieval_loss(hypernet: HyperNetwork, copy_trace, examples: list[Example], 
         where = e.answer_doc_pos if e.answer_doc_pos is not None else torch.full((n_rows,), -1)
         ok = (where > 0).nonzero().flatten().tolist()  # the answer needs a position before it
         if n_chunks == 1 and ok:
-            t = where[ok].to(asked.device) - 1  # (Q,) positions whose keys should answer
+            # The position a row should read: the one before the answer, whose residual predicts it;
+            # with copy_next the answer's own first token (keyed on the one before, written as itself).
+            t = where[ok].to(asked.device) - 1 + int(head.next_token)  # (Q,)
             length = int(copy_trace.mask[chunk].sum())
             normed = copy_trace.normed[chunk:chunk + 1, first_layer:, :length]  # (1, L', T, H)
             keys = head.position_keys(normed, first_layer)[0]  # (L', T, d_in)

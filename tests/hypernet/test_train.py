@@ -3,6 +3,7 @@ import dataclasses
 import json
 import os
 
+import pytest
 import torch
 
 from hypernet import base_model
@@ -12,11 +13,11 @@ from hypernet.model import HyperNetwork
 from hypernet.train import TrainConfig, train
 
 
-def _tiny_setup(tiny_model_path, text: str, qa: list[tuple[str, str]]):
+def _tiny_setup(tiny_model_path, text: str, qa: list[tuple[str, str]], **config):
     """The tiny base model, a fresh small hypernetwork for it and one document's teacher example."""
     torch.manual_seed(0)
     model, tok, _ = base_model.load(tiny_model_path)
-    cfg = HypernetConfig.for_base_model(model.config, latent_dim=32, n_latents=4, n_heads=2, head_dim=16)
+    cfg = HypernetConfig.for_base_model(model.config, latent_dim=32, n_latents=4, n_heads=2, head_dim=16, **config)
     return model, HyperNetwork(cfg), teacher_example(model, tok, text, qa, chunk_len=512, max_chunks=4)
 
 
@@ -166,10 +167,12 @@ def test_answers_are_located_in_one_chunk_documents_only(tiny_model_path):
     assert len(sliced.chunk_acts) > 1 and sliced.answer_doc_pos.tolist() == [-1]
 
 
-def test_the_retrieval_loss_teaches_copy_heads_where_answers_are(tiny_model_path):
+@pytest.mark.parametrize("copy_next", [False, True])
+def test_the_retrieval_loss_teaches_copy_heads_where_answers_are(tiny_model_path, copy_next):
     model, net, ex = _tiny_setup(
         tiny_model_path, "Mirela Vostrikova was born in Caldenport in 1974. She works as a glassblower.",
-        [("Where was Mirela Vostrikova born?", "Caldenport"), ("What is her job?", "glassblower")])
+        [("Where was Mirela Vostrikova born?", "Caldenport"), ("What is her job?", "glassblower")],
+        copy_next=copy_next)
     assert "retrieval_top1" not in student_loss(model, net, ex)[1]  # off by default
     opt = torch.optim.Adam(net.parameters(), lr=2e-2)
     history = []
