@@ -11,7 +11,8 @@
 # OUT_DIR gets: hypernet.safetensors (float16) + hypernet_config.json, metrics.jsonl, train.log,
 # eval_synthetic.json and eval_sample.json (with every answer). Run from the repository root.
 # Environment: PYTHON (default python3), WHEELS (default .whl), DEVICE (default cuda), WORK_DIR (default /tmp/docpatch-gpu),
-# EVAL_LIMIT (evaluate only the first N documents of each file; default all).
+# EVAL_LIMIT (evaluate only the first N documents of each file; default all), EVAL_MODES (default base,context,adapter;
+# base and context do not depend on the hypernetwork, so a rerun may ask for adapter alone).
 set -euo pipefail
 model=${1:?usage: $0 MODEL OUT_DIR [SECONDS] [train flags...]}
 out=${2:?usage: $0 MODEL OUT_DIR [SECONDS] [train flags...]}
@@ -49,13 +50,13 @@ print("checkpoint: step", meta["step"])
 PY
 for name in synthetic sample; do
   data=$([ $name = synthetic ] && echo bench/data/eval_synthetic.jsonl || echo pipelines/sample_corpus/questions.jsonl)
-  $py - "$data" "$gguf" "$out" "$out/eval_$name.json" "${DEVICE:-cuda}" "${EVAL_LIMIT:-0}" <<'PY'
+  $py - "$data" "$gguf" "$out" "$out/eval_$name.json" "${DEVICE:-cuda}" "${EVAL_LIMIT:-0}" "${EVAL_MODES:-base,context,adapter}" <<'PY'
 import json, sys
 from hypernet.evaluate import evaluate_file
-data, gguf, ckpt, dest, device, limit = sys.argv[1:]
-report = evaluate_file(data, ["base", "context", "adapter"], base_model_spec=gguf, hypernet_path=ckpt, device=device,
-                       limit=int(limit) or None)
+data, gguf, ckpt, dest, device, limit, modes = sys.argv[1:]
+modes = modes.split(",")
+report = evaluate_file(data, modes, base_model_spec=gguf, hypernet_path=ckpt, device=device, limit=int(limit) or None)
 json.dump(report, open(dest, "w"), indent=2)
-print(data, {m: (round(report[m]["accuracy"], 3), round(report[m]["gold_nll"], 3)) for m in ("base", "context", "adapter")})
+print(data, {m: (round(report[m]["accuracy"], 3), round(report[m]["gold_nll"], 3)) for m in modes})
 PY
 done
