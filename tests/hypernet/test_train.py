@@ -143,14 +143,16 @@ def test_a_time_limit_stops_with_a_checkpoint_and_ends_the_schedule(tiny_model_p
 
 
 def test_a_bfloat16_base_model_trains_a_float32_hypernetwork(tiny_model_path, tmp_path):
-    """The GPU set-up (bfloat16 base, float32 hypernetwork and logits), run on the CPU."""
+    """The GPU set-up (bfloat16 base, float32 hypernetwork and logits), run on the CPU, with every
+    loss on: the retrieval loss meets bfloat16 captured inputs here."""
     logs = []
     latest = train(TrainConfig(out_dir=str(tmp_path / "run"), base_model=tiny_model_path, steps=3, save_every=3,
                                latent_dim=32, n_latents=4, head_dim=16, warmup=1, batch_docs=2, dtype="bfloat16",
-                               multi_chunk_prob=0.5), log=logs.append)
+                               multi_chunk_prob=0.5, retrieval_weight=0.5, copy_next=1), log=logs.append)
     assert any("torch.bfloat16 base model" in line for line in logs)
     metrics = [json.loads(l) for l in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert len(metrics) == 3 and all(m["loss"] == m["loss"] and m["grad_norm"] > 0 for m in metrics)  # no NaN
+    assert any("retrieval_top1" in m for m in metrics)
     net = HyperNetwork.load(latest)
     assert all(p.dtype == torch.float32 and torch.isfinite(p).all() for p in net.parameters())
 
