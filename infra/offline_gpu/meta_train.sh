@@ -4,7 +4,8 @@
 #   infra/offline_gpu/meta_train.sh MODEL OUT_DIR [SECONDS] [hypernet.train flags...]
 #
 # MODEL: the packaged base model's GGUF file, or a folder of its parts cut with `split` (joined in
-# name order) when whatever carries files to the machine has a size cap. Python packages the machine
+# name order) when whatever carries files to the machine has a size cap; either may be xz-compressed
+# (`xz -9`, 6 % smaller). Python packages the machine
 # lacks (transformers' GGUF reader needs `gguf`) go as wheels in ./.whl (or $WHEELS). The script joins and converts
 # the GGUF once, trains for SECONDS (default 420) on the GPU in batches of documents, starting from the
 # shipped checkpoint unless the flags say otherwise, then evaluates the result on the held-out files.
@@ -32,6 +33,11 @@ gguf=$model
 if [ -d "$model" ]; then
   gguf=$work/model.gguf
   [ -f "$gguf" ] || { cat "$model"/* >"$gguf.tmp" && mv "$gguf.tmp" "$gguf"; }
+fi
+if [ "$(head -c 6 "$gguf" | od -An -tx1 | tr -d ' \n')" = fd377a585a00 ]; then  # xz-compressed (6% smaller)
+  $py -c "import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], 'wb'), 1 << 24)" \
+    "$gguf" "$work/model.unxz.gguf"
+  gguf=$work/model.unxz.gguf
 fi
 $py -c "from hypernet import base_model; print('base model:', base_model.resolve('$gguf'))"
 run=$work/run
