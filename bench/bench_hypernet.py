@@ -73,6 +73,7 @@ def main() -> None:
         rows.append([mode, f"{report[mode]['accuracy']:.2f}", f"{report[mode]['gold_nll']:.2f}", "",
                      f"{gen_s:.3f}" if mode == "adapter" else "", ""])
     for steps in [int(s) for s in args.finetune_steps.split(",") if s]:
+        print(f"fine-tuning the gradient baseline, {steps} steps per document ...", file=sys.stderr, flush=True)
         ft = evaluate_docs(short, ["finetune"], model, tok, net, finetune=FinetuneConfig(steps=steps))
         secs = ft["finetune"]["train_seconds_per_doc"]
         rows.append([f"finetune@{steps}", f"{ft['finetune']['accuracy']:.2f}", f"{ft['finetune']['gold_nll']:.2f}", steps,
@@ -87,6 +88,7 @@ def main() -> None:
         rows = []
         long_docs = {n: as_records(make_long_doc(rng, n) for _ in range(args.long_docs)) for n in counts}
         for rule in ("sum", "mean", "sqrt"):
+            print(f"chunk table: rule {rule} ...", file=sys.stderr, flush=True)
             net.cfg.chunk_combine, net.cfg.chunk_len = rule, args.chunk_len
             row = [rule]
             for n in counts:
@@ -112,5 +114,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    sys.stdout.reconfigure(line_buffering=True)  # each table as it is done, also into a file or pipe
     with tempfile.TemporaryDirectory():
         main()
