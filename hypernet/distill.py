@@ -265,8 +265,8 @@ def retrieval_loss(hypernet: HyperNetwork, copy_trace, examples: list[Example], 
             length = int(copy_trace.mask[chunk].sum())
             normed = copy_trace.normed[chunk:chunk + 1, first_layer:, :length]  # (1, L', T, H)
             keys = head.position_keys(normed, first_layer)[0]  # (L', T, d_in)
-            q = asked[[row + i for i in ok], first_layer:]  # (Q, L', d_in)
-            cos = torch.einsum("qld,ltd->qlt", F.normalize(q.float(), dim=-1), F.normalize(keys.float(), dim=-1))
+            q = asked[[row + i for i in ok], first_layer:]  # (Q, L', d_in), in the base model's dtype
+            cos = torch.einsum("qld,ltd->qlt", F.normalize(q.to(keys.dtype), dim=-1), F.normalize(keys, dim=-1))
             logits = (cos / temperature).flatten(0, 1)  # (Q*L', T)
             labels = t[:, None].expand(-1, cos.shape[1]).flatten()
             key = key + F.cross_entropy(logits, labels, reduction="sum")

@@ -35,9 +35,10 @@ if [ -d "$model" ]; then
   [ -f "$gguf" ] || { cat "$model"/* >"$gguf.tmp" && mv "$gguf.tmp" "$gguf"; }
 fi
 if [ "$(head -c 6 "$gguf" | od -An -tx1 | tr -d ' \n')" = fd377a585a00 ]; then  # xz-compressed (6% smaller)
-  $py -c "import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], 'wb'), 1 << 24)" \
-    "$gguf" "$work/model.unxz.gguf"
-  gguf=$work/model.unxz.gguf
+  plain=$work/model.unxz.gguf
+  [ -f "$plain" ] || { $py -c "import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], 'wb'), 1 << 24)" \
+    "$gguf" "$plain.tmp" && mv "$plain.tmp" "$plain"; }
+  gguf=$plain
 fi
 $py -c "from hypernet import base_model; print('base model:', base_model.resolve('$gguf'))"
 run=$work/run
