@@ -13,7 +13,8 @@
 # eval_synthetic.json and eval_sample.json (with every answer). Run from the repository root.
 # Environment: PYTHON (default python3), WHEELS (default .whl), DEVICE (default cuda), WORK_DIR (default /tmp/docpatch-gpu),
 # EVAL_LIMIT (evaluate only the first N documents of each file; default all), EVAL_MODES (default base,context,adapter;
-# base and context do not depend on the hypernetwork, so a rerun may ask for adapter alone).
+# base and context do not depend on the hypernetwork, so a rerun may ask for adapter alone; 'none' skips the evaluation,
+# to spend a short lease on training and evaluate elsewhere).
 set -euo pipefail
 model=${1:?usage: $0 MODEL OUT_DIR [SECONDS] [train flags...]}
 out=${2:?usage: $0 MODEL OUT_DIR [SECONDS] [train flags...]}
@@ -55,6 +56,7 @@ meta = json.load(open(os.path.join(src, "hypernet_config.json")))
 json.dump(meta, open(os.path.join(dst, "hypernet_config.json"), "w"), indent=2, sort_keys=True)
 print("checkpoint: step", meta["step"])
 PY
+[ "${EVAL_MODES:-}" = none ] && exit 0
 for name in synthetic sample; do
   data=$([ $name = synthetic ] && echo bench/data/eval_synthetic.jsonl || echo pipelines/sample_corpus/questions.jsonl)
   $py - "$data" "$gguf" "$out" "$out/eval_$name.json" "${DEVICE:-cuda}" "${EVAL_LIMIT:-0}" "${EVAL_MODES:-base,context,adapter}" <<'PY'
