@@ -3,8 +3,8 @@
     python bench/make_eval_data.py bench/data/eval_short48.jsonl --docs 48 --seed 20261127
 
 Documents are drawn one by one and kept when their length in base-model tokens lies in
-[--min-tokens, --max-tokens] (the issue's "short documents" are 100-400 tokens), so a seed always
-gives the same file. Names are invented syllables, never the vocabulary words training also uses.
+[--min-tokens, --max-tokens] (BOS included; the issue's "short documents" are 100-400 tokens), so a
+seed always gives the same file. Names are invented syllables, never the vocabulary words training also uses.
 """
 from __future__ import annotations
 
@@ -28,9 +28,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--min-tokens", type=int, default=100)
     p.add_argument("--max-tokens", type=int, default=400)
     args = p.parse_args(argv)
-    from transformers import AutoTokenizer
-
-    tok = AutoTokenizer.from_pretrained(base_model.resolve().path)
+    tok = base_model.load_tokenizer(base_model.resolve().path)
     rng, docs, drawn = random.Random(args.seed), [], 0
     while len(docs) < args.docs:
         doc = make_doc(rng, "eval", n_questions=args.questions)
