@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,7 +73,11 @@ class HypernetConfig:
         "help": "copy heads also key A on the token before the attended one and write its embedding into B"})
     chunk_len: int = field(default=512, metadata={"help": "tokens per chunk; longer documents are sliced"})
     chunk_combine: str = field(default="sqrt", metadata={"help": f"scaling of chunk LoRAs when concatenated: {CHUNK_COMBINE_RULES}"})
-    max_chunks: int = field(default=16, metadata={"help": "cap on chunks per document (rank cap = (max_chunks+1)*rank)"})
+    window_len: int = field(default=128, metadata={
+        "help": "tokens per LoRA inside a chunk: the chunk is read in one pass and each window of at most this "
+                "many tokens gets its own rank-`rank` LoRA, side by side (0: one LoRA per chunk)"})
+    max_chunks: int = field(default=15, metadata={
+        "help": "cap on chunks per document (rank cap = max_chunks * windows_per_chunk * rank + bias_rank)"})
 
     def __post_init__(self) -> None:
         self.targets = [t if isinstance(t, TargetModule) else TargetModule(**t) for t in self.targets]
@@ -86,8 +91,23 @@ class HypernetConfig:
             raise ValueError(f"HypernetConfig.chunk_combine={self.chunk_combine!r} not in {CHUNK_COMBINE_RULES}")
         if self.copy_next and not self.copy_path:
             raise ValueError("HypernetConfig.copy_next needs copy_path")
-        if self.chunk_len < 16 or self.max_chunks < 1:
-            raise ValueError(f"HypernetConfig chunk_len={self.chunk_len} must be >= 16 and max_chunks={self.max_chunks} >= 1")
+        if self.chunk_len < 16 or self.max_chunks < 1 or self.window_len < 0:
+            raise ValueError(f"HypernetConfig chunk_len={self.chunk_len} must be >= 16, max_chunks={self.max_chunks} >= 1 "
+                             f"and window_len={self.window_len} >= 0")
+        if self.max_rank > SERVING_RANKS[-1]:
+            raise ValueError(f"HypernetConfig: an adapter may reach rank {self.max_rank} (max_chunks {self.max_chunks} x "
+                             f"{self.windows_per_chunk} windows x rank {self.rank} + bias {self.bias_rank}), more than the "
+                             f"largest serving rank {SERVING_RANKS[-1]}; lower max_chunks or raise window_len")
+
+    @property
+    def windows_per_chunk(self) -> int:
+        """The most LoRAs one chunk emits."""
+        return math.ceil(self.chunk_len / self.window_len) if self.window_len else 1
+
+    @property
+    def max_rank(self) -> int:
+        """The rank of the largest adapter this configuration emits."""
+        return self.max_chunks * self.windows_per_chunk * self.rank + self.bias_rank
 
     @classmethod
     def for_base_model(cls, base_config: Any, **overrides: Any) -> "HypernetConfig":

@@ -68,7 +68,8 @@ class AdapterGenerator:
         ids, mask, hyper_mask = encode_batch([chunks[i] for i in idx], self.tokenizer, self.device)
         acts = layer_inputs(self.model, ids, mask)  # (N, L, T, H)
         # One device-to-host copy per factor for the whole batch: per-chunk copies each wait on the GPU.
-        loras = unbatch(self.hypernet.forward_batched(acts, hyper_mask).to("cpu", torch.float32))
+        batched, ranks = self.hypernet.forward_batched(acts, hyper_mask)
+        loras = unbatch(batched.to("cpu", torch.float32), ranks)
         for j, i in enumerate(idx):
             out[i] = loras[j]
 

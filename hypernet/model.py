@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from hypernet.chunking import chunk_spans
 from hypernet.config import CONFIG_FILE, WEIGHTS_FILE, HypernetConfig, checkpoint_meta, default_checkpoint  # noqa: F401 - re-exported
 from hypernet.lora import LoraTensors
 
@@ -169,7 +170,8 @@ class CopyHead(nn.Module):
 @dataclass
 class CopyTrace:
     """What the copy heads read in one forward: normalised tokens (C, L, T, H), the mask (C, T), and
-    per target the rank rows' log attention over positions (C, L, R, T)."""
+    per target the rank rows' log attention over positions (C, L, R, T); with windows, R counts the
+    rows of all windows and a row's attention is -inf outside its window."""
 
     normed: torch.Tensor
     mask: torch.Tensor
@@ -202,16 +204,60 @@ class HyperNetwork(nn.Module):
                 ) -> list[LoraTensors] | tuple[list[LoraTensors], "CopyTrace"]:
         """acts (C, L, T, H) hidden states entering each layer, mask (C, T) -> one LoRA per chunk
         (and, with `trace`, what the copy heads attended to, for the retrieval loss of meta-training)."""
-        batched, copy_trace = self._forward(acts, mask)
-        return (unbatch(batched), copy_trace) if trace else unbatch(batched)
+        batched, ranks, copy_trace = self._forward(acts, mask)
+        return (unbatch(batched, ranks), copy_trace) if trace else unbatch(batched, ranks)
 
-    def forward_batched(self, acts: torch.Tensor, mask: torch.Tensor) -> LoraTensors:
-        """Like forward, with the chunk axis kept in front: A (C, L, R, d_in), B (C, L, d_out, R)."""
-        return self._forward(acts, mask)[0]
+    def forward_batched(self, acts: torch.Tensor, mask: torch.Tensor) -> tuple[LoraTensors, list[int]]:
+        """Like forward, with the chunk axis kept in front: A (C, L, R, d_in), B (C, L, d_out, R), and
+        each chunk's own rank (chunks of fewer windows are zero-padded up to R; see `unbatch`)."""
+        batched, ranks, _ = self._forward(acts, mask)
+        return batched, ranks
 
-    def _forward(self, acts: torch.Tensor, mask: torch.Tensor) -> tuple[LoraTensors, "CopyTrace"]:
+    def _forward(self, acts: torch.Tensor, mask: torch.Tensor) -> tuple[LoraTensors, list[int], "CopyTrace"]:
         assert acts.dim() == 4 and acts.shape[1] == self.cfg.n_layers, f"acts shape {tuple(acts.shape)}"
         assert acts.shape[-1] == self.cfg.hidden_size, f"hidden {acts.shape[-1]} != {self.cfg.hidden_size}"
+        spans = window_spans(mask, self.cfg.window_len, self.cfg.windows_per_chunk) if self.cfg.window_len else None
+        if spans is None or all(len(s) == 1 for s in spans):
+            lora, copy_trace = self._forward_rows(acts, mask)
+            return lora, [self.cfg.rank] * acts.shape[0], copy_trace
+        return self._forward_windowed(acts, mask, spans)
+
+    def _forward_windowed(self, acts: torch.Tensor, mask: torch.Tensor, spans: list[list[tuple[int, int]]]
+                          ) -> tuple[LoraTensors, list[int], "CopyTrace"]:
+        """Each window of each chunk becomes its own input row; a chunk's LoRA is its windows' LoRAs
+        side by side on the rank axis (summed: each window holds different facts). The windows keep
+        the activations of the whole chunk, so a window still knows what its text refers to."""
+        n_chunks, n_layers, _, hidden = acts.shape
+        flat = [(c, k, s, e) for c, chunk in enumerate(spans) for k, (s, e) in enumerate(chunk)]
+        width = max(e - s for _, _, s, e in flat)
+        w_acts = acts.new_zeros(len(flat), n_layers, width, hidden)
+        w_mask = mask.new_zeros(len(flat), width)
+        for i, (c, _, s, e) in enumerate(flat):
+            w_acts[i, :, : e - s] = acts[c, :, s:e]
+            w_mask[i, : e - s] = 1
+        lora, w_trace = self._forward_rows(w_acts, w_mask)
+        chunk_idx = torch.tensor([c for c, _, _, _ in flat], device=acts.device)
+        slot_idx = torch.tensor([k for _, k, _, _ in flat], device=acts.device)
+        n_slots, r = max(len(chunk) for chunk in spans), self.cfg.rank
+        per_target, attention = {}, {}
+        for name, (a, b) in lora.factors.items():  # a (W, L, r, d_in), b (W, L, d_out, r)
+            a_slots = a.new_zeros(n_chunks, n_slots, *a.shape[1:])
+            a_slots[chunk_idx, slot_idx] = a
+            b_slots = b.new_zeros(n_chunks, n_slots, *b.shape[1:])
+            b_slots[chunk_idx, slot_idx] = b
+            per_target[name] = (a_slots.permute(0, 2, 1, 3, 4).reshape(n_chunks, n_layers, n_slots * r, -1),
+                                b_slots.permute(0, 2, 3, 1, 4).reshape(n_chunks, n_layers, -1, n_slots * r))
+            if name in w_trace.attention:
+                seen = w_trace.attention[name]  # (W, L, r, width)
+                full = seen.new_full((n_chunks, n_slots, n_layers, r, acts.shape[2]), float("-inf"))
+                for i, (c, k, s, e) in enumerate(flat):
+                    full[c, k, :, :, s:e] = seen[i, :, :, : e - s]
+                attention[name] = full.permute(0, 2, 1, 3, 4).reshape(n_chunks, n_layers, n_slots * r, -1)
+        normed = F.layer_norm(acts.float(), (hidden,))
+        return LoraTensors(per_target), [len(chunk) * r for chunk in spans], CopyTrace(normed, mask, attention)
+
+    def _forward_rows(self, acts: torch.Tensor, mask: torch.Tensor) -> tuple[LoraTensors, "CopyTrace"]:
+        """One LoRA per input row (a chunk, or a window of one)."""
         rows, tokens, normed = self.aggregator(acts, mask)  # (C, L, R, D), (C, L, T, D), (C, L, T, H)
         per_target, attention = {}, {}
         for t in self.cfg.targets:
@@ -253,10 +299,24 @@ class HyperNetwork(nn.Module):
         return net
 
 
-def unbatch(batched: LoraTensors) -> list[LoraTensors]:
-    """Split factors with a leading chunk axis into one LoraTensors per chunk (views, no copies)."""
+def unbatch(batched: LoraTensors, ranks: list[int] | None = None) -> list[LoraTensors]:
+    """Split factors with a leading chunk axis into one LoraTensors per chunk (views, no copies),
+    each cut to its own rank when `ranks` is given (the rows past it are zero padding)."""
     n = next(iter(batched.factors.values()))[0].shape[0]
-    return [LoraTensors({name: (a[i], b[i]) for name, (a, b) in batched.factors.items()}) for i in range(n)]
+    ranks = ranks or [None] * n
+    return [LoraTensors({name: (a[i, :, : ranks[i]], b[i, :, :, : ranks[i]]) for name, (a, b) in batched.factors.items()})
+            for i in range(n)]
+
+
+def window_spans(mask: torch.Tensor, window_len: int, max_windows: int) -> list[list[tuple[int, int]]]:
+    """Per chunk, [start, end) of its windows: its real tokens (the mask's one contiguous run of
+    ones) cut into equal slices of at most `window_len` (at most `max_windows` of them)."""
+    lengths, firsts = mask.sum(1).tolist(), mask.int().argmax(1).tolist()
+    spans = []
+    for first, n in zip(firsts, lengths):
+        assert n > 0, "a chunk with no tokens"
+        spans.append([(first + s, first + e) for s, e in chunk_spans(n, window_len, max_windows)])
+    return spans
 
 
 def _key(target: str) -> str:

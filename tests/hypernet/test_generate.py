@@ -29,6 +29,20 @@ def test_long_documents_are_chunked_and_ranks_concatenated(tiny_model_path, tiny
     assert made.lora.rank == (5 + 1) * gen.cfg.rank  # chunks + the bias LoRA
 
 
+def test_windows_inside_a_chunk_add_rank_and_do_not_depend_on_the_batch(tiny_model_path, tiny_hypernet_path):
+    model, tok, _ = base_model.load(tiny_model_path)
+    gen = AdapterGenerator(model, tok, HyperNetwork.load(tiny_hypernet_path, window_len=16), max_batch_tokens=100_000)
+    texts = ["word " * 40, "A short note about Quillhaven."]  # 40 tokens: one chunk (64), three windows (16)
+    together = gen.generate(texts)
+    assert together[0].n_chunks == 1 and together[0].lora.rank == (3 + 1) * gen.cfg.rank
+    assert together[1].lora.rank == (1 + 1) * gen.cfg.rank
+    for text, made in zip(texts, together):
+        alone = gen.generate([text])[0]
+        assert alone.lora.rank == made.lora.rank
+        torch.testing.assert_close(alone.lora.delta("mlp.down_proj", 1), made.lora.delta("mlp.down_proj", 1),
+                                   rtol=1e-3, atol=1e-5)
+
+
 def test_adapter_changes_the_answer_path(tiny_model_path, tiny_hypernet_path):
     gen, model, tok = load(tiny_model_path, tiny_hypernet_path)
     lora = gen.generate(["The capital of Zorbania is Quillton."])[0].lora

@@ -114,3 +114,37 @@ def test_zero_initialised_paths_can_be_added_to_an_old_checkpoint(tmp_path):
         HyperNetwork.load(str(tmp_path / "plain"), copy_path=True)
     with pytest.raises(ValueError, match="copy_next needs copy_path"):
         small_cfg(copy_path=False, copy_next=True)
+
+
+def test_windows_are_separate_loras_side_by_side():
+    torch.manual_seed(0)
+    windowed = HyperNetwork(small_cfg(window_len=4, copy_next=True))
+    for head in windowed.heads.values():
+        head.b_scale.data.fill_(1.0)
+    plain = HyperNetwork(small_cfg(window_len=0, copy_next=True))
+    plain.load_state_dict(windowed.state_dict())
+    acts = torch.randn(2, 3, 10, 32)
+    mask = torch.tensor([[1] * 10, [1] * 4 + [0] * 6])  # 3 windows of 3-4 tokens; 1 window
+    loras, trace = windowed(acts, mask, trace=True)
+    assert [l.rank for l in loras] == [12, 4]  # trimmed: no zero rows from the batch's widest chunk
+    a, b = loras[0].factors["mlp.down_proj"]
+    for k, (s, e) in enumerate([(0, 3), (3, 7), (7, 10)]):  # chunking.chunk_spans(10, 4)
+        alone = plain(acts[:1, :, s:e], torch.ones(1, e - s, dtype=torch.long))[0]
+        a_k, b_k = alone.factors["mlp.down_proj"]
+        torch.testing.assert_close(a[:, 4 * k:4 * (k + 1)], a_k, rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(b[:, :, 4 * k:4 * (k + 1)], b_k, rtol=1e-4, atol=1e-5)
+    short = plain(acts[1:, :, :4], torch.ones(1, 4, dtype=torch.long))[0]
+    torch.testing.assert_close(loras[1].delta("mlp.down_proj", 2), short.delta("mlp.down_proj", 2), rtol=1e-4, atol=1e-5)
+    # The copy heads' trace is in chunk positions: a row attends only inside its own window.
+    attention = trace.attention["mlp.down_proj"]
+    assert attention.shape == (2, 3, 12, 10) and trace.normed.shape == (2, 3, 10, 32)
+    second = attention[0, :, 4:8].exp()  # the rows of window (3, 7)
+    assert torch.all(second[..., :3] == 0) and torch.all(second[..., 7:] == 0)
+    torch.testing.assert_close(second.sum(-1), torch.ones(3, 4))
+
+
+def test_a_config_whose_adapters_outgrow_serving_ranks_is_refused():
+    assert small_cfg(chunk_len=512, window_len=128, rank=8, bias_rank=8, max_chunks=15).max_rank == 488
+    with pytest.raises(ValueError, match="largest serving rank"):
+        small_cfg(chunk_len=512, window_len=128, rank=8, bias_rank=8, max_chunks=16)
+    assert small_cfg(chunk_len=512, window_len=0, rank=8, bias_rank=8, max_chunks=16).max_rank == 136

@@ -169,12 +169,15 @@ def test_answers_are_located_in_one_chunk_documents_only(tiny_model_path):
     assert len(sliced.chunk_acts) > 1 and sliced.answer_doc_pos.tolist() == [-1]
 
 
-@pytest.mark.parametrize("copy_next", [False, True])
-def test_the_retrieval_loss_teaches_copy_heads_where_answers_are(tiny_model_path, copy_next):
+@pytest.mark.parametrize("copy_next,window_len", [(False, 128), (True, 128), (True, 8)])
+def test_the_retrieval_loss_teaches_copy_heads_where_answers_are(tiny_model_path, copy_next, window_len):
     model, net, ex = _tiny_setup(
         tiny_model_path, "Mirela Vostrikova was born in Caldenport in 1974. She works as a glassblower.",
         [("Where was Mirela Vostrikova born?", "Caldenport"), ("What is her job?", "glassblower")],
-        copy_next=copy_next)
+        copy_next=copy_next, window_len=window_len, chunk_len=64, max_chunks=4)
+    n_tokens = ex.chunk_acts[0].shape[1]
+    lora = net(ex.chunk_acts[0][None], torch.ones(1, n_tokens, dtype=torch.long))[0]
+    assert lora.rank == net.cfg.rank * -(-n_tokens // window_len)  # one rank-r LoRA per window
     assert "retrieval_top1" not in student_loss(model, net, ex)[1]  # off by default
     opt = torch.optim.Adam(net.parameters(), lr=2e-2)
     history = []
