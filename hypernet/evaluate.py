@@ -145,7 +145,7 @@ def evaluate_docs(docs: list[dict], modes: list[str], model, tok, hypernet: Hype
 
 def evaluate_file(path: str, modes: list[str], *, base_model_spec: str = base_model.PACKAGED,
                   hypernet_path: str = "", limit: int | None = None, chunk_len: int | None = None,
-                  chunk_combine: str | None = None, finetune_steps: int = 30,
+                  chunk_combine: str | None = None, window_len: int | None = None, finetune_steps: int = 30,
                   progress: Callable[[str], None] | None = None, device: str = "cpu") -> dict:
     """Load the models, evaluate a JSONL file, return the JSON report."""
     docs = read_eval_file(path)[:limit] if limit else read_eval_file(path)
@@ -153,7 +153,7 @@ def evaluate_file(path: str, modes: list[str], *, base_model_spec: str = base_mo
     hypernet_path = hypernet_path or default_checkpoint()
     net = None
     if "adapter" in modes or "finetune" in modes:
-        net = HyperNetwork.load(hypernet_path)
+        net = HyperNetwork.load(hypernet_path, **({} if window_len is None else {"window_len": window_len}))
         if chunk_len:
             net.cfg.chunk_len = chunk_len
         if chunk_combine:
@@ -164,5 +164,6 @@ def evaluate_file(path: str, modes: list[str], *, base_model_spec: str = base_mo
     report["base_model"] = {"id": ref.model_id, "revision": ref.revision}
     if net is not None:
         report["hypernet"] = {"id": checkpoint_id(hypernet_path), "path": hypernet_path,
-                              "chunk_len": net.cfg.chunk_len, "chunk_combine": net.cfg.chunk_combine}
+                              "chunk_len": net.cfg.chunk_len, "chunk_combine": net.cfg.chunk_combine,
+                              "window_len": net.cfg.window_len}
     return report

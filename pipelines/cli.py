@@ -570,7 +570,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
         report = evaluate_file(args.data, modes, base_model_spec=settings.base_model,
                                hypernet_path=resolve_hypernet_path(settings), limit=args.limit,
-                               chunk_len=args.chunk_len, finetune_steps=args.finetune_steps, progress=note,
+                               chunk_len=args.chunk_len, window_len=args.window_len,
+                               finetune_steps=args.finetune_steps, progress=note,
                                device=args.device or _default_device())
     except ValueError as exc:
         raise UserError(str(exc)) from None
@@ -704,6 +705,8 @@ def _args_eval(p):
                    help="comma list of base, context, adapter, finetune (default: base,context,adapter)")
     p.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N documents")
     p.add_argument("--chunk-len", type=int, default=None, help="override the checkpoint's chunk length")
+    p.add_argument("--window-len", type=int, default=None,
+                   help="override the checkpoint's window length (tokens per LoRA inside a chunk; 0: one LoRA per chunk)")
     p.add_argument("--finetune-steps", type=int, default=30, help="gradient steps of the finetune baseline")
     p.add_argument("--answers", action="store_true", help="include every generated answer in --json output")
     p.add_argument("--device", default="", help="where the models run: cpu, cuda or cuda:N (default: the GPU when there is one)")

@@ -17,6 +17,22 @@ def test_eval_command_prints_a_json_report(tiny_model_path, tiny_hypernet_path, 
     assert report["adapter"]["generate_seconds_per_doc"] > 0
 
 
+def test_eval_window_len_overrides_the_checkpoint(tiny_model_path, tiny_hypernet_path, tmp_path, capsys):
+    data = tmp_path / "eval.jsonl"
+    text = "Quillton is the capital of Zorbania. " * 4  # ~40 tokens: three windows of 16
+    data.write_text(json.dumps({"id": "d1", "text": text, "qa": [{"q": "What is the capital?", "a": "Quillton"}]}) + "\n")
+    args = ["eval", "--data", str(data), "--modes", "adapter", "--json", "--base-model", tiny_model_path,
+            "--hypernet", tiny_hypernet_path]
+    assert main(args + ["--window-len", "16"]) == 0
+    windowed = json.loads(capsys.readouterr().out)
+    assert main(args + ["--window-len", "0"]) == 0
+    plain = json.loads(capsys.readouterr().out)
+    assert windowed["hypernet"]["window_len"] == 16 and plain["hypernet"]["window_len"] == 0
+    assert windowed["adapter"]["gold_nll"] != plain["adapter"]["gold_nll"]
+    assert main(args + ["--window-len", "1"]) == 2  # 15 chunks x 64 windows x rank 8: beyond serving ranks
+    assert "largest serving rank" in capsys.readouterr().err
+
+
 def test_eval_rejects_unknown_modes(tmp_path, capsys):
     data = tmp_path / "eval.jsonl"
     data.write_text("{}\n")
