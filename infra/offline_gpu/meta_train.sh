@@ -10,7 +10,7 @@
 # the GGUF once, trains for SECONDS (default 420) on the GPU in batches of documents, starting from the
 # shipped checkpoint unless the flags say otherwise, then evaluates the result on the held-out files.
 # OUT_DIR gets: hypernet.safetensors (float16) + hypernet_config.json, metrics.jsonl, train.log,
-# eval_short48.json, eval_synthetic.json and questions.json (the eval files' names; with every answer). Run from the repository root.
+# eval_short48.json, eval_mid32.json, eval_synthetic.json and questions.json (the eval files' names; with every answer). Run from the repository root.
 # Environment: PYTHON (default python3), WHEELS (default .whl), DEVICE (default cuda), WORK_DIR (default /tmp/docpatch-gpu),
 # EVAL_LIMIT (evaluate only the first N documents of each file; default all), EVAL_MODES (default base,context,adapter;
 # base and context do not depend on the hypernetwork, so a rerun may ask for adapter alone; 'none' skips the evaluation,
@@ -57,7 +57,7 @@ json.dump(meta, open(os.path.join(dst, "hypernet_config.json"), "w"), indent=2, 
 print("checkpoint: step", meta["step"])
 PY
 [ "${EVAL_MODES:-}" = none ] && exit 0
-for data in bench/data/eval_short48.jsonl bench/data/eval_synthetic.jsonl pipelines/sample_corpus/questions.jsonl; do
+for data in bench/data/eval_short48.jsonl bench/data/eval_mid32.jsonl bench/data/eval_synthetic.jsonl pipelines/sample_corpus/questions.jsonl; do
   $py - "$data" "$gguf" "$out" "$out/$(basename "$data" .jsonl).json" "${DEVICE:-cuda}" "${EVAL_LIMIT:-0}" "${EVAL_MODES:-base,context,adapter}" <<'PY'
 import json, sys
 from hypernet.evaluate import evaluate_file
