@@ -204,29 +204,31 @@ class HyperNetwork(nn.Module):
                 ) -> list[LoraTensors] | tuple[list[LoraTensors], "CopyTrace"]:
         """acts (C, L, T, H) hidden states entering each layer, mask (C, T) -> one LoRA per chunk
         (and, with `trace`, what the copy heads attended to, for the retrieval loss of meta-training)."""
-        batched, ranks, copy_trace = self._forward(acts, mask)
+        batched, ranks, copy_trace = self._forward(acts, mask, trace)
         return (unbatch(batched, ranks), copy_trace) if trace else unbatch(batched, ranks)
 
     def forward_batched(self, acts: torch.Tensor, mask: torch.Tensor) -> tuple[LoraTensors, list[int]]:
         """Like forward, with the chunk axis kept in front: A (C, L, R, d_in), B (C, L, d_out, R), and
         each chunk's own rank (chunks of fewer windows are zero-padded up to R; see `unbatch`)."""
-        batched, ranks, _ = self._forward(acts, mask)
+        batched, ranks, _ = self._forward(acts, mask, trace=False)
         return batched, ranks
 
-    def _forward(self, acts: torch.Tensor, mask: torch.Tensor) -> tuple[LoraTensors, list[int], "CopyTrace"]:
+    def _forward(self, acts: torch.Tensor, mask: torch.Tensor, trace: bool
+                 ) -> tuple[LoraTensors, list[int], "CopyTrace | None"]:
         assert acts.dim() == 4 and acts.shape[1] == self.cfg.n_layers, f"acts shape {tuple(acts.shape)}"
         assert acts.shape[-1] == self.cfg.hidden_size, f"hidden {acts.shape[-1]} != {self.cfg.hidden_size}"
         spans = window_spans(mask, self.cfg.window_len, self.cfg.windows_per_chunk) if self.cfg.window_len else None
         if spans is None or all(len(s) == 1 for s in spans):
             lora, copy_trace = self._forward_rows(acts, mask)
             return lora, [self.cfg.rank] * acts.shape[0], copy_trace
-        return self._forward_windowed(acts, mask, spans)
+        return self._forward_windowed(acts, mask, spans, trace)
 
-    def _forward_windowed(self, acts: torch.Tensor, mask: torch.Tensor, spans: list[list[tuple[int, int]]]
-                          ) -> tuple[LoraTensors, list[int], "CopyTrace"]:
+    def _forward_windowed(self, acts: torch.Tensor, mask: torch.Tensor, spans: list[list[tuple[int, int]]],
+                          trace: bool) -> tuple[LoraTensors, list[int], "CopyTrace | None"]:
         """Each window of each chunk becomes its own input row; a chunk's LoRA is its windows' LoRAs
-        side by side on the rank axis (summed: each window holds different facts). The windows keep
-        the activations of the whole chunk, so a window still knows what its text refers to."""
+        side by side on the rank axis (summed: each window holds different facts). A window's
+        activations come from the pass over the whole chunk, so they know what its text refers to.
+        With `trace`, the copy heads' attention is put back in chunk positions."""
         n_chunks, n_layers, _, hidden = acts.shape
         flat = [(c, k, s, e) for c, chunk in enumerate(spans) for k, (s, e) in enumerate(chunk)]
         width = max(e - s for _, _, s, e in flat)
@@ -247,14 +249,14 @@ class HyperNetwork(nn.Module):
             b_slots[chunk_idx, slot_idx] = b
             per_target[name] = (a_slots.permute(0, 2, 1, 3, 4).reshape(n_chunks, n_layers, n_slots * r, -1),
                                 b_slots.permute(0, 2, 3, 1, 4).reshape(n_chunks, n_layers, -1, n_slots * r))
-            if name in w_trace.attention:
+            if trace and name in w_trace.attention:
                 seen = w_trace.attention[name]  # (W, L, r, width)
                 full = seen.new_full((n_chunks, n_slots, n_layers, r, acts.shape[2]), float("-inf"))
                 for i, (c, k, s, e) in enumerate(flat):
                     full[c, k, :, :, s:e] = seen[i, :, :, : e - s]
                 attention[name] = full.permute(0, 2, 1, 3, 4).reshape(n_chunks, n_layers, n_slots * r, -1)
-        normed = F.layer_norm(acts.float(), (hidden,))
-        return LoraTensors(per_target), [len(chunk) * r for chunk in spans], CopyTrace(normed, mask, attention)
+        copy_trace = CopyTrace(F.layer_norm(acts.float(), (hidden,)), mask, attention) if trace else None
+        return LoraTensors(per_target), [len(chunk) * r for chunk in spans], copy_trace
 
     def _forward_rows(self, acts: torch.Tensor, mask: torch.Tensor) -> tuple[LoraTensors, "CopyTrace"]:
         """One LoRA per input row (a chunk, or a window of one)."""
