@@ -153,11 +153,9 @@ def evaluate_file(path: str, modes: list[str], *, base_model_spec: str = base_mo
     hypernet_path = hypernet_path or default_checkpoint()
     net = None
     if "adapter" in modes or "finetune" in modes:
-        net = HyperNetwork.load(hypernet_path, **({} if window_len is None else {"window_len": window_len}))
-        if chunk_len:
-            net.cfg.chunk_len = chunk_len
-        if chunk_combine:
-            net.cfg.chunk_combine = chunk_combine
+        # Overrides go through the config, so its checks (rule names, the serving-rank cap) apply to them.
+        overrides = {"chunk_len": chunk_len or None, "chunk_combine": chunk_combine or None, "window_len": window_len}
+        net = HyperNetwork.load(hypernet_path, **{k: v for k, v in overrides.items() if v is not None})
     report = evaluate_docs(docs, modes, model, tok, net, finetune=FinetuneConfig(steps=finetune_steps),
                            progress=progress)
     report["data"] = path
