@@ -7,7 +7,8 @@ Prints three tables:
    phrasing and document kinds), with seconds per document to make the adapter (one forward pass)
    versus to fine-tune one (gradient descent on the document text), and their ratio;
 2. adapter accuracy against the number of chunks, for each chunk-combination rule;
-3. generation time for one 512-token document (model loaded).
+3. generation time for one 512-token document (model loaded), reading it in the model's dtype
+   and, where the CPU has native bf16, under the bfloat16 autocast (`read_dtype`).
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ import torch  # noqa: E402
 from tables import table  # noqa: E402
 
 from hypernet import base_model  # noqa: E402
+from hypernet.activations import cpu_has_native_bf16, read_autocast  # noqa: E402
 from hypernet.evaluate import FinetuneConfig, evaluate_docs  # noqa: E402
 from hypernet.generate import AdapterGenerator  # noqa: E402
 from hypernet.model import HyperNetwork, checkpoint_id, default_checkpoint  # noqa: E402
@@ -56,6 +58,7 @@ def main() -> None:
     p.add_argument("--chunks", default="1,2,4,8", help="comma list of chunk counts (0: skip)")
     p.add_argument("--chunk-len", type=int, default=96, help="chunk length for the chunk table (small keeps CPU time sane)")
     p.add_argument("--long-docs", type=int, default=3, help="documents per chunk count")
+    p.add_argument("--timing-reps", type=int, default=5, help="timed runs per reading precision for the 512-token document")
     p.add_argument("--seed", type=int, default=12345)
     args = p.parse_args()
 
@@ -64,7 +67,8 @@ def main() -> None:
     rng = random.Random(args.seed)
     short = as_records(short_docs(rng, tok, args.docs, args.min_tokens, args.max_tokens))
     lengths = [len(tok(d["text"]).input_ids) for d in short]
-    print(f"hypernet {checkpoint_id(args.hypernet)}  base {ref.model_id}@{ref.revision}  threads {torch.get_num_threads()}")
+    print(f"hypernet {checkpoint_id(args.hypernet)}  base {ref.model_id}@{ref.revision}  threads {torch.get_num_threads()}  "
+          f"reading autocast {read_autocast(model, 'auto')}")
 
     rows = []
     report = evaluate_docs(short, ["base", "context", "adapter"], model, tok, net)
@@ -98,19 +102,26 @@ def main() -> None:
         print(f"\nAdapter accuracy by number of sections (chunk_len {args.chunk_len} tokens):")
         print(table(rows, ["rule"] + [f"{n} sections" for n in counts]))
 
-    gen = AdapterGenerator(model, tok, HyperNetwork.load(args.hypernet))
+    # The 512-token timing, each reading precision side by side, alternating so drift hits both alike.
+    reads = ["model"] + (["bfloat16"] if read_autocast(model, "bfloat16") is not None else [])
+    gens = {r: AdapterGenerator(model, tok, HyperNetwork.load(args.hypernet), read_dtype=r) for r in reads}
     words = " ".join(make_doc(rng, "eval").text for _ in range(12))
-    ids = gen.tokenize(words)[:512]
-    text = tok.decode(ids)
-    gen.generate([text])  # warm-up
-    times = []
-    for _ in range(3):
-        t = time.perf_counter()
-        gen.generate([text])
-        times.append(time.perf_counter() - t)
-    print(f"\nOne {len(gen.tokenize(text))}-token document: generate {min(times):.3f} s (best of 3), "
-          f"median {sorted(times)[1]:.3f} s")
-
+    text = tok.decode(gens["model"].tokenize(words)[:512])
+    n_tokens = len(gens["model"].tokenize(text))
+    times: dict[str, list[float]] = {r: [] for r in reads}
+    for rep in range(args.timing_reps + 1):
+        for r, gen in gens.items():
+            t = time.perf_counter()
+            gen.generate([text])
+            if rep:  # the first round warms up
+                times[r].append(time.perf_counter() - t)
+    rows = [[r if r != "model" else f"model ({next(model.parameters()).dtype})".replace("torch.", ""),
+             f"{min(ts):.3f}", f"{sorted(ts)[len(ts) // 2]:.3f}",
+             f"{min(times['model']) / min(ts):.2f}x"] for r, ts in times.items()]
+    print(f"\nOne {n_tokens}-token document, model loaded ({args.timing_reps} runs each; "
+          f"native bf16 on this CPU: {cpu_has_native_bf16()}; 'auto' reads in "
+          f"{str(read_autocast(model, 'auto')).replace('torch.', '').replace('None', 'the model dtype')}):")
+    print(table(rows, ["read dtype", "best s", "median s", "speed-up"]))
 
 if __name__ == "__main__":
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

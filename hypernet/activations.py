@@ -1,14 +1,50 @@
 """Context encoding: the frozen base model's hidden states entering each decoder layer."""
 from __future__ import annotations
 
+import contextlib
+
 import torch
 
 from hypernet.lora import decoder_layers
 
+READ_DTYPES = ("auto", "model", "bfloat16")
+
+
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX tiles)."""
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
+
+
+def read_autocast(model: torch.nn.Module, read_dtype: str = "auto") -> torch.dtype | None:
+    """The autocast dtype for reading documents, or None to read in the model's own dtype.
+
+    'auto' reads a float32 model on the CPU under a bfloat16 autocast where the CPU has native
+    bf16: on the 2-core AVX512-BF16 dev machine the pass over 512 tokens of gemma-3-270m takes
+    0.53 s against 0.85 s, and held-out answers did not move (the hypernetwork was meta-trained on
+    bf16 activations, on GPUs). The residual stream stays float32; the layer inputs differ from a
+    float32 read by 0.3-0.8 %, and a little with the batch's shape (float32 reads do not).
+    'model' always reads in the model's dtype (bit-identical adapters across CPU kinds);
+    'bfloat16' forces the autocast on a float32 model.
+    """
+    if read_dtype not in READ_DTYPES:
+        raise ValueError(f"read_dtype={read_dtype!r} not in {READ_DTYPES}")
+    param = next(model.parameters())
+    if read_dtype == "model" or param.dtype != torch.float32:
+        return None
+    if read_dtype == "auto" and not (param.device.type == "cpu" and cpu_has_native_bf16()):
+        return None
+    return torch.bfloat16
+
 
 @torch.inference_mode()
-def layer_inputs(model: torch.nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-    return _capture(model, input_ids, attention_mask, stop_early=True)[0]
+def layer_inputs(model: torch.nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                 autocast: torch.dtype | None = None) -> torch.Tensor:
+    """(N, T) token ids -> (N, L, T, H) layer inputs, optionally under an autocast (see read_autocast)."""
+    device = input_ids.device.type
+    with torch.autocast(device, dtype=autocast) if autocast is not None else contextlib.nullcontext():
+        acts = _capture(model, input_ids, attention_mask, stop_early=True)[0]
+    return acts.float() if autocast is not None else acts
 
 
 def layer_inputs_and_final(model: torch.nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor

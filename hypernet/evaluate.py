@@ -20,6 +20,7 @@ from typing import Callable
 import torch
 
 from hypernet import base_model
+from hypernet.activations import read_autocast
 from hypernet.generate import AdapterGenerator, answer, answer_nll
 from hypernet.lora import LoraTensors, applied
 from hypernet.model import HyperNetwork, checkpoint_id, default_checkpoint
@@ -79,13 +80,13 @@ def finetune_lora(model, tok, text: str, hidden_targets: dict[str, tuple[int, in
 
 def evaluate_docs(docs: list[dict], modes: list[str], model, tok, hypernet: HyperNetwork | None, *,
                   finetune: FinetuneConfig | None = None, progress: Callable[[str], None] | None = None,
-                  max_new_tokens: int = 16) -> dict:
+                  max_new_tokens: int = 16, read_dtype: str = "auto") -> dict:
     unknown = set(modes) - set(MODES)
     if unknown:
         raise ValueError(f"unknown eval modes {sorted(unknown)}; choose from {MODES}")
     if ("adapter" in modes) and hypernet is None:
         raise ValueError("adapter mode needs a hypernetwork checkpoint")
-    gen = AdapterGenerator(model, tok, hypernet) if hypernet is not None else None
+    gen = AdapterGenerator(model, tok, hypernet, read_dtype=read_dtype) if hypernet is not None else None
     finetune = finetune or FinetuneConfig()
     stats = {m: {"correct": 0, "questions": 0, "answer_seconds": 0.0, "nll": 0.0} for m in modes}
     by_chunks: dict[int, dict[str, int]] = {}
@@ -146,7 +147,8 @@ def evaluate_docs(docs: list[dict], modes: list[str], model, tok, hypernet: Hype
 def evaluate_file(path: str, modes: list[str], *, base_model_spec: str = base_model.PACKAGED,
                   hypernet_path: str = "", limit: int | None = None, chunk_len: int | None = None,
                   chunk_combine: str | None = None, window_len: int | None = None, finetune_steps: int = 30,
-                  progress: Callable[[str], None] | None = None, device: str = "cpu") -> dict:
+                  progress: Callable[[str], None] | None = None, device: str = "cpu",
+                  read_dtype: str = "auto") -> dict:
     """Load the models, evaluate a JSONL file, return the JSON report."""
     docs = read_eval_file(path)[:limit] if limit else read_eval_file(path)
     model, tok, ref = base_model.load(base_model_spec, device=device)
@@ -157,11 +159,12 @@ def evaluate_file(path: str, modes: list[str], *, base_model_spec: str = base_mo
         overrides = {"chunk_len": chunk_len or None, "chunk_combine": chunk_combine or None, "window_len": window_len}
         net = HyperNetwork.load(hypernet_path, **{k: v for k, v in overrides.items() if v is not None})
     report = evaluate_docs(docs, modes, model, tok, net, finetune=FinetuneConfig(steps=finetune_steps),
-                           progress=progress)
+                           progress=progress, read_dtype=read_dtype)
     report["data"] = path
     report["base_model"] = {"id": ref.model_id, "revision": ref.revision}
     if net is not None:
         report["hypernet"] = {"id": checkpoint_id(hypernet_path), "path": hypernet_path,
                               "chunk_len": net.cfg.chunk_len, "chunk_combine": net.cfg.chunk_combine,
-                              "window_len": net.cfg.window_len}
+                              "window_len": net.cfg.window_len,
+                              "read_autocast": str(read_autocast(model, read_dtype)).removeprefix("torch.")}
     return report

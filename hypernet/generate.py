@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import torch
 
-from hypernet.activations import layer_inputs
+from hypernet.activations import layer_inputs, read_autocast
 from hypernet.chunking import chunk_ids
 from hypernet.lora import LoraTensors, applied, combine_chunks
 from hypernet.model import HyperNetwork, unbatch
@@ -30,8 +30,10 @@ class AdapterGenerator:
     generate_from_chunks), anything with `bos_token_id` and `pad_token_id` (base_model.BatchTokens).
     """
 
-    def __init__(self, model, tokenizer, hypernet: HyperNetwork, *, max_batch_tokens: int = 4096):
+    def __init__(self, model, tokenizer, hypernet: HyperNetwork, *, max_batch_tokens: int = 4096,
+                 read_dtype: str = "auto"):
         self.model = model
+        self.read_autocast = read_autocast(model, read_dtype)
         self.tokenizer = tokenizer
         self.hypernet = hypernet.eval().requires_grad_(False)
         self.cfg = hypernet.cfg
@@ -66,7 +68,7 @@ class AdapterGenerator:
 
     def _run(self, idx: list[int], chunks: list[list[int]], out: list) -> None:
         ids, mask, hyper_mask = encode_batch([chunks[i] for i in idx], self.tokenizer, self.device)
-        acts = layer_inputs(self.model, ids, mask)  # (N, L, T, H)
+        acts = layer_inputs(self.model, ids, mask, self.read_autocast)  # (N, L, T, H)
         # One device-to-host copy per factor for the whole batch: per-chunk copies each wait on the GPU.
         batched, ranks = self.hypernet.forward_batched(acts, hyper_mask)
         loras = unbatch(batched.to("cpu", torch.float32), ranks)

@@ -572,7 +572,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
                                hypernet_path=resolve_hypernet_path(settings), limit=args.limit,
                                chunk_len=args.chunk_len, window_len=args.window_len,
                                finetune_steps=args.finetune_steps, progress=note,
-                               device=args.device or _default_device())
+                               device=args.device or _default_device(), read_dtype=settings.read_dtype)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     if not args.answers:
@@ -707,6 +707,9 @@ def _args_eval(p):
     p.add_argument("--chunk-len", type=int, default=None, help="override the checkpoint's chunk length")
     p.add_argument("--window-len", type=int, default=None,
                    help="override the checkpoint's window length (tokens per LoRA inside a chunk; 0: one LoRA per chunk)")
+    p.add_argument("--read-dtype", dest="read_dtype", default=None, choices=("auto", "model", "bfloat16"),
+                   help="precision of the document-reading pass (the read_dtype setting; default: auto, a bfloat16 "
+                        "autocast on CPUs with native bf16)")
     p.add_argument("--finetune-steps", type=int, default=30, help="gradient steps of the finetune baseline")
     p.add_argument("--answers", action="store_true", help="include every generated answer in --json output")
     p.add_argument("--device", default="", help="where the models run: cpu, cuda or cuda:N (default: the GPU when there is one)")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 DTYPES = ("auto", "float32", "bfloat16", "float16")
+READ_DTYPES = ("auto", "model", "bfloat16")  # hypernet.activations.READ_DTYPES (workers/config imports no torch)
 
 
 @dataclass
@@ -46,6 +47,10 @@ class WorkerConfig:
         default=4096, metadata={"help": "tokens per base-model forward; chunks of several documents are packed by length"}
     )
     dtype: str = field(default="auto", metadata={"help": f"base-model dtype {DTYPES}; 'auto' = bfloat16 on CUDA, float32 on CPU"})
+    read_dtype: str = field(
+        default="auto",
+        metadata={"help": f"precision of the document-reading pass {READ_DTYPES}; 'auto' = a bfloat16 autocast over a float32 model on CPUs with native bf16, else the model's dtype (hypernet.activations.read_autocast)"},
+    )
     max_task_retries: int = field(
         default=3,
         metadata={"help": "times a batch is redone after its actor died (the actor is replaced); after that its documents are recorded as failed"},
@@ -74,6 +79,8 @@ class WorkerConfig:
             raise ValueError(f"WorkerConfig.max_batch_tokens={self.max_batch_tokens} must be >= 16")
         if self.dtype not in DTYPES:
             raise ValueError(f"WorkerConfig.dtype={self.dtype!r} not in {DTYPES}")
+        if self.read_dtype not in READ_DTYPES:
+            raise ValueError(f"WorkerConfig.read_dtype={self.read_dtype!r} not in {READ_DTYPES}")
         if self.max_task_retries < 0:
             raise ValueError(f"WorkerConfig.max_task_retries={self.max_task_retries} must be >= 0")
         address = self.ray_address

@@ -157,7 +157,7 @@ class AdapterStage:
         net = HyperNetwork.load(hypernet_folder(cfg))
         check_compatible(model.config, net.cfg)
         self.generator = AdapterGenerator(model, base_model.batch_tokens(ref.path), net,
-                                          max_batch_tokens=cfg.max_batch_tokens)
+                                          max_batch_tokens=cfg.max_batch_tokens, read_dtype=cfg.read_dtype)
         self.base_model_id = ref.model_id
         self.files = file_columns()
         if cfg.actor_report_dir:

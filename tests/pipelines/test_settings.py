@@ -54,6 +54,7 @@ def test_docpatch_config_names_the_settings_file(tmp_path, monkeypatch):
     ({"env": {"DOCPATCH_CONFIG": "/no/such.toml"}}, "config file /no/such.toml not found"),
     ({"flags": {"num_actors": 0}}, "num_actors must be at least 1"),
     ({"flags": {"dtype": "int8"}}, "dtype must be"),
+    ({"env": {"DOCPATCH_READ_DTYPE": "float16"}}, "read_dtype must be auto, model or bfloat16"),
 ])
 def test_bad_values_raise_one_clear_settings_error(tmp_path, source, match):
     if "toml" in source:
@@ -78,10 +79,12 @@ def test_storage_options_must_be_a_json_object(monkeypatch):
 
 def test_to_worker_config_maps_every_worker_setting():
     s = Settings.load({"base_model": "/models/x", "hypernet_path": "/hn", "num_actors": 2, "gpus_per_actor": 0.5,
-                       "cpus_per_actor": 0.25, "batch_docs": 8, "max_batch_tokens": 1024, "ray_address": "auto"})
+                       "cpus_per_actor": 0.25, "batch_docs": 8, "max_batch_tokens": 1024, "ray_address": "auto",
+                       "read_dtype": "model"})
     w = s.to_worker_config()
     assert (w.base_model, w.hypernet_path, w.num_actors, w.num_gpus_per_actor, w.num_cpus_per_actor,
-            w.batch_docs, w.max_batch_tokens, w.ray_address) == ("/models/x", "/hn", 2, 0.5, 0.25, 8, 1024, "auto")
+            w.batch_docs, w.max_batch_tokens, w.ray_address, w.read_dtype) == \
+        ("/models/x", "/hn", 2, 0.5, 0.25, 8, 1024, "auto", "model")
 
 
 def test_with_overrides_checks_names():
