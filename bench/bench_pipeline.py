@@ -47,7 +47,7 @@ import pyarrow as pa
 import torch
 
 from hypernet import base_model
-from hypernet.activations import layer_inputs
+from hypernet.activations import layer_inputs, read_autocast
 from hypernet.generate import AdapterGenerator, encode_batch
 from hypernet.lora import to_peft_files
 from hypernet.model import HyperNetwork, default_checkpoint
@@ -154,17 +154,19 @@ def packed_batches(chunks: list[list[int]], max_batch_tokens: int) -> list[list[
     return batches + ([batch] if batch else [])
 
 
-def bare_prefill(name: str, model, tokenizer, batches: list[list[list[int]]], threads: int, n_docs: int) -> Row:
-    """The activation pass over every batch (after a one-chunk warm-up)."""
+def bare_prefill(name: str, model, tokenizer, batches: list[list[list[int]]], threads: int, n_docs: int,
+                 read_dtype: str) -> Row:
+    """The activation pass over every batch (after a one-chunk warm-up), in the pipeline's read precision."""
     torch.set_num_threads(threads)
     device = next(model.parameters()).device
+    autocast = read_autocast(model, read_dtype)
     with torch.inference_mode():
         ids, mask, _ = encode_batch(batches[0][:1], tokenizer, device)
-        layer_inputs(model, ids, mask)
+        layer_inputs(model, ids, mask, autocast)
         cpu, start = time.process_time(), time.perf_counter()
         for batch in batches:
             ids, mask, _ = encode_batch(batch, tokenizer, device)
-            layer_inputs(model, ids, mask)
+            layer_inputs(model, ids, mask, autocast)
     if device.type == "cuda":
         torch.cuda.synchronize()
     tokens = sum(len(c) for b in batches for c in b)
@@ -255,6 +257,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--prefill-threads", type=int, nargs="+", default=None,
                     help="torch threads to time the bare prefill with (default: 1 and all cores on CPU; on an "
                          "idle machine all cores is the limit, and leaving 1 out saves a pass on long runs)")
+    ap.add_argument("--read-dtype", default="auto", choices=("auto", "model", "bfloat16"),
+                    help="precision of the reading pass, for every path alike (WorkerConfig.read_dtype)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", action="store_true", help="print the rows as JSON instead of a table")
     args = ap.parse_args(argv)
@@ -263,17 +267,17 @@ def main(argv: list[str] | None = None) -> None:
     device = "cuda" if args.gpus > 0 else "cpu"
     model, tokenizer, ref = base_model.load(args.base_model, device=device)
     net = HyperNetwork.load(args.hypernet or default_checkpoint())
-    gen = AdapterGenerator(model, tokenizer, net, max_batch_tokens=args.max_batch_tokens)
+    gen = AdapterGenerator(model, tokenizer, net, max_batch_tokens=args.max_batch_tokens, read_dtype=args.read_dtype)
     docs = make_docs(tokenizer, args.docs, args.min_tokens, args.max_tokens, args.seed)
     docs_chunks = [gen.chunk(gen.tokenize(d["text"])) for d in docs]
     n_tokens = sum(len(c) for chunks in docs_chunks for c in chunks)
     flat_chunks = [c for chunks in docs_chunks for c in chunks]
     batches = packed_batches(flat_chunks, args.max_batch_tokens)
     log(f"{len(docs)} docs, {n_tokens} tokens, {sum(map(len, batches))} chunks in {len(batches)} packed batches, "
-        f"{cores} cores, device {device}")
+        f"{cores} cores, device {device}, reading autocast {read_autocast(model, args.read_dtype)}")
 
     threads = sorted(set(args.prefill_threads or ([1, cores] if device == "cpu" else [cores])))  # on CUDA threads only feed the GPU
-    bare = [bare_prefill("bare prefill, before", model, tokenizer, batches, t, len(docs)) for t in threads]
+    bare = [bare_prefill("bare prefill, before", model, tokenizer, batches, t, len(docs), args.read_dtype) for t in threads]
     best = min(bare, key=lambda r: r.seconds)
     torch.set_num_threads(int(best.name.split(", ")[-1].split()[0]))
     start, cpu = time.perf_counter(), time.process_time()
@@ -290,7 +294,7 @@ def main(argv: list[str] | None = None) -> None:
     gc.collect()
 
     cfg_base = WorkerConfig(base_model=args.base_model, hypernet_path=args.hypernet, batch_docs=args.batch_docs,
-                            max_batch_tokens=args.max_batch_tokens)
+                            max_batch_tokens=args.max_batch_tokens, read_dtype=args.read_dtype)
     table = pa.Table.from_pylist(docs)
     rows: list[Row] = []
     with ray_runtime.session(cfg_base):  # Ray's own start-up is not the pipeline's throughput
@@ -302,7 +306,7 @@ def main(argv: list[str] | None = None) -> None:
                 log(f"measured: {rows[-2]} {rows[-1]}")
 
     model, tokenizer, _ = base_model.load(args.base_model, device=device)
-    bare += [bare_prefill("bare prefill, after", model, tokenizer, batches, t, len(docs)) for t in threads]
+    bare += [bare_prefill("bare prefill, after", model, tokenizer, batches, t, len(docs), args.read_dtype) for t in threads]
     limit = Row("bare prefill: limit (fastest)", n_tokens, min(r.seconds for r in bare), len(docs),
                 min(r.cpu_seconds for r in bare))
     print_table([limit, *bare, inproc, *rows], limit, parts, args.json, flops)

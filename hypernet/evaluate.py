@@ -166,5 +166,9 @@ def evaluate_file(path: str, modes: list[str], *, base_model_spec: str = base_mo
         report["hypernet"] = {"id": checkpoint_id(hypernet_path), "path": hypernet_path,
                               "chunk_len": net.cfg.chunk_len, "chunk_combine": net.cfg.chunk_combine,
                               "window_len": net.cfg.window_len,
-                              "read_autocast": str(read_autocast(model, read_dtype)).removeprefix("torch.")}
+                              "read_autocast": _dtype_name(read_autocast(model, read_dtype))}
     return report
+
+
+def _dtype_name(dtype: torch.dtype | None) -> str | None:
+    return None if dtype is None else str(dtype).removeprefix("torch.")

@@ -33,6 +33,20 @@ def test_eval_window_len_overrides_the_checkpoint(tiny_model_path, tiny_hypernet
     assert "largest serving rank" in capsys.readouterr().err
 
 
+def test_eval_read_dtype_reaches_the_generator(tiny_model_path, tiny_hypernet_path, tmp_path, capsys):
+    data = tmp_path / "eval.jsonl"
+    text = "Quillton is the capital of Zorbania, founded in 1712 by Marta Oyelaran. " * 2
+    data.write_text(json.dumps({"id": "d1", "text": text, "qa": [{"q": "What is the capital?", "a": "Quillton"}]}) + "\n")
+    args = ["eval", "--data", str(data), "--modes", "adapter", "--json", "--base-model", tiny_model_path,
+            "--hypernet", tiny_hypernet_path, "--read-dtype"]
+    assert main(args + ["model"]) == 0
+    exact = json.loads(capsys.readouterr().out)
+    assert main(args + ["bfloat16"]) == 0
+    fast = json.loads(capsys.readouterr().out)
+    assert exact["hypernet"]["read_autocast"] is None and fast["hypernet"]["read_autocast"] == "bfloat16"
+    assert exact["adapter"]["gold_nll"] != fast["adapter"]["gold_nll"]
+
+
 def test_eval_rejects_unknown_modes(tmp_path, capsys):
     data = tmp_path / "eval.jsonl"
     data.write_text("{}\n")
