@@ -38,6 +38,16 @@ def test_real_words_replace_that_share_of_invented_names():
     assert 0 < sum(any(w in d.text for w in words) for d in mixed) < 40
 
 
+
+def test_first_names_also_come_from_the_words():
+    from hypernet.synthetic import _FIRST, person_name
+
+    words = ("Corinth", "Heine", "Renault", "Boyle")
+    firsts = [person_name(NamesRandom(i, words, share=0.5)).split()[0] for i in range(200)]
+    assert 40 < sum(f in words for f in firsts) < 160 and all(f in words or f in _FIRST for f in firsts)
+    assert all(person_name(NamesRandom(i)).split()[0] in _FIRST for i in range(50))
+
+
 ORIGINAL_KINDS = {"person", "company", "town", "product", "species", "event", "ship", "book"}
 EVAL_ONLY = {k.name for k in DOC_KINDS if k.eval_only}
 WORDS = ("Corinth", "Heine", "Renault", "Boyle")
