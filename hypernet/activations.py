@@ -24,7 +24,7 @@ def read_autocast(model: torch.nn.Module, read_dtype: str = "auto") -> torch.dty
     0.53 s against 0.85 s, and held-out answers did not move (the hypernetwork was meta-trained on
     bf16 activations, on GPUs). The residual stream stays float32; the layer inputs differ from a
     float32 read by 0.3-0.8 %, and a little with the batch's shape (float32 reads do not).
-    'model' always reads in the model's dtype (bit-identical adapters across CPU kinds);
+    'model' always reads in the model's dtype (no bf16 rounding; adapters independent of batching);
     'bfloat16' forces the autocast on a float32 model.
     """
     if read_dtype not in READ_DTYPES:

@@ -70,8 +70,8 @@ class Settings:
     dtype: str = _opt("auto", "model dtype: auto, float32, bfloat16 or float16")
     read_dtype: str = _opt("auto", "precision of the document-reading pass: auto (a bfloat16 autocast over a "
                            "float32 model on CPUs with native bf16, AVX512-BF16 or AMX: ~1.6x faster; else "
-                           "the model's dtype), model (always the model's dtype: the same adapter bits on "
-                           "every CPU) or bfloat16", "--read-dtype", WORKERS)
+                           "the model's dtype), model (always the model's dtype: no bf16 rounding, adapters "
+                           "independent of batching) or bfloat16", "--read-dtype", WORKERS)
     train_storage: str = _opt("", "where meta-training keeps prepared data, checkpoints and reports: a "
                               "directory or s3://bucket/prefix (empty: STORE/training)", "--train-storage", TRAIN)
     max_doc_bytes: int = _opt(10_000_000, "documents larger than this are rejected at ingest")
