@@ -115,12 +115,13 @@ def main() -> None:
             gen.generate([text])
             if rep:  # the first round warms up
                 times[r].append(time.perf_counter() - t)
-    rows = [[r if r != "model" else f"model ({next(model.parameters()).dtype})".replace("torch.", ""),
-             f"{min(ts):.3f}", f"{sorted(ts)[len(ts) // 2]:.3f}",
+    model_dtype = str(next(model.parameters()).dtype).removeprefix("torch.")
+    rows = [[f"model ({model_dtype})" if r == "model" else r, f"{min(ts):.3f}", f"{sorted(ts)[len(ts) // 2]:.3f}",
              f"{min(times['model']) / min(ts):.2f}x"] for r, ts in times.items()]
+    auto = read_autocast(model, "auto")
     print(f"\nOne {n_tokens}-token document, model loaded ({args.timing_reps} runs each; "
           f"native bf16 on this CPU: {cpu_has_native_bf16()}; 'auto' reads in "
-          f"{str(read_autocast(model, 'auto')).replace('torch.', '').replace('None', 'the model dtype')}):")
+          f"{str(auto).removeprefix('torch.') if auto else model_dtype}):")
     print(table(rows, ["read dtype", "best s", "median s", "speed-up"]))
 
 if __name__ == "__main__":

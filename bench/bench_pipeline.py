@@ -47,7 +47,7 @@ import pyarrow as pa
 import torch
 
 from hypernet import base_model
-from hypernet.activations import layer_inputs, read_autocast
+from hypernet.activations import READ_DTYPES, layer_inputs, read_autocast
 from hypernet.generate import AdapterGenerator, encode_batch
 from hypernet.lora import to_peft_files
 from hypernet.model import HyperNetwork, default_checkpoint
@@ -257,7 +257,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--prefill-threads", type=int, nargs="+", default=None,
                     help="torch threads to time the bare prefill with (default: 1 and all cores on CPU; on an "
                          "idle machine all cores is the limit, and leaving 1 out saves a pass on long runs)")
-    ap.add_argument("--read-dtype", default="auto", choices=("auto", "model", "bfloat16"),
+    ap.add_argument("--read-dtype", default="auto", choices=READ_DTYPES,
                     help="precision of the reading pass, for every path alike (WorkerConfig.read_dtype)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", action="store_true", help="print the rows as JSON instead of a table")

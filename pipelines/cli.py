@@ -707,7 +707,9 @@ def _args_eval(p):
     p.add_argument("--chunk-len", type=int, default=None, help="override the checkpoint's chunk length")
     p.add_argument("--window-len", type=int, default=None,
                    help="override the checkpoint's window length (tokens per LoRA inside a chunk; 0: one LoRA per chunk)")
-    p.add_argument("--read-dtype", dest="read_dtype", default=None, choices=("auto", "model", "bfloat16"),
+    from workers.config import READ_DTYPES
+
+    p.add_argument("--read-dtype", dest="read_dtype", default=None, choices=READ_DTYPES,
                    help="precision of the document-reading pass (the read_dtype setting; default: auto, a bfloat16 "
                         "autocast on CPUs with native bf16)")
     p.add_argument("--finetune-steps", type=int, default=30, help="gradient steps of the finetune baseline")

@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from workers.config import READ_DTYPES
+
 ENV_PREFIX = "DOCPATCH_"
 CONFIG_ENV = "DOCPATCH_CONFIG"
 STORAGE_OPTIONS_ENV = "DOCPATCH_STORAGE_OPTIONS"
@@ -94,8 +96,9 @@ class Settings:
                 raise SettingsError(f"{name} must not be negative, got {getattr(self, name)}")
         if self.dtype not in ("auto", "float32", "bfloat16", "float16"):
             raise SettingsError(f"dtype must be auto, float32, bfloat16 or float16, got {self.dtype!r}")
-        if self.read_dtype not in ("auto", "model", "bfloat16"):
-            raise SettingsError(f"read_dtype must be auto, model or bfloat16, got {self.read_dtype!r}")
+        if self.read_dtype not in READ_DTYPES:
+            raise SettingsError(f"read_dtype must be {', '.join(READ_DTYPES[:-1])} or {READ_DTYPES[-1]}, "
+                                f"got {self.read_dtype!r}")
 
     # -- loading -------------------------------------------------------------------------------
     @classmethod

@@ -38,7 +38,6 @@ def test_real_words_replace_that_share_of_invented_names():
     assert 0 < sum(any(w in d.text for w in words) for d in mixed) < 40
 
 
-
 def test_first_names_also_come_from_the_words():
     from hypernet.synthetic import _FIRST, person_name
 
