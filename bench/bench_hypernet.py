@@ -1,11 +1,12 @@
 """Hypernetwork quality and speed, measured side by side in one run on held-out documents.
 
-    python bench/bench_hypernet.py --docs 12 --finetune-steps 10,30 --chunks 1,2,4,8
+    python bench/bench_hypernet.py --docs 12 --finetune-steps 10,20,30 --chunks 1,2,4,8
 
 Prints three tables:
 1. base / context / adapter / finetune accuracy on short held-out synthetic documents (eval-only
    phrasing and document kinds), with seconds per document to make the adapter (one forward pass)
-   versus to fine-tune one (gradient descent on the document text), and their ratio;
+   versus to fine-tune one (gradient descent on the document text, under the same autocast the
+   adapter reads with, so both get the CPU's bf16 hardware), and their ratio;
 2. adapter accuracy against the number of chunks, for each chunk-combination rule;
 3. generation time for one 512-token document (model loaded), reading it in the model's dtype
    and, where the CPU has native bf16, under the bfloat16 autocast (`read_dtype`).
@@ -46,7 +47,6 @@ def short_docs(rng: random.Random, tok, n: int, lo: int, hi: int) -> list:
     return out
 
 
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--hypernet", default=default_checkpoint(), help="checkpoint folder (default: the shipped one)")
@@ -54,7 +54,7 @@ def main() -> None:
     p.add_argument("--docs", type=int, default=12, help="short held-out documents")
     p.add_argument("--min-tokens", type=int, default=100, help="shortest 'short' document, in tokens")
     p.add_argument("--max-tokens", type=int, default=400, help="longest 'short' document, in tokens")
-    p.add_argument("--finetune-steps", default="10,30", help="comma list of gradient-baseline step counts")
+    p.add_argument("--finetune-steps", default="10,20,30", help="comma list of gradient-baseline step counts")
     p.add_argument("--chunks", default="1,2,4,8", help="comma list of chunk counts (0: skip)")
     p.add_argument("--chunk-len", type=int, default=96, help="chunk length for the chunk table (small keeps CPU time sane)")
     p.add_argument("--long-docs", type=int, default=3, help="documents per chunk count")
@@ -80,7 +80,8 @@ def main() -> None:
         print(f"fine-tuning the gradient baseline, {steps} steps per document ...", file=sys.stderr, flush=True)
         ft = evaluate_docs(short, ["finetune"], model, tok, net, finetune=FinetuneConfig(steps=steps))
         secs = ft["finetune"]["train_seconds_per_doc"]
-        rows.append([f"finetune@{steps}", f"{ft['finetune']['accuracy']:.2f}", f"{ft['finetune']['gold_nll']:.2f}", steps,
+        cast = f" ({ft['finetune']['autocast']})" if ft["finetune"]["autocast"] else ""
+        rows.append([f"finetune@{steps}{cast}", f"{ft['finetune']['accuracy']:.2f}", f"{ft['finetune']['gold_nll']:.2f}", steps,
                      f"{secs:.2f}", f"{secs / gen_s:.0f}x"])
     ctx = report["context"]["accuracy"]
     print(f"\nShort documents: {report['n_docs']} docs of {min(lengths)}-{max(lengths)} tokens, {report['n_questions']} questions "
@@ -123,6 +124,7 @@ def main() -> None:
           f"native bf16 on this CPU: {cpu_has_native_bf16()}; 'auto' reads in "
           f"{str(auto).removeprefix('torch.') if auto else model_dtype}):")
     print(table(rows, ["read dtype", "best s", "median s", "speed-up"]))
+
 
 if __name__ == "__main__":
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -1,10 +1,13 @@
 """Evaluation: the report's shape and the eval-file checks."""
+import contextlib
 import json
 
 import pytest
+import torch
 
 from hypernet import base_model
-from hypernet.evaluate import FinetuneConfig, evaluate_docs, read_eval_file
+from hypernet.evaluate import FinetuneConfig, evaluate_docs, finetune_lora, read_eval_file
+from hypernet.lora import applied
 from hypernet.model import HyperNetwork
 from hypernet.prompts import is_correct
 
@@ -35,3 +38,32 @@ def test_report_has_every_mode(tiny_model_path, tiny_hypernet_path):
     assert report["adapter"]["generate_seconds_per_doc"] > 0
     assert report["finetune"]["train_seconds_per_doc"] > 0
     assert report["adapter"]["accuracy_by_chunks"].keys() == {"1"}
+
+
+@pytest.mark.parametrize("autocast", [None, torch.bfloat16])
+def test_finetune_baseline_learns_the_document(tiny_model_path, autocast):
+    """The gradient baseline lowers the document's own loss, in float32 and under the bf16 autocast
+    the evaluation gives it where the adapter reads in bf16; its LoRA stays float32."""
+    model, tok, _ = base_model.load(tiny_model_path)
+    text = "Quillton is the capital of Zorbania. Its mayor is Edda Vrane and its river is the Ossel."
+    targets = {"mlp.down_proj": (model.config.intermediate_size, model.config.hidden_size)}
+    enc = tok(text, return_tensors="pt")
+
+    def doc_loss(lora=None):
+        with torch.no_grad(), (applied(model, lora) if lora else contextlib.nullcontext()):
+            return model(**enc, labels=enc.input_ids).loss.item()
+
+    lora = finetune_lora(model, tok, text, targets, model.config.num_hidden_layers,
+                         FinetuneConfig(steps=15, lr=1e-2), autocast=autocast)
+    a, b = lora.factors["mlp.down_proj"]
+    assert a.dtype == b.dtype == torch.float32 and lora.is_finite()
+    assert doc_loss(lora) < doc_loss() - 0.5
+
+
+def test_report_names_the_baselines_autocast(tiny_model_path):
+    model, tok, _ = base_model.load(tiny_model_path)
+    docs = [{"id": "d1", "text": "Quillton is the capital of Zorbania.", "qa": [{"q": "What is the capital?", "a": "Quillton"}]}]
+    for read_dtype, expected in (("model", None), ("bfloat16", "bfloat16")):
+        report = evaluate_docs(docs, ["finetune"], model, tok, None, finetune=FinetuneConfig(steps=1),
+                               max_new_tokens=2, read_dtype=read_dtype)
+        assert report["finetune"]["autocast"] == expected
