@@ -176,6 +176,7 @@ class DocKind:
     facts: Callable[[random.Random], dict[str, Fact]]
     intros: list[str]
     eval_only: bool = False
+    train_only: bool = False  # never drawn for eval files: held-out figures stay comparable
 
 
 def _person_facts(r: random.Random) -> dict[str, Fact]:
@@ -904,6 +905,113 @@ def _book_facts(r: random.Random) -> dict[str, Fact]:
     }
 
 
+# -- arbitrary attributes, and questions in words the templates do not use (training only) -------
+# The adapters answer questions in the training templates' words far better than in unseen words
+# (shipped weights, 40 fresh documents of the training kinds: 0.31 exact with training questions,
+# 0.21 with the held-out question of each fact, whatever the document's phrasing). Real readers ask
+# in their own words about relations no template lists, so training also asks through generic
+# forms built from each fact's noun, and one kind holds arbitrary attributes.
+_GENERIC_STATEMENTS = ["The {n} of {e} is {v}.", "For {e}, the {n} is {v}.", "{v} is the {n} of {e}.",
+                       "{e}'s {n} is {v}.", "Records list {v} as the {n} of {e}.", "As for the {n} of {e}, it is {v}."]
+_GENERIC_QUESTIONS = ["What is the {n} of {e}?", "What is {e}'s {n}?", "Name the {n} of {e}.", "Give the {n} of {e}.",
+                      "Tell me the {n} of {e}.", "{e}: what is the {n}?", "Which {n} does the text give for {e}?",
+                      "What {n} is listed for {e}?", "The {n} of {e} is what?", "Do you know the {n} of {e}?"]
+# Frames around any question; {q} as asked, {lq} with a leading question word lower-cased.
+_QUESTION_FRAMES = ["According to the text, {lq}", "Based on the document, {lq}", "{q} Answer briefly.",
+                    "Quick question: {q}", "Question: {q}", "I need to know: {lq}", "{q} Just the answer, please.",
+                    "From what you read, {lq}"]
+_QUESTION_WORDS = {"What", "Who", "Where", "When", "Which", "How", "In", "On", "Why", "Name", "Give", "Tell", "Do"}
+_FACT_NOUNS = {
+    "person": {"born_year": "birth year", "birthplace": "birthplace", "job": "profession", "employer": "employer",
+               "instrument": "instrument", "pet": "dog's name"},
+    "company": {"founded": "founding year", "hq": "headquarters", "founder": "founder", "product": "main product",
+                "employees": "number of employees", "ceo": "chief executive"},
+    "town": {"population": "population", "river": "river", "mayor": "mayor", "festival": "festival",
+             "dish": "local speciality", "founded": "founding year"},
+    "product": {"maker": "maker", "weight": "weight", "price": "price", "color": "colour", "material": "material",
+                "released": "release date"},
+    "species": {"habitat": "habitat", "discoverer": "discoverer", "length": "length", "diet": "diet",
+                "year": "year of description"},
+    "event": {"date": "date", "venue": "venue", "winner": "winner", "attendance": "attendance", "organiser": "organiser"},
+    "university": {"founded": "founding year", "founder": "founder", "city": "city", "students": "number of students",
+                   "president": "president", "known_for": "best-known field", "rival": "rival",
+                   "endowment": "endowment"},
+    "river": {"length": "length", "source": "source", "mouth": "mouth", "tributary": "main tributary",
+              "largest_city": "largest city", "basin": "basin area", "fish": "best-known fish",
+              "discharge": "average discharge"},
+    "mountain": {"height": "height", "range": "range", "first_ascent": "year of the first ascent",
+                 "first_climber": "first climber", "nearest_town": "nearest town", "rock": "rock",
+                 "climb_time": "climbing time"},
+    "disease": {"cause": "cause", "symptom": "first symptom", "incubation": "incubation period",
+                "described_by": "first describer", "described": "year of first description",
+                "treatment_centre": "leading treatment centre", "treatment": "treatment", "mortality": "death rate"},
+    "club": {"founded": "founding year", "stadium": "stadium", "capacity": "stadium capacity",
+             "head_coach": "head coach", "captain": "captain", "rival": "main rival", "titles": "number of league titles",
+             "colours": "colours"},
+    "software": {"language": "programming language", "creator": "creator", "first_release": "first release date",
+                 "latest_version": "latest version", "licence": "licence", "maintainer": "maintainer",
+                 "contributors": "number of contributors", "purpose": "purpose"},
+    "bridge": {"length": "length", "opened": "opening date", "engineer": "designer", "builder": "builder",
+               "crosses": "river it crosses", "cost": "cost", "material": "material",
+               "daily_traffic": "daily traffic"},
+    "expedition": {"leader": "leader", "doctor": "doctor", "sponsor": "sponsor", "departed": "departure date",
+                   "destination": "destination", "members": "number of members", "duration": "duration",
+                   "finding": "main finding"},
+    "album": {"artist": "artist", "producer": "producer", "label": "label", "released": "release date",
+              "tracks": "number of tracks", "running_time": "running time", "recorded_in": "recording location",
+              "sales": "sales"},
+    "restaurant": {"head_chef": "head chef", "owner": "owner", "cuisine": "cuisine", "signature_dish": "signature dish",
+                   "seats": "number of seats", "location": "location", "tasting_menu": "tasting menu price",
+                   "closed": "closing day"},
+    "mission": {"launched": "launch date", "launch_site": "launch site", "rocket": "rocket", "agency": "operator",
+                "principal_investigator": "principal investigator", "mass": "mass", "target": "target",
+                "cost": "cost"},
+    "incident": {"date": "date", "reported_by": "reporter", "incident_lead": "response lead",
+                 "system": "affected system", "duration": "duration", "root_cause": "root cause",
+                 "customers_affected": "number of affected customers", "error_rate": "peak error rate"},
+}
+_LANGS = ["Portuguese", "Finnish", "Swahili", "Dutch", "Korean", "Welsh", "Catalan", "Tagalog", "Hungarian"]
+_ATTRIBUTES: list[tuple[str, Callable[[random.Random], str]]] = [
+    ("owner", person_name), ("manager", person_name), ("architect", person_name), ("patron", person_name),
+    ("founding member", person_name), ("sponsor", org_name), ("supplier", org_name), ("operator", org_name),
+    ("location", place_name), ("registered office", place_name), ("nearest station", lambda r: f"{place_name(r)} Station"),
+    ("code name", _cap), ("nickname", lambda r: _cap(r, 1, 2)),
+    ("reference number", lambda r: f"{r.choice('ABCDEFGHKLMNPRSTVWXZ')}{r.randint(100, 9999)}-{r.randint(10, 99)}"),
+    ("budget", lambda r: _millions(r, 1, 900)), ("annual cost", lambda r: _money(r, 200, 90000)),
+    ("floor area", lambda r: f"{_num(r, 40, 90000)} square metres"), ("depth", lambda r: f"{r.randint(2, 900)} metres"),
+    ("top speed", lambda r: f"{r.randint(12, 320)} km/h"), ("capacity", lambda r: f"{_num(r, 20, 60000)} people"),
+    ("opening year", lambda r: str(r.randint(1850, 2024))), ("completion date", _date), ("last inspection", _date),
+    ("main colour", lambda r: r.choice(_COLORS)), ("main material", lambda r: r.choice(_MATERIALS)),
+    ("motto", lambda r: f"{_cap(r, 1, 2)} and {_cap(r, 1, 2)}"),
+    ("postcode", lambda r: f"{r.choice('BCDFGHKLMNPRSTW')}{r.choice('BCDFGHKLMNPRSTW')}{r.randint(1, 29)} "
+                           f"{r.randint(1, 9)}{r.choice('ABDEFGHJLNPQRSTUWXYZ')}{r.choice('ABDEFGHJLNPQRSTUWXYZ')}"),
+    ("phone extension", lambda r: str(r.randint(100, 9999))), ("number of floors", lambda r: str(r.randint(2, 88))),
+    ("rating", lambda r: f"{r.randint(1, 5)} stars"), ("mascot", lambda r: f"a {r.choice(_COLORS)} {r.choice(_ANIMALS)}"),
+    ("working language", lambda r: r.choice(_LANGS)), ("success rate", lambda r: _percent(r, 3, 99)),
+]
+
+
+def _record_facts(r: random.Random) -> dict[str, Fact]:
+    """Six to eight arbitrary attributes, stated and asked only in the generic forms."""
+    picked = r.sample(_ATTRIBUTES, r.randint(6, 8))
+    return {noun: Fact(value(r), [t.replace("{n}", noun) for t in _GENERIC_STATEMENTS],
+                       [t.replace("{n}", noun) for t in _GENERIC_QUESTIONS]) for noun, value in picked}
+
+
+def paraphrased_question(rng: random.Random, question: str, noun: str | None, entity: str, held_out: str) -> str:
+    """A training question in other words: a generic form from the fact's noun (when it has one)
+    and/or a frame around it; never the fact's held-out (eval) question `held_out`."""
+    if noun and rng.random() < 0.6:
+        generic = rng.choice(_GENERIC_QUESTIONS).format(n=noun, e=entity)
+        question = generic if generic != held_out else question
+    if rng.random() < 0.5:
+        first, _, rest = question.partition(" ")
+        lowered = first.lower() + " " + rest if first in _QUESTION_WORDS else question
+        framed = rng.choice(_QUESTION_FRAMES).format(q=question, lq=lowered)
+        question = framed if framed != held_out else question
+    return question
+
+
 def _title(r: random.Random) -> str:
     return "The " + r.choice(["Quiet", "Last", "Hidden", "Silver", "Broken", "Northern", "Distant"]) + " " + _cap(r, 2, 2)
 
@@ -951,6 +1059,9 @@ DOC_KINDS: list[DocKind] = [
     DocKind("incident", lambda r: f"Incident {r.choice(['INC', 'OPS', 'SEC', 'NET'])}-{r.randint(100, 9999)}",
             _incident_facts, ["Post-incident report for {e}.", "{e} was a service outage.",
                               "This review covers {e}."]),
+    # Arbitrary attributes of anything, in the generic forms only: relations no template lists.
+    DocKind("record", lambda r: f"{_cap(r, 2, 2)} {r.choice(['Project', 'House', 'Estate', 'Programme', 'Station', 'Collection', 'Fund', 'Depot', 'Works'])}",
+            _record_facts, ["Record: {e}.", "Fact sheet for {e}.", "{e} is listed in the register."], train_only=True),
     # Kinds the eval split alone uses: unseen entities, facts and phrasing.
     DocKind("ship", lambda r: f"{_cap(r, 2, 2)} {r.choice(['Star', 'Dawn', 'Spirit', 'Wind'])}", _ship_facts,
             ["The {e} is a merchant vessel.", "Vessel record: {e}."], eval_only=True),
@@ -1003,8 +1114,13 @@ def _layout(rng: random.Random, entity: str, intro: str, sentences: list[str], f
 
 
 def make_doc(rng: random.Random, split: str = "train", kind: DocKind | None = None, doc_id: str = "",
-             n_questions: int = 4) -> SyntheticDoc:
-    kinds = [k for k in DOC_KINDS if (k.eval_only is False or split == "eval")]
+             n_questions: int = 4, paraphrase: float = 0.0) -> SyntheticDoc:
+    """One document and its questions. `paraphrase` (training only): the share of questions asked
+    in other words (`paraphrased_question`); 0 draws exactly what earlier versions drew."""
+    if split == "eval":
+        kinds = [k for k in DOC_KINDS if not k.train_only]
+    else:
+        kinds = [k for k in DOC_KINDS if not k.eval_only and (paraphrase > 0 or not k.train_only)]
     kind = kind or rng.choice(kinds)
     entity = kind.entity(rng)
     facts = kind.facts(rng)
@@ -1021,12 +1137,18 @@ def make_doc(rng: random.Random, split: str = "train", kind: DocKind | None = No
     text = _layout(rng, entity, intro, sentences, facts)
     asked = rng.sample(names, min(n_questions, len(names)))
     qa = [QA(_pick(facts[k].questions, split, rng).format(e=entity), facts[k].value) for k in asked]
+    if split == "train" and paraphrase > 0:
+        nouns = _FACT_NOUNS.get(kind.name, {})
+        for x, k in zip(qa, asked):
+            if rng.random() < paraphrase:
+                x.q = paraphrased_question(rng, x.q, nouns.get(k), entity, facts[k].questions[-1].format(e=entity))
     return SyntheticDoc(doc_id or f"{split}-{kind.name}-{rng.getrandbits(40):010x}", kind.name, text, qa)
 
 
-def make_long_doc(rng: random.Random, n_parts: int, split: str = "eval", doc_id: str = "") -> SyntheticDoc:
+def make_long_doc(rng: random.Random, n_parts: int, split: str = "eval", doc_id: str = "",
+                  paraphrase: float = 0.0) -> SyntheticDoc:
     """A long document of several independent sections (for chunking), questions from each."""
-    parts = [make_doc(rng, split, n_questions=2) for _ in range(n_parts)]
+    parts = [make_doc(rng, split, n_questions=2, paraphrase=paraphrase) for _ in range(n_parts)]
     text = "\n\n".join(p.text for p in parts)
     qa = [q for p in parts for q in p.qa]
     return SyntheticDoc(doc_id or f"{split}-long{n_parts}-{rng.getrandbits(40):010x}", "long", text, qa)

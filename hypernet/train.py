@@ -84,6 +84,9 @@ class TrainConfig:
                 "adds that path (zero at first) to a checkpoint that lacks it"})
     vocab_names: float = field(default=0.5, metadata={
         "help": "share of invented names taken from the base model's vocabulary (real words) instead of syllables"})
+    paraphrase_questions: float = field(default=0.5, metadata={
+        "help": "share of training questions asked in other words (generic forms, frames; see "
+                "hypernet.synthetic.paraphrased_question); above 0 also draws attribute-record documents"})
 
     def __post_init__(self) -> None:
         if self.steps <= 0 or self.save_every <= 0 or self.batch_docs <= 0:
@@ -93,7 +96,7 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.device={self.device!r}: use 'auto', 'cpu', 'cuda' or 'cuda:N'")
         if self.dtype not in ("auto", "float32", "bfloat16", "float16"):
             raise ValueError(f"TrainConfig.dtype={self.dtype!r}: use 'auto', 'float32', 'bfloat16' or 'float16'")
-        for name in ("multi_chunk_prob", "two_section_prob", "vocab_names"):
+        for name in ("multi_chunk_prob", "two_section_prob", "vocab_names", "paraphrase_questions"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"TrainConfig.{name}={getattr(self, name)} must be in [0, 1]")
 
@@ -121,14 +124,14 @@ def document_for_step(cfg: TrainConfig, step: int, records: list[dict] | None,
         return SyntheticDoc(rec["id"], "file", rec["text"], [QA(x["q"], x["a"]) for x in qa]), None
     if rng.random() < cfg.multi_chunk_prob:
         parts = rng.randint(2, 3)
-        doc = make_long_doc(rng, parts, split="train")
+        doc = make_long_doc(rng, parts, split="train", paraphrase=cfg.paraphrase_questions)
         doc.qa = rng.sample(doc.qa, min(cfg.questions_per_doc, len(doc.qa)))
         return doc, -parts  # negative: split into this many chunks
     if rng.random() < cfg.two_section_prob:
-        doc = make_long_doc(rng, 2, split="train")
+        doc = make_long_doc(rng, 2, split="train", paraphrase=cfg.paraphrase_questions)
         doc.qa = rng.sample(doc.qa, min(cfg.questions_per_doc, len(doc.qa)))
         return doc, None
-    return make_doc(rng, "train", n_questions=cfg.questions_per_doc), None
+    return make_doc(rng, "train", n_questions=cfg.questions_per_doc, paraphrase=cfg.paraphrase_questions), None
 
 
 def training_words(cfg: TrainConfig, model_folder: str) -> tuple[str, ...]:

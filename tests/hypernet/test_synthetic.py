@@ -1,7 +1,7 @@
 """The synthetic data keeps eval phrasing and kinds apart from training."""
 import random
 
-from hypernet.synthetic import DOC_KINDS, NamesRandom, make_doc, make_long_doc
+from hypernet.synthetic import _FACT_NOUNS, DOC_KINDS, NamesRandom, make_doc, make_long_doc, paraphrased_question
 
 
 def test_answers_occur_in_their_documents():
@@ -116,7 +116,7 @@ def test_layouts_include_markdown_articles_and_every_training_kind():
     assert all(d.text.split("\n", 1)[0][2:].strip() for d in markdown)  # a title, not an empty heading
     assert sum("\n- " in d.text for d in docs) > 0.05 * len(docs)  # the list layout survives
     assert sum(not d.text.startswith("# ") and "\n- " not in d.text for d in docs) > 0.5 * len(docs)
-    assert {d.kind for d in docs} == {k.name for k in DOC_KINDS if not k.eval_only}
+    assert {d.kind for d in docs} == {k.name for k in DOC_KINDS if not k.eval_only and not k.train_only}
 
 
 def _mark_last_templates(facts_fn):
@@ -142,3 +142,35 @@ def test_train_never_uses_eval_only_kinds_or_the_last_template(monkeypatch):
     eval_docs = [make_doc(rng, "eval") for _ in range(100)]
     assert all("EVALONLY" in qa.q for d in eval_docs for qa in d.qa)
     assert sum("EVALONLY" in d.text for d in eval_docs) > 90
+
+
+def test_paraphrased_training_questions_stay_answerable_and_apart_from_eval():
+    words = WORDS
+    plain = [make_doc(NamesRandom(seed, words), "train") for seed in range(300)]
+    para = [make_doc(NamesRandom(seed, words), "train", paraphrase=1.0) for seed in range(300)]
+    assert all(qa.a in d.text for d in para for qa in d.qa)
+    plain_questions = {qa.q for d in plain for qa in d.qa}
+    rewritten = [qa.q for d in para for qa in d.qa if qa.q not in plain_questions]
+    assert len(rewritten) > 0.5 * sum(len(d.qa) for d in para), len(rewritten)
+    assert sum(d.kind == "record" for d in para) > 5 and not any(d.kind == "record" for d in plain)
+    # Never a fact's held-out (eval) question, and never a kind eval draws.
+    rng = random.Random(5)
+    for kind in DOC_KINDS:
+        if kind.eval_only or kind.train_only:
+            continue
+        for key, fact in kind.facts(random.Random(0)).items():
+            held_out = fact.questions[-1].format(e="Zed")
+            for _ in range(40):
+                asked = paraphrased_question(rng, fact.questions[0].format(e="Zed"), _FACT_NOUNS[kind.name][key],
+                                             "Zed", held_out)
+                assert asked != held_out and "Zed" in asked
+    assert not any(make_doc(random.Random(s), "eval").kind == "record" for s in range(300))
+    long_doc = make_long_doc(random.Random(3), 3, split="train", paraphrase=1.0)
+    assert all(qa.a in long_doc.text for qa in long_doc.qa)
+
+
+def test_every_training_fact_has_a_noun_for_the_generic_questions():
+    for kind in DOC_KINDS:
+        if kind.eval_only or kind.train_only:
+            continue
+        assert set(kind.facts(random.Random(0))) == set(_FACT_NOUNS[kind.name]), kind.name
