@@ -37,12 +37,16 @@ def read_autocast(model: torch.nn.Module, read_dtype: str = "auto") -> torch.dty
     return torch.bfloat16
 
 
+def under_autocast(device_type: str, dtype: torch.dtype | None):
+    """A context that runs under `dtype` autocast, or does nothing when `dtype` is None."""
+    return torch.autocast(device_type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
+
+
 @torch.inference_mode()
 def layer_inputs(model: torch.nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                  autocast: torch.dtype | None = None) -> torch.Tensor:
     """(N, T) token ids -> (N, L, T, H) layer inputs, optionally under an autocast (see read_autocast)."""
-    device = input_ids.device.type
-    with torch.autocast(device, dtype=autocast) if autocast is not None else contextlib.nullcontext():
+    with under_autocast(input_ids.device.type, autocast):
         acts = _capture(model, input_ids, attention_mask, stop_early=True)[0]
     return acts.float() if autocast is not None else acts
 

@@ -12,7 +12,6 @@ the gold answer (graded: lower is closer to knowing it).
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import time
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from typing import Callable
 import torch
 
 from hypernet import base_model
-from hypernet.activations import read_autocast
+from hypernet.activations import read_autocast, under_autocast
 from hypernet.generate import AdapterGenerator, answer, answer_nll
 from hypernet.lora import LoraTensors, applied
 from hypernet.model import HyperNetwork, checkpoint_id, default_checkpoint
@@ -75,9 +74,8 @@ def finetune_lora(model, tok, text: str, hidden_targets: dict[str, tuple[int, in
         params[target] = (a, b)
     opt = torch.optim.AdamW([p for ab in params.values() for p in ab], lr=cfg.lr, weight_decay=0.0)
     enc = tok(text.strip(), return_tensors="pt").to(device)
-    cast = (lambda: torch.autocast(device.type, dtype=autocast)) if autocast is not None else contextlib.nullcontext
     for _ in range(cfg.steps):
-        with applied(model, LoraTensors(params)), cast():
+        with applied(model, LoraTensors(params)), under_autocast(device.type, autocast):
             out = model(input_ids=enc.input_ids, attention_mask=enc.attention_mask, labels=enc.input_ids)
         opt.zero_grad()
         out.loss.backward()

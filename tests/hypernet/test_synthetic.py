@@ -145,9 +145,8 @@ def test_train_never_uses_eval_only_kinds_or_the_last_template(monkeypatch):
 
 
 def test_paraphrased_training_questions_stay_answerable_and_apart_from_eval():
-    words = WORDS
-    plain = [make_doc(NamesRandom(seed, words), "train") for seed in range(300)]
-    para = [make_doc(NamesRandom(seed, words), "train", paraphrase=1.0) for seed in range(300)]
+    plain = [make_doc(NamesRandom(seed, WORDS), "train") for seed in range(300)]
+    para = [make_doc(NamesRandom(seed, WORDS), "train", paraphrase=1.0) for seed in range(300)]
     assert all(qa.a in d.text for d in para for qa in d.qa)
     plain_questions = {qa.q for d in plain for qa in d.qa}
     rewritten = [qa.q for d in para for qa in d.qa if qa.q not in plain_questions]
