@@ -5,8 +5,9 @@
 Prints three tables:
 1. base / context / adapter / finetune accuracy on short held-out synthetic documents (eval-only
    phrasing and document kinds), with seconds per document to make the adapter (one forward pass)
-   versus to fine-tune one (gradient descent on the document text, under the same autocast the
-   adapter reads with, so both get the CPU's bf16 hardware), and their ratio;
+   versus to fine-tune one (gradient descent on the document's text and on fill-in-the-blank
+   questions made from its own sentences, under the same autocast the adapter reads with, so both
+   get the CPU's bf16 hardware), and their ratio;
 2. adapter accuracy against the number of chunks, for each chunk-combination rule;
 3. generation time for one 512-token document (model loaded), reading it in the model's dtype
    and, where the CPU has native bf16, under the bfloat16 autocast (`read_dtype`).
@@ -55,6 +56,8 @@ def main() -> None:
     p.add_argument("--min-tokens", type=int, default=100, help="shortest 'short' document, in tokens")
     p.add_argument("--max-tokens", type=int, default=400, help="longest 'short' document, in tokens")
     p.add_argument("--finetune-steps", default="10,20,30", help="comma list of gradient-baseline step counts")
+    p.add_argument("--finetune-self-questions", default=str(FinetuneConfig.self_questions),
+                   help="comma list of self-made blanks per document for the baseline (0: the text alone)")
     p.add_argument("--chunks", default="1,2,4,8", help="comma list of chunk counts (0: skip)")
     p.add_argument("--chunk-len", type=int, default=96, help="chunk length for the chunk table (small keeps CPU time sane)")
     p.add_argument("--long-docs", type=int, default=3, help="documents per chunk count")
@@ -76,13 +79,17 @@ def main() -> None:
     for mode in ("base", "context", "adapter"):
         rows.append([mode, f"{report[mode]['accuracy']:.2f}", f"{report[mode]['gold_nll']:.2f}", "",
                      f"{gen_s:.3f}" if mode == "adapter" else "", ""])
-    for steps in [int(s) for s in args.finetune_steps.split(",") if s]:
-        print(f"fine-tuning the gradient baseline, {steps} steps per document ...", file=sys.stderr, flush=True)
-        ft = evaluate_docs(short, ["finetune"], model, tok, net, finetune=FinetuneConfig(steps=steps))
-        secs = ft["finetune"]["train_seconds_per_doc"]
-        cast = f" ({ft['finetune']['autocast']})" if ft["finetune"]["autocast"] else ""
-        rows.append([f"finetune@{steps}{cast}", f"{ft['finetune']['accuracy']:.2f}", f"{ft['finetune']['gold_nll']:.2f}", steps,
-                     f"{secs:.2f}", f"{secs / gen_s:.0f}x"])
+    for blanks in [int(s) for s in args.finetune_self_questions.split(",") if s]:
+        for steps in [int(s) for s in args.finetune_steps.split(",") if s]:
+            print(f"fine-tuning the gradient baseline, {steps} steps, {blanks} blanks per document ...",
+                  file=sys.stderr, flush=True)
+            ft = evaluate_docs(short, ["finetune"], model, tok, net,
+                               finetune=FinetuneConfig(steps=steps, self_questions=blanks))
+            secs = ft["finetune"]["train_seconds_per_doc"]
+            cast = f", {ft['finetune']['autocast']}" if ft["finetune"]["autocast"] else ""
+            per_step = f" {ft['finetune']['questions_per_step']}/step" if blanks else ""
+            rows.append([f"finetune@{steps} ({blanks} blanks{per_step}{cast})", f"{ft['finetune']['accuracy']:.2f}",
+                         f"{ft['finetune']['gold_nll']:.2f}", steps, f"{secs:.2f}", f"{secs / gen_s:.0f}x"])
     ctx = report["context"]["accuracy"]
     print(f"\nShort documents: {report['n_docs']} docs of {min(lengths)}-{max(lengths)} tokens, {report['n_questions']} questions "
           f"(adapter/context = {report['adapter']['accuracy'] / ctx if ctx else float('nan'):.2f})")

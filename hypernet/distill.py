@@ -38,7 +38,8 @@ class Example:
     answer_doc_pos: torch.Tensor | None = None
 
 
-def _qa_tokens(tok, question: str, answer: str) -> tuple[list[int], list[int]]:
+def qa_tokens(tok, question: str, answer: str) -> tuple[list[int], list[int]]:
+    """A question's prompt tokens and its answer's, the answer ended by a line break as taught."""
     prompt = tok(question_prompt(question), add_special_tokens=False).input_ids
     ans = tok(" " + answer.strip() + "\n", add_special_tokens=False).input_ids
     return prompt, ans
@@ -83,7 +84,7 @@ def teacher_examples(model, tok, docs: list[tuple[str, list[tuple[str, str]], in
         teacher = bos + doc_ids
         student_rows, t_pos, s_pos, gold = [], [], [], []
         for row, (q, a) in enumerate(qa):
-            prompt, ans = _qa_tokens(tok, q, a)
+            prompt, ans = qa_tokens(tok, q, a)
             teacher = teacher + sep + prompt
             s_row = bos + prompt
             for j, token in enumerate(ans):
@@ -95,7 +96,7 @@ def teacher_examples(model, tok, docs: list[tuple[str, list[tuple[str, str]], in
         chunks = chunk_ids(doc_ids, chunk_len, max_chunks)
         found = [find_answer(doc_ids, tok, a) if len(chunks) == 1 else -1 for _q, a in qa]
         plans.append((doc_ids, chunks, teacher, student_rows, t_pos, s_pos, gold, found))
-    t_ids, t_mask = _pad([p[2] for p in plans], tok)
+    t_ids, t_mask = pad_rows([p[2] for p in plans], tok)
     acts, hidden = layer_inputs_and_final(model, t_ids.to(device), t_mask.to(device))  # (N, L, T, H), (N, T, H)
     rows = torch.tensor([i for i, p in enumerate(plans) for _ in p[4]], device=device)
     cols = torch.tensor([c for p in plans for c in p[4]], device=device)
@@ -113,7 +114,7 @@ def teacher_examples(model, tok, docs: list[tuple[str, list[tuple[str, str]], in
         else:
             chunk_acts = [many[k + j, :, len(bos): len(bos) + len(c)].float().clone() for j, c in enumerate(chunks)]
             k += len(chunks)
-        s_ids, s_mask = _pad(student_rows, tok)
+        s_ids, s_mask = pad_rows(student_rows, tok)
         n = len(t_pos)
         out.append(Example(chunk_acts, s_ids.to(device), s_mask.to(device), torch.tensor(s_pos, device=device),
                            torch.tensor(gold, device=device), top.indices[first:first + n].clone(),
@@ -134,7 +135,8 @@ def example_to(ex: Example, device: torch.device) -> Example:
     return Example(**moved)
 
 
-def _pad(rows: list[list[int]], tok) -> tuple[torch.Tensor, torch.Tensor]:
+def pad_rows(rows: list[list[int]], tok) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-pad token rows into (ids, attention mask)."""
     width = max(len(r) for r in rows)
     pad = tok.pad_token_id or 0
     ids = torch.full((len(rows), width), pad, dtype=torch.long)

@@ -4,8 +4,9 @@ Modes, all answering greedily and briefly:
 - base: no document (how much the base model knows or guesses);
 - context: the document in the prompt (the teacher; the ceiling the adapter aims at);
 - adapter: the generated adapter, no document;
-- finetune: the gradient baseline: a LoRA of the same targets and rank trained per document by
-  next-token prediction on the document text alone (never on the eval questions).
+- finetune: the gradient baseline: a LoRA of the same targets and rank trained per document on
+  the document alone: next-token prediction on its text plus fill-in-the-blank questions made
+  from its own sentences (`hypernet.self_questions`), never the eval questions.
 
 Per mode: exact-match `accuracy` and `gold_nll`, the mean per-token negative log-likelihood of
 the gold answer (graded: lower is closer to knowing it).
@@ -21,10 +22,12 @@ import torch
 
 from hypernet import base_model
 from hypernet.activations import read_autocast, under_autocast
+from hypernet.distill import pad_rows, qa_tokens
 from hypernet.generate import AdapterGenerator, answer, answer_nll
 from hypernet.lora import LoraTensors, applied
 from hypernet.model import HyperNetwork, checkpoint_id, default_checkpoint
 from hypernet.prompts import is_correct
+from hypernet.self_questions import SelfQuestion, self_questions
 
 MODES = ("base", "context", "adapter", "finetune")
 
@@ -36,6 +39,11 @@ class FinetuneConfig:
     steps: int = 30
     lr: float = 1e-3
     rank: int = 8
+    # Fill-in-the-blank items made from the document's sentences, trained beside its text
+    # (0: the text alone). They teach the answering format the eval asks in.
+    self_questions: int = 16
+    # Blanks per step, taken in turn: a step on all 16 costs ~4x a step on the text alone.
+    questions_per_step: int = 4
 
 
 def read_eval_file(path: str) -> list[dict]:
@@ -59,7 +67,8 @@ def read_eval_file(path: str) -> list[dict]:
 
 def finetune_lora(model, tok, text: str, hidden_targets: dict[str, tuple[int, int]], n_layers: int,
                   cfg: FinetuneConfig, autocast: torch.dtype | None = None) -> LoraTensors:
-    """Train a fresh LoRA on the document's own text (next-token prediction).
+    """Train a fresh LoRA on the document alone: next-token prediction on its text, plus (when
+    `cfg.self_questions`) the answers to blanks made from its own sentences, the two losses summed.
 
     `autocast`: run the model's forward and backward under this autocast dtype (the LoRA and
     AdamW stay float32). The evaluation passes the adapter's reading autocast, so the baseline
@@ -74,13 +83,33 @@ def finetune_lora(model, tok, text: str, hidden_targets: dict[str, tuple[int, in
         params[target] = (a, b)
     opt = torch.optim.AdamW([p for ab in params.values() for p in ab], lr=cfg.lr, weight_decay=0.0)
     enc = tok(text.strip(), return_tensors="pt").to(device)
-    for _ in range(cfg.steps):
+    items = self_questions(text, cfg.self_questions)
+    per_step = max(1, cfg.questions_per_step)
+    blanks = [_blank_batch(tok, items[i:i + per_step], device) for i in range(0, len(items), per_step)]
+    for step in range(cfg.steps):
         with applied(model, LoraTensors(params)), under_autocast(device.type, autocast):
-            out = model(input_ids=enc.input_ids, attention_mask=enc.attention_mask, labels=enc.input_ids)
+            loss = model(input_ids=enc.input_ids, attention_mask=enc.attention_mask, labels=enc.input_ids).loss
+            if blanks:
+                loss = loss + model(**blanks[step % len(blanks)]).loss
         opt.zero_grad()
-        out.loss.backward()
+        loss.backward()
         opt.step()
     return LoraTensors({k: (a.detach(), b.detach()) for k, (a, b) in params.items()})
+
+
+def _blank_batch(tok, items: list[SelfQuestion], device) -> dict[str, torch.Tensor]:
+    """Fill-in-the-blank items as one padded batch, the loss on the answer tokens only."""
+    bos = [tok.bos_token_id] if tok.bos_token_id is not None else []
+    rows, n_prompt = [], []
+    for item in items:
+        prompt, ans = qa_tokens(tok, item.question, item.answer)
+        rows.append(bos + prompt + ans)
+        n_prompt.append(len(bos) + len(prompt))
+    ids, mask = pad_rows(rows, tok)
+    labels = ids.masked_fill(mask == 0, -100)
+    for row, n in enumerate(n_prompt):
+        labels[row, :n] = -100
+    return {"input_ids": ids.to(device), "attention_mask": mask.to(device), "labels": labels.to(device)}
 
 
 def evaluate_docs(docs: list[dict], modes: list[str], model, tok, hypernet: HyperNetwork | None, *,
@@ -147,6 +176,8 @@ def evaluate_docs(docs: list[dict], modes: list[str], model, tok, hypernet: Hype
     if "finetune" in modes:
         report["finetune"]["train_seconds_per_doc"] = ft_seconds / len(docs)
         report["finetune"]["steps"] = finetune.steps
+        report["finetune"]["self_questions"] = finetune.self_questions
+        report["finetune"]["questions_per_step"] = finetune.questions_per_step
         report["finetune"]["autocast"] = _dtype_name(ft_autocast)
     report["answers"] = rows
     return report
@@ -154,7 +185,8 @@ def evaluate_docs(docs: list[dict], modes: list[str], model, tok, hypernet: Hype
 
 def evaluate_file(path: str, modes: list[str], *, base_model_spec: str = base_model.PACKAGED,
                   hypernet_path: str = "", limit: int | None = None, chunk_len: int | None = None,
-                  chunk_combine: str | None = None, window_len: int | None = None, finetune_steps: int = 30,
+                  chunk_combine: str | None = None, window_len: int | None = None,
+                  finetune: FinetuneConfig | None = None,
                   progress: Callable[[str], None] | None = None, device: str = "cpu",
                   read_dtype: str = "auto") -> dict:
     """Load the models, evaluate a JSONL file, return the JSON report."""
@@ -166,7 +198,7 @@ def evaluate_file(path: str, modes: list[str], *, base_model_spec: str = base_mo
         # Overrides go through the config, so its checks (rule names, the serving-rank cap) apply to them.
         overrides = {"chunk_len": chunk_len or None, "chunk_combine": chunk_combine or None, "window_len": window_len}
         net = HyperNetwork.load(hypernet_path, **{k: v for k, v in overrides.items() if v is not None})
-    report = evaluate_docs(docs, modes, model, tok, net, finetune=FinetuneConfig(steps=finetune_steps),
+    report = evaluate_docs(docs, modes, model, tok, net, finetune=finetune,
                            progress=progress, read_dtype=read_dtype)
     report["data"] = path
     report["base_model"] = {"id": ref.model_id, "revision": ref.revision}

@@ -557,7 +557,7 @@ def _args_none(p):
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from hypernet.evaluate import MODES as EVAL_MODES
-    from hypernet.evaluate import evaluate_file
+    from hypernet.evaluate import FinetuneConfig, evaluate_file
 
     if not Path(args.data).is_file():
         raise UserError(f"eval file not found: {args.data}")
@@ -565,13 +565,18 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     bad = sorted(set(modes) - set(EVAL_MODES))
     if bad:
         raise UserError(f"unknown --modes {bad}; choose from {', '.join(EVAL_MODES)}")
+    finetune = {k: v for k, v in (("steps", args.finetune_steps), ("self_questions", args.finetune_self_questions))
+                if v is not None}
+    if any(v < 0 for v in finetune.values()):
+        raise UserError("--finetune-steps and --finetune-self-questions take counts of 0 or more")
     try:
         from pipelines.hypernets import resolve_hypernet_path
 
         report = evaluate_file(args.data, modes, base_model_spec=settings.base_model,
                                hypernet_path=resolve_hypernet_path(settings), limit=args.limit,
                                chunk_len=args.chunk_len, window_len=args.window_len,
-                               finetune_steps=args.finetune_steps, progress=note,
+                               finetune=FinetuneConfig(**finetune),
+                               progress=note,
                                device=args.device or _default_device(), read_dtype=settings.read_dtype)
     except ValueError as exc:
         raise UserError(str(exc)) from None
@@ -712,7 +717,12 @@ def _args_eval(p):
     p.add_argument("--read-dtype", dest="read_dtype", default=None, choices=READ_DTYPES,
                    help="precision of the document-reading pass (the read_dtype setting; default: auto, a bfloat16 "
                         "autocast on CPUs with native bf16)")
-    p.add_argument("--finetune-steps", type=int, default=30, help="gradient steps of the finetune baseline")
+    # Defaults come from hypernet.evaluate.FinetuneConfig (not imported here: it pulls in torch).
+    p.add_argument("--finetune-steps", type=int, default=None, metavar="N",
+                   help="gradient steps of the finetune baseline (default: 30)")
+    p.add_argument("--finetune-self-questions", type=int, default=None, metavar="N",
+                   help="fill-in-the-blank items the finetune baseline makes from each document's own sentences "
+                        "and trains on beside its text, never the eval questions (0: the text alone; default: 16)")
     p.add_argument("--answers", action="store_true", help="include every generated answer in --json output")
     p.add_argument("--device", default="", help="where the models run: cpu, cuda or cuda:N (default: the GPU when there is one)")
 

@@ -7,6 +7,7 @@ import torch
 
 from hypernet import base_model
 from hypernet.evaluate import FinetuneConfig, evaluate_docs, finetune_lora, read_eval_file
+from hypernet.generate import answer_nll
 from hypernet.lora import applied
 from hypernet.model import HyperNetwork
 from hypernet.prompts import is_correct
@@ -60,6 +61,21 @@ def test_finetune_baseline_learns_the_document(tiny_model_path, autocast):
     assert doc_loss(lora) < doc_loss() - 0.5
 
 
+def test_finetune_baseline_learns_to_answer_its_own_blanks(tiny_model_path):
+    """With self-made questions the baseline learns to give the document's facts after the
+    answering prompt, which the text alone does not teach; the eval questions never enter."""
+    model, tok, _ = base_model.load(tiny_model_path)
+    text = "Quillton is the capital of Zorbania. Its mayor is Edda Vrane and its river is the Ossel."
+    targets = {"mlp.down_proj": (model.config.intermediate_size, model.config.hidden_size)}
+    blank = "Fill in the blank from the text: Its mayor is ___ and its river is the Ossel."
+    nll = {}
+    for n in (0, 16):
+        lora = finetune_lora(model, tok, text, targets, model.config.num_hidden_layers,
+                             FinetuneConfig(steps=30, lr=3e-2, self_questions=n))
+        nll[n] = answer_nll(model, tok, blank, "Edda Vrane", lora=lora)
+    assert nll[16] < nll[0] - 0.5
+
+
 def test_report_names_the_baselines_autocast(tiny_model_path):
     model, tok, _ = base_model.load(tiny_model_path)
     docs = [{"id": "d1", "text": "Quillton is the capital of Zorbania.", "qa": [{"q": "What is the capital?", "a": "Quillton"}]}]
@@ -67,3 +83,4 @@ def test_report_names_the_baselines_autocast(tiny_model_path):
         report = evaluate_docs(docs, ["finetune"], model, tok, None, finetune=FinetuneConfig(steps=1),
                                max_new_tokens=2, read_dtype=read_dtype)
         assert report["finetune"]["autocast"] == expected
+        assert report["finetune"]["self_questions"] == FinetuneConfig().self_questions

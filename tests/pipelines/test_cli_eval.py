@@ -60,3 +60,29 @@ def test_train_command_writes_a_resumable_checkpoint(tiny_model_path, tmp_path, 
                  "--base-model", tiny_model_path]) == 0
     assert json.loads(capsys.readouterr().out)["steps"] == 2
     assert json.loads((out / "latest" / "train_state.json").read_text())["step"] == 2
+
+
+def test_eval_finetune_flags_reach_the_baseline(tiny_model_path, tiny_hypernet_path, tmp_path, capsys):
+    data = tmp_path / "eval.jsonl"
+    data.write_text(json.dumps({"id": "d1", "text": "Quillton is the capital of Zorbania. Its mayor is Edda Vrane.",
+                                "qa": [{"q": "Who is the mayor?", "a": "Edda Vrane"}]}) + "\n")
+    args = ["eval", "--data", str(data), "--modes", "finetune", "--json", "--base-model", tiny_model_path,
+            "--hypernet", tiny_hypernet_path]
+    assert main(args + ["--finetune-steps", "2", "--finetune-self-questions", "0"]) == 0
+    report = json.loads(capsys.readouterr().out)["finetune"]
+    assert report["steps"] == 2 and report["self_questions"] == 0
+    assert main(args + ["--finetune-steps", "-1"]) == 2
+    assert "counts of 0 or more" in capsys.readouterr().err
+
+
+def test_eval_help_states_the_finetune_defaults(capsys):
+    """The help text names FinetuneConfig's defaults without importing torch to read them."""
+    from hypernet.evaluate import FinetuneConfig
+
+    try:
+        main(["eval", "--help"])
+    except SystemExit:
+        pass
+    text = " ".join(capsys.readouterr().out.split())
+    assert f"(default: {FinetuneConfig.steps})" in text
+    assert f"default: {FinetuneConfig.self_questions})" in text
