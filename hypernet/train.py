@@ -2,7 +2,8 @@
 
     python -m hypernet.train --out runs/meta --steps 3000
 
-Each step draws `batch_docs` documents (synthetic, or from a JSONL file in the eval format),
+Each step draws `batch_docs` documents (synthetic with a share of real prose from the installed
+packages' descriptions, or from a JSONL file in the eval format),
 runs the teacher once over them (documents in context, one padded batch), then the student
 (each document's generated LoRA, no document; all questions in one batch) and updates the
 hypernetwork. Checkpoints are safetensors + JSON (never pickle), written atomically every
@@ -20,6 +21,7 @@ import dataclasses
 import json
 import math
 import os
+import random
 import shutil
 import sys
 import time
@@ -29,11 +31,12 @@ from typing import Sequence
 import torch
 from safetensors.torch import load_file, save_file
 
-from hypernet import base_model
+from hypernet import base_model, package_text
 from hypernet.config import HypernetConfig, checkpoint_meta
 from hypernet.distill import student_loss, teacher_examples
 from hypernet.model import HyperNetwork
-from hypernet.synthetic import NamesRandom, SyntheticDoc, make_doc, make_long_doc
+from hypernet.self_questions import self_questions
+from hypernet.synthetic import QA, NamesRandom, SyntheticDoc, make_doc, make_long_doc
 
 LATEST = "latest"
 STATE_FILE = "train_state.json"
@@ -84,6 +87,9 @@ class TrainConfig:
                 "adds that path (zero at first) to a checkpoint that lacks it"})
     vocab_names: float = field(default=0.5, metadata={
         "help": "share of invented names taken from the base model's vocabulary (real words) instead of syllables"})
+    package_text_prob: float = field(default=0.1, metadata={
+        "help": "share of training documents that are real prose from the installed packages' descriptions "
+                "(hypernet.package_text), asked fill-in-the-blank questions made from their own sentences"})
     paraphrase_questions: float = field(default=0.5, metadata={
         "help": "share of training questions asked in other words (generic forms, frames; see "
                 "hypernet.synthetic.paraphrased_question); above 0 also draws attribute-record documents"})
@@ -96,7 +102,7 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.device={self.device!r}: use 'auto', 'cpu', 'cuda' or 'cuda:N'")
         if self.dtype not in ("auto", "float32", "bfloat16", "float16"):
             raise ValueError(f"TrainConfig.dtype={self.dtype!r}: use 'auto', 'float32', 'bfloat16' or 'float16'")
-        for name in ("multi_chunk_prob", "two_section_prob", "vocab_names", "paraphrase_questions"):
+        for name in ("multi_chunk_prob", "two_section_prob", "vocab_names", "paraphrase_questions", "package_text_prob"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"TrainConfig.{name}={getattr(self, name)} must be in [0, 1]")
 
@@ -119,9 +125,11 @@ def document_for_step(cfg: TrainConfig, step: int, records: list[dict] | None,
     if records:
         rec = records[rng.randrange(len(records))]
         qa = rng.sample(rec["qa"], min(cfg.questions_per_doc, len(rec["qa"])))
-        from hypernet.synthetic import QA
-
         return SyntheticDoc(rec["id"], "file", rec["text"], [QA(x["q"], x["a"]) for x in qa]), None
+    if cfg.package_text_prob and rng.random() < cfg.package_text_prob:
+        doc = package_text_doc(rng, cfg.questions_per_doc)
+        if doc is not None:
+            return doc, None
     if rng.random() < cfg.multi_chunk_prob:
         parts = rng.randint(2, 3)
         doc = make_long_doc(rng, parts, split="train", paraphrase=cfg.paraphrase_questions)
@@ -132,6 +140,18 @@ def document_for_step(cfg: TrainConfig, step: int, records: list[dict] | None,
         doc.qa = rng.sample(doc.qa, min(cfg.questions_per_doc, len(doc.qa)))
         return doc, None
     return make_doc(rng, "train", n_questions=cfg.questions_per_doc, paraphrase=cfg.paraphrase_questions), None
+
+
+def package_text_doc(rng: random.Random, n_questions: int) -> SyntheticDoc | None:
+    """A passage of real prose with blanks from its own sentences (None when no package has prose)."""
+    found = package_text.passages()
+    if not found:
+        return None
+    passage = found[rng.randrange(len(found))]
+    items = self_questions(passage.text, 16)
+    picked = rng.sample(items, min(n_questions, len(items)))
+    return SyntheticDoc(f"package-{passage.source}-{rng.randrange(16**8):08x}", "package", passage.text,
+                        [QA(item.question, item.answer) for item in picked])
 
 
 def training_words(cfg: TrainConfig, model_folder: str) -> tuple[str, ...]:
@@ -211,6 +231,10 @@ def train(cfg: TrainConfig, log=print) -> str:
     log(f"training on {device} ({next(model.parameters()).dtype} base model), {cfg.batch_docs} documents per step")
     records = None if cfg.data == "synthetic" else _records(cfg.data)
     words = training_words(cfg, ref.path) if records is None else ()
+    if records is None and cfg.package_text_prob:
+        found = package_text.passages()
+        log(f"package prose: {len(found)} passages from {len({p.source for p in found})} installed distributions "
+            f"(digest {package_text.digest(found)}), {cfg.package_text_prob:.0%} of the documents")
     latest = os.path.join(cfg.out_dir, LATEST)
 
     def make_opt(net: HyperNetwork) -> torch.optim.Optimizer:

@@ -98,9 +98,16 @@ def prepare_runtime(verbose: bool) -> None:
         # reports outcomes itself and shows tracebacks only for bugs.
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
         os.environ.setdefault("PREFECT_LOGGING_SERVER_LEVEL", "CRITICAL")
+        # Ray Data prints each dataset's "execution finished" line at INFO (its log file keeps
+        # warnings); transformers draws a bar for every model load; the CLI has its own progress.
+        os.environ.setdefault("RAY_DATA_LOG_LEVEL", "WARNING")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "transformers", "urllib3", "botocore", "s3fs", "aiobotocore"):
+    # The authentication logger warns, on every local start, that token authentication is on,
+    # which is the secure default docpatch keeps.
+    for noisy in ("httpx", "transformers", "urllib3", "botocore", "s3fs", "aiobotocore",
+                  "ray._private.authentication"):
         logging.getLogger(noisy).setLevel(logging.WARNING if verbose else logging.ERROR)
 
 

@@ -179,15 +179,24 @@ def _pdf_document(doc_id: str, data: bytes, source: str, metadata: dict) -> Docu
 
 # -- Bytes -> text checks ----------------------------------------------------------------------------
 def _decode(data: bytes) -> tuple[str | None, str | None]:
-    """(text, None) for acceptable UTF-8 text bytes, else (None, reason)."""
+    """(text, None) for acceptable text bytes, else (None, reason).
+
+    UTF-8, with or without a byte order mark; UTF-16 only with one (what Windows editors and
+    PowerShell redirection write), since without it the encoding is a guess."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return None, "invalid UTF-8 (UTF-16 byte order mark); re-encode as UTF-8"
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as err:
+            return None, f"invalid UTF-16 at byte {err.start}"
+        if _control_fraction(text) > _MAX_CONTROL_FRACTION or "\x00" in text:
+            return None, "binary content (mostly non-text characters)"
+        return text, None
     if b"\x00" in data:
         return None, "binary content (NUL bytes)"
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        return None, f"invalid UTF-8 at byte {err.start}"
+        return None, f"invalid UTF-8 at byte {err.start}; re-encode the file as UTF-8"
     if _control_fraction(text) > _MAX_CONTROL_FRACTION:
         return None, "binary content (mostly non-text characters)"
     return text, None

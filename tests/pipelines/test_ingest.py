@@ -118,6 +118,8 @@ def messy_corpus(tmp_path) -> Path:
     write(root / "binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     write(root / "controls.txt", bytes(range(1, 9)) * 50)
     write(root / "latin1.txt", "caf\u00e9".encode("latin-1"))
+    write(root / "notepad.txt", "\ufeffCaf\u00e9 menu.\r\nSoup of the day.".encode("utf-16-le"))
+    write(root / "broken16.txt", b"\xff\xfe" + "ok".encode("utf-16-le") + b"\x00\xd8")  # a lone surrogate
     write(root / "big.txt", "y" * 1_500_000)
     write(root / "records.jsonl", "\n".join([
         json.dumps({"id": "../../etc/passwd", "text": "Escaping record.", "lang": "en"}),
@@ -138,7 +140,9 @@ def test_messy_corpus_keeps_good_documents_and_gives_each_bad_one_a_reason(messy
     good, rejected = split(iter_documents(str(messy_corpus), max_doc_bytes=1_000_000))
 
     escaped = sanitise_doc_id("../../etc/passwd")
-    assert set(good) == {"a.txt", "a.md", sanitise_doc_id("guides/setup.md"), "page.html", escaped, "rec-1"}
+    assert set(good) == {"a.txt", "a.md", sanitise_doc_id("guides/setup.md"), "page.html", escaped, "rec-1",
+                         "notepad.txt"}
+    assert good["notepad.txt"].text == "Caf\u00e9 menu.\nSoup of the day."  # UTF-16 with its byte order mark
     assert good["a.txt"].text == "Alpha text.\n\nSecond paragraph."
     assert good["a.txt"].sha256 == text_sha256(good["a.txt"].text)
     assert good["rec-1"].text == "Record one."  # the first of two records with that id wins
@@ -149,14 +153,15 @@ def test_messy_corpus_keeps_good_documents_and_gives_each_bad_one_a_reason(messy
     assert "empty" in reason_for(rejected, "blank.md")
     assert "binary" in reason_for(rejected, "binary.txt")
     assert "binary" in reason_for(rejected, "controls.txt")
-    assert reason_for(rejected, "latin1.txt") == "invalid UTF-8 at byte 3"
+    assert reason_for(rejected, "latin1.txt") == "invalid UTF-8 at byte 3; re-encode the file as UTF-8"
+    assert reason_for(rejected, "broken16.txt") == "invalid UTF-16 at byte 6"
     assert reason_for(rejected, "big.txt") == "file is 1500000 bytes, over max_doc_bytes=1000000"
     assert "duplicate doc_id" in reason_for(rejected, "records.jsonl:3")
     assert "unparseable JSON" in reason_for(rejected, "records.jsonl:4")
     assert reason_for(rejected, "records.jsonl:5") == "record without text field 'text'"
     assert reason_for(rejected, "records.jsonl:6") == "record without id field 'id'"
     assert reason_for(rejected, "data.bin") == "unsupported extension '.bin'"
-    assert len(rejected) == 12  # scan.pdf is the 12th; .DS_Store is skipped as hidden, not rejected
+    assert len(rejected) == 13  # scan.pdf is the 13th; .DS_Store is skipped as hidden, not rejected
 
 
 def test_html_loses_tags_scripts_and_styles_but_keeps_title_and_breaks(messy_corpus):
