@@ -36,9 +36,10 @@ class SelfQuestion:
     answer: str
 
 
-def _is_field(line: str) -> bool:
+def _field_value(line: str) -> tuple[int, int] | None:
+    """Where the value of a "Label: value" line sits, or None when the line is not one."""
     field = _FIELD.match(line)
-    return bool(field) and len(field.group(2).split()) <= _MAX_FIELD_WORDS
+    return field.span(2) if field and len(field.group(2).split()) <= _MAX_FIELD_WORDS else None
 
 
 def sentences(text: str) -> list[str]:
@@ -52,7 +53,7 @@ def sentences(text: str) -> list[str]:
         for line in paragraph.splitlines():
             marked = bool(_MARKER.match(line))
             line = _MARKER.sub("", line).strip()
-            if marked or _is_field(line):
+            if marked or _field_value(line):
                 units += _SENTENCE_END.split(" ".join(prose)) + [line]
                 prose = []
             elif line:
@@ -63,8 +64,9 @@ def sentences(text: str) -> list[str]:
 
 def _spans(sentence: str) -> list[tuple[int, int]]:
     """Candidate answer spans in one sentence, most answer-like first."""
-    if _is_field(sentence):  # "Length: 1,155 km": the value is the answer to "what is the length"
-        return [_FIELD.match(sentence).span(2)]
+    value = _field_value(sentence)
+    if value:  # "Length: 1,155 km": the value is the answer to "what is the length"
+        return [value]
     found: list[tuple[int, int]] = [_whole_token(sentence, *m.span()) for m in _NUMBER.finditer(sentence)]
     for m in _NAME.finditer(sentence):
         first_word = m.start() == 0 and " " not in m.group()

@@ -183,21 +183,15 @@ def _decode(data: bytes) -> tuple[str | None, str | None]:
 
     UTF-8, with or without a byte order mark; UTF-16 only with one (what Windows editors and
     PowerShell redirection write), since without it the encoding is a guess."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            text = data.decode("utf-16")
-        except UnicodeDecodeError as err:
-            return None, f"invalid UTF-16 at byte {err.start}"
-        if _control_fraction(text) > _MAX_CONTROL_FRACTION or "\x00" in text:
-            return None, "binary content (mostly non-text characters)"
-        return text, None
-    if b"\x00" in data:
+    utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
+    if b"\x00" in data and not utf16:  # before decoding: binary files are rarely valid UTF-8
         return None, "binary content (NUL bytes)"
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode("utf-16" if utf16 else "utf-8-sig")
     except UnicodeDecodeError as err:
-        return None, f"invalid UTF-8 at byte {err.start}; re-encode the file as UTF-8"
-    if _control_fraction(text) > _MAX_CONTROL_FRACTION:
+        return None, (f"invalid UTF-16 at byte {err.start}" if utf16
+                      else f"invalid UTF-8 at byte {err.start}; re-encode the file as UTF-8")
+    if "\x00" in text or _control_fraction(text) > _MAX_CONTROL_FRACTION:
         return None, "binary content (mostly non-text characters)"
     return text, None
 
