@@ -1082,6 +1082,7 @@ class SyntheticDoc:
     kind: str
     text: str
     qa: list[QA] = field(default_factory=list)
+    gold_only: bool = False  # train on the gold answers alone: the teacher cannot be trusted on these
 
     def to_json(self) -> str:
         return json.dumps({"id": self.id, "text": self.text, "qa": [{"q": x.q, "a": x.a} for x in self.qa]})

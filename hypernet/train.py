@@ -33,7 +33,7 @@ from safetensors.torch import load_file, save_file
 
 from hypernet import base_model, package_text
 from hypernet.config import HypernetConfig, checkpoint_meta
-from hypernet.distill import student_loss, teacher_examples
+from hypernet.distill import mark_gold_only, student_loss, teacher_examples
 from hypernet.model import HyperNetwork
 from hypernet.self_questions import self_questions
 from hypernet.synthetic import QA, NamesRandom, SyntheticDoc, make_doc, make_long_doc
@@ -91,7 +91,8 @@ class TrainConfig:
     # (0.17 asked as a sentence to complete), so distilling it there would mostly teach its misses.
     package_text_prob: float = field(default=0.0, metadata={
         "help": "share of training documents that are real prose from the installed packages' descriptions "
-                "(hypernet.package_text), asked fill-in-the-blank questions made from their own sentences"})
+                "(hypernet.package_text), asked fill-in-the-blank questions made from their own sentences and "
+                "trained on the gold answers alone (the teacher answers few of them)"})
     paraphrase_questions: float = field(default=0.5, metadata={
         "help": "share of training questions asked in other words (generic forms, frames; see "
                 "hypernet.synthetic.paraphrased_question); above 0 also draws attribute-record documents"})
@@ -153,7 +154,7 @@ def package_text_doc(rng: random.Random, n_questions: int) -> SyntheticDoc | Non
     items = self_questions(passage.text, 16)
     picked = rng.sample(items, min(n_questions, len(items)))
     return SyntheticDoc(f"package-{passage.source}-{rng.randrange(16**8):08x}", "package", passage.text,
-                        [QA(item.question, item.answer) for item in picked])
+                        [QA(item.question, item.answer) for item in picked], gold_only=True)
 
 
 def training_words(cfg: TrainConfig, model_folder: str) -> tuple[str, ...]:
@@ -262,7 +263,7 @@ def train(cfg: TrainConfig, log=print) -> str:
     os.makedirs(cfg.out_dir, exist_ok=True)
     t0, window = time.time(), []
     for step in range(start, cfg.steps):
-        batch = []
+        batch, gold_only = [], []
         for index in range(cfg.batch_docs):
             doc, split = document_for_step(cfg, step, records, words, index)
             chunk_len = net.cfg.chunk_len
@@ -270,7 +271,9 @@ def train(cfg: TrainConfig, log=print) -> str:
                 n_tokens = len(tok(doc.text, add_special_tokens=False).input_ids)
                 chunk_len = max(16, math.ceil(n_tokens / -split))
             batch.append((doc.text, [(x.q, x.a) for x in doc.qa], chunk_len))
+            gold_only.append(doc.gold_only)
         examples = teacher_examples(model, tok, batch, max_chunks=net.cfg.max_chunks, top_k=cfg.top_k)
+        examples = [mark_gold_only(ex) if gold else ex for ex, gold in zip(examples, gold_only)]
         time_fraction = (time.time() - t0) / cfg.max_seconds if cfg.max_seconds else 0.0
         lr = lr_at(step, cfg, time_fraction)
         for group in opt.param_groups:

@@ -135,7 +135,8 @@ def open_location(uri: str, storage_options: dict | None = None) -> Location:
 
 # -- documents ------------------------------------------------------------------------------------------------
 def training_documents(data: str, num_docs: int, train_cfg, words: tuple[str, ...] = ()) -> list[dict]:
-    """The training documents: {doc_id, text, qa: [[q, a], ...], parts} (parts > 1: split into that many chunks).
+    """The training documents: {doc_id, text, qa: [[q, a], ...], parts} (parts > 1: split into that many chunks;
+    `gold_only`: True for documents trained on their gold answers alone, see hypernet.distill.Example).
 
     Synthetic documents are `hypernet.train.document_for_step(cfg, i, None, words)` for i < num_docs
     (the same documents, multi-chunk ones included, the single-process trainer would see at those
@@ -152,7 +153,8 @@ def training_documents(data: str, num_docs: int, train_cfg, words: tuple[str, ..
         for i in range(num_docs):
             doc, split = document_for_step(train_cfg, i, None, words)
             docs.append({"doc_id": f"{i:06d}-{doc.id}", "text": doc.text, "qa": [[x.q, x.a] for x in doc.qa],
-                         "parts": -split if split else 0})
+                         "parts": -split if split else 0,
+                         **({"gold_only": True} if doc.gold_only else {})})  # absent: fingerprints stay
         return docs
     from hypernet.evaluate import read_eval_file
 
@@ -202,7 +204,7 @@ class TeacherShards:
                 table = pq.read_table(fh, columns=[DOC_ID, N_CHUNKS])
             return {"path": path, "doc_ids": table.column(DOC_ID).to_pylist(),
                     "n_chunks": table.column(N_CHUNKS).to_pylist(), "computed": False, "seconds": 0.0}
-        from hypernet.distill import teacher_example
+        from hypernet.distill import mark_gold_only, teacher_example
         from hypernet.examples_io import example_to_bytes
 
         started = time.perf_counter()
@@ -214,6 +216,8 @@ class TeacherShards:
                 chunk_len = max(16, math.ceil(n_tokens / doc["parts"]))
             ex = teacher_example(self.model, self.tok, doc["text"], [tuple(x) for x in doc["qa"]],
                                  chunk_len=chunk_len, max_chunks=self.max_chunks, top_k=self.top_k)
+            if doc.get("gold_only"):
+                ex = mark_gold_only(ex)
             rows.append({DOC_ID: doc["doc_id"], TEXT: doc["text"], QA: json.dumps(doc["qa"]),
                          N_CHUNKS: len(ex.chunk_acts), CHUNK_LEN: chunk_len, N_ANSWER_TOKENS: int(ex.answer_ids.numel()),
                          EXAMPLE: example_to_bytes(ex)})

@@ -45,9 +45,11 @@ def test_a_share_of_training_documents_is_package_prose_with_blanks():
     for step in range(5):
         doc, split = document_for_step(with_prose, step, None)
         assert doc.kind == "package" and split is None and len(doc.qa) == 4
+        assert doc.gold_only  # the teacher answers few of these: trained on the gold answers
         flat = " ".join(doc.text.split())
         for qa in doc.qa:
             context = qa.q.removeprefix("Fill in the blank from the text: ")
             assert " ".join(context.replace(BLANK, qa.a).split()) in flat
     without = TrainConfig(package_text_prob=0.0, vocab_names=0.0)
     assert all(document_for_step(without, s, None)[0].kind != "package" for s in range(20))
+    assert not any(document_for_step(without, s, None)[0].gold_only for s in range(20))

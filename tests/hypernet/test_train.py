@@ -192,3 +192,37 @@ def test_the_retrieval_loss_teaches_copy_heads_where_answers_are(tiny_model_path
     # come to match those positions' keys better than any other position's.
     assert last["retrieval_select"] < 0.5 * first["retrieval_select"], (first, last)
     assert last["retrieval_top1"] == 1.0 and last["retrieval_key"] < first["retrieval_key"], (first, last)
+
+
+def test_gold_only_examples_learn_the_gold_answer_not_the_teacher(tiny_model_path):
+    """Real prose with blanks is trained on its gold answers: whatever the teacher says is ignored there,
+    and only there."""
+    from hypernet.distill import mark_gold_only
+    from hypernet.examples_io import example_from_bytes, example_to_bytes
+
+    torch.manual_seed(0)
+    model, tok, _ = base_model.load(tiny_model_path)
+    cfg = HypernetConfig.for_base_model(model.config, latent_dim=32, n_latents=4, n_heads=2, head_dim=16)
+    net = HyperNetwork(cfg)
+    with torch.no_grad():
+        for head in net.heads.values():
+            head.b_scale.fill_(3.0)
+    trusted, prose = teacher_examples(model, tok, _two_docs(), max_chunks=8, top_k=8)
+    gold = mark_gold_only(prose)
+    assert gold.is_gold_only() and not prose.is_gold_only()
+    # A teacher that puts all its mass on a wrong token: distillation follows it, the gold-only example does not.
+    wrong = dataclasses.replace(gold, teacher_topk_ids=torch.zeros_like(gold.teacher_topk_ids),
+                                teacher_topk_logp=torch.zeros_like(gold.teacher_topk_logp))
+    _, alone = student_loss(model, net, wrong, l1_weight=0.0)
+    assert abs(alone["kd"] - alone["ce"]) < 1e-5
+    _, distilled = student_loss(model, net, dataclasses.replace(wrong, gold_only=None), l1_weight=0.0)
+    assert abs(distilled["kd"] - alone["ce"]) > 0.1
+    # In a batch, the teacher still sets the other document's target: token-weighted mean of the two.
+    _, both = student_loss(model, net, [trusted, wrong], l1_weight=0.0)
+    single = student_loss(model, net, trusted, l1_weight=0.0)[1]
+    n_trusted, n_gold = len(trusted.answer_ids), len(gold.answer_ids)
+    expected = (n_trusted * single["kd"] + n_gold * alone["ce"]) / (n_trusted + n_gold)
+    assert abs(both["kd"] - expected) < 1e-4
+    # The flag survives the meta-training job's cache.
+    assert example_from_bytes(example_to_bytes(gold)).is_gold_only()
+    assert not example_from_bytes(example_to_bytes(prose)).is_gold_only()

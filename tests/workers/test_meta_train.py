@@ -102,3 +102,25 @@ def test_two_workers_survive_a_killed_worker_and_resume_from_the_last_checkpoint
     assert {"hypernet.safetensors", "hypernet_config.json", "optimizer.safetensors", "train_state.json"} <= \
         set(os.listdir(final))
     assert result.history[-1]["loss"] == result.history[-1]["loss"]  # not NaN
+
+
+def test_prose_documents_reach_the_job_as_gold_only_examples(tmp_path, tiny_model_path):
+    """The Ray job's data: package prose is marked in the document list and its stored examples say
+    gold-only; the synthetic documents' entries (and so the prepared data's fingerprint) are unchanged."""
+    from hypernet.train import TrainConfig
+    from workers.train_data import DATA_FORMAT, INDEX_FILE, TeacherShards, training_documents
+
+    docs = training_documents("synthetic", 12, TrainConfig(package_text_prob=0.5, vocab_names=0.0,
+                                                           questions_per_doc=2))
+    prose = [d for d in docs if d.get("gold_only")]
+    plain = [d for d in docs if "gold_only" not in d]
+    assert prose and plain and all(d["doc_id"].split("-", 2)[1] == "package" for d in prose)
+    loc = open_location(str(tmp_path / "store"))
+    shard = [prose[0], plain[0]]
+    TeacherShards(tiny_model_path, "", "cpu", 1, 512, 4, 8).make(loc, loc.path("data", "s.parquet"), shard)
+    index = {"format": DATA_FORMAT,
+             "examples": [{"doc_id": d["doc_id"], "shard": "s.parquet", "row": i, "n_chunks": 1}
+                          for i, d in enumerate(shard)]}
+    loc.write_bytes(loc.path("data", INDEX_FILE), json.dumps(index).encode())
+    reader = ExampleReader(loc, loc.path("data"))
+    assert [reader.example(i).is_gold_only() for i in range(2)] == [True, False]
