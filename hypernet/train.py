@@ -87,9 +87,10 @@ class TrainConfig:
                 "adds that path (zero at first) to a checkpoint that lacks it"})
     vocab_names: float = field(default=0.5, metadata={
         "help": "share of invented names taken from the base model's vocabulary (real words) instead of syllables"})
-    # Gold answers, not the teacher's: with a passage in its prompt the 270M teacher answers only 0.10
-    # of the blanks. At 0.5, 25 CPU minutes from the shipped weights moved the held-out real prose's
-    # gold NLL 4.13 -> 3.83 where the same time on synthetic documents alone gave 4.30 (TRAINING.md).
+    # At 0.5, 25 CPU minutes from the shipped weights moved the held-out real prose's gold NLL
+    # 4.13 -> 3.83 where the same time on synthetic documents alone gave 4.30 (TRAINING.md). Gold
+    # answers, not the teacher's: with a passage in its prompt the 270M teacher answers only 0.10 of
+    # the blanks (distilled prose did as well at that scale, 3.78: a GPU run can tell them apart).
     package_text_prob: float = field(default=0.5, metadata={
         "help": "share of training documents that are real prose from the installed packages' descriptions "
                 "(hypernet.package_text), asked fill-in-the-blank questions made from their own sentences and "
