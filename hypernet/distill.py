@@ -238,7 +238,9 @@ def student_loss(model, hypernet: HyperNetwork, ex: Example | list[Example], *, 
     answer_ids = torch.cat([e.answer_ids for e in examples])
     ce_per_token = F.nll_loss(logp, answer_ids, reduction="none")
     kd_per_token = -(t_prob * logp.gather(-1, topk_ids)).sum(-1)
-    gold_only = torch.cat([torch.full_like(e.answer_ids, e.is_gold_only(), dtype=torch.bool) for e in examples])
+    # Built on the device from the flags themselves: asking each example is_gold_only() would sync a GPU per document.
+    gold_only = torch.cat([e.gold_only.bool().expand(len(e.answer_ids)) if e.gold_only is not None
+                           else torch.zeros_like(e.answer_ids, dtype=torch.bool) for e in examples])
     kd = torch.where(gold_only, ce_per_token, kd_per_token).mean()
     ce = ce_per_token.mean()
     l1 = sum(a.abs().mean() + b.abs().mean() for c in per_chunk for a, b in c.factors.values())
