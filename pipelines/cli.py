@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from pipelines.settings import COMMON, TRAIN, WORKERS, Settings, SettingsError, settings_fields
+from pipelines.settings import COMMON, INGEST, TRAIN, WORKERS, Settings, SettingsError, settings_fields
 
 EXIT_USER_ERROR = 2
 SAMPLE_CORPUS = Path(__file__).parent / "sample_corpus"
@@ -453,6 +453,7 @@ class Command:
     run: Callable[[argparse.Namespace, Settings], int]
     add_arguments: Callable[[argparse.ArgumentParser], None]
     worker_flags: bool = False
+    ingest_flags: bool = False
     train_flags: bool = False
 
 
@@ -479,7 +480,7 @@ def _corpus(p: argparse.ArgumentParser) -> None:
 
 def _source(p: argparse.ArgumentParser) -> None:
     p.add_argument("source", metavar="SOURCE",
-                   help="a directory tree, a .jsonl/.json/.parquet file, or an s3://bucket/prefix")
+                   help="a directory tree, a .jsonl/.json/.parquet/.csv/.tsv file, or an s3://bucket/prefix")
 
 
 def _args_ingest(p):
@@ -802,16 +803,17 @@ def _args_train(p):
 COMMANDS: list[Command] = [
     Command("demo", "ingest the sample corpus, patch it, and compare answers with and without adapters",
             cmd_demo, _args_demo, worker_flags=True),
-    Command("ingest", "read a source into a new Parquet snapshot of a corpus (with its diff)", cmd_ingest, _args_ingest),
+    Command("ingest", "read a source into a new Parquet snapshot of a corpus (with its diff)", cmd_ingest, _args_ingest,
+            ingest_flags=True),
     Command("patch", "backfill: an adapter for every document that lacks a current one (--full: all)",
             cmd_patch, _args_patch, worker_flags=True),
     Command("nightly", "ingest, patch new and changed documents, tombstone deleted ones", cmd_nightly,
-            _args_ingest, worker_flags=True),
+            _args_ingest, worker_flags=True, ingest_flags=True),
     Command("ask", "answer a question about a document (adapter, context or base)", cmd_ask, _args_ask),
     Command("adapters", "inspect and manage a corpus's adapter registry", cmd_adapters, _args_adapters),
     Command("serve", "serve the nightly flow on a cron schedule and the backfill on demand (Prefect deployments)",
             cmd_serve, _args_serve,
-            worker_flags=True),
+            worker_flags=True, ingest_flags=True),
     Command("runs", "reports of past patch and nightly runs: counts, throughput, time per stage, failures",
             cmd_runs, _args_runs),
     Command("eval", "measure answers on an eval file: base, context, adapter, finetune", cmd_eval, _args_eval),
@@ -828,10 +830,12 @@ def build_parser() -> argparse.ArgumentParser:
                "Run `docpatch COMMAND --help` for a command's options.")
     common = _settings_parent(COMMON, "common options")
     workers = _settings_parent(WORKERS, "worker options")
+    reading = _settings_parent(INGEST, "ingest options")
     training = _settings_parent(TRAIN, "training storage")
     subs = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for cmd in COMMANDS:
         parents = [common, workers] if cmd.worker_flags else [common]
+        parents += [reading] if cmd.ingest_flags else []
         parents += [training] if cmd.train_flags else []
         if cmd.name in ("adapters", "runs"):
             parents = []  # the options go on each action

@@ -53,7 +53,7 @@ def ingest_snapshot(source: str, corpus: str, settings: Settings) -> dict:
 
     result = ingest(source, corpus, settings.store, storage_options=settings.storage_options,
                     max_doc_bytes=settings.max_doc_bytes, row_group_size=settings.row_group_size,
-                    settings_record=settings.record())
+                    settings_record=settings.record(), id_field=settings.id_field, text_field=settings.text_field)
     return result.to_dict()
 
 

@@ -1,4 +1,4 @@
-"""Corpus ingest: read a source (directory tree, JSONL/JSON/Parquet file, s3:// prefix) into documents.
+"""Corpus ingest: read a source (directory tree, JSONL/JSON/Parquet/CSV/TSV file, s3:// prefix) into documents.
 
 Every item the source holds comes out as either a `Document` (normalised text, its sha256, a safe
 doc id) or a `Rejected` (with one clear reason), one at a time: nothing holds the whole corpus.
@@ -7,6 +7,7 @@ silently dropping (and later tombstoning) documents.
 """
 from __future__ import annotations
 
+import csv
 import hashlib
 import importlib.util
 import io
@@ -22,7 +23,7 @@ import fsspec
 
 TEXT_EXTENSIONS = (".txt", ".md")
 HTML_EXTENSIONS = (".html", ".htm")
-RECORD_EXTENSIONS = (".jsonl", ".json", ".parquet")
+RECORD_EXTENSIONS = (".jsonl", ".json", ".parquet", ".csv", ".tsv")
 PDF_EXTENSIONS = (".pdf",)
 
 MAX_DOC_ID_LEN = 128
@@ -264,7 +265,7 @@ def _file_document(fs, path: str, rel: str, size: int | None, max_doc_bytes: int
     return _make(doc_id, raw, source, metadata)
 
 
-# -- Records (.jsonl, .json, .parquet) -------------------------------------------------------------------
+# -- Records (.jsonl, .json, .parquet, .csv, .tsv) ----------------------------------------------------------
 @dataclass(frozen=True)
 class _RecordRules:
     """How to turn a record into a document."""
@@ -299,11 +300,15 @@ def _record_document(record: Any, source: str, rules: _RecordRules) -> Document 
     return _make(doc_id, text, source, metadata)
 
 
+def _record_line_cap(rules: _RecordRules) -> int:
+    """Longest line of a record file that is read: the text plus escaping and other fields, with room."""
+    return rules.max_doc_bytes * 2 + 65536
+
+
 def _iter_jsonl(fs, path: str, rules: _RecordRules) -> Iterator[Document | Rejected]:
     """Records of a JSONL file, one line at a time; an over-long line is skipped without being held."""
     where = _display(fs, path)
-    # A line holds the text plus JSON escaping and other fields: allow some room over the text cap.
-    line_cap = rules.max_doc_bytes * 2 + 65536
+    line_cap = _record_line_cap(rules)
     with fs.open(path, "rb") as f:
         for lineno, (line, size) in enumerate(_bounded_lines(f, line_cap), start=1):
             source = f"{where}:{lineno}"
@@ -393,6 +398,69 @@ def _iter_parquet(fs, path: str, rules: _RecordRules) -> Iterator[Document | Rej
                 row += 1
 
 
+def _iter_delimited(fs, path: str, rules: _RecordRules, delimiter: str) -> Iterator[Document | Rejected]:
+    """Records of a CSV or TSV file with a header row, streamed; other columns become metadata.
+
+    A malformed row is rejected on its own; what the parser cannot step over (bad UTF-8, a line over
+    the cap, an unclosed quote running past it) rejects the rest of the file, keeping what came before."""
+    where = _display(fs, path)
+    cap = _record_line_cap(rules)
+    # The parser's field cap is process-wide; set, not raised, so that it never depends on earlier calls.
+    csv.field_size_limit(cap)
+    with fs.open(path, "rb") as f:
+        reader = csv.reader(_decoded_lines(f, cap, rules), delimiter=delimiter)
+        start = 1  # first physical line of the row being read (a quoted field can span lines)
+        try:
+            header = next(reader, None)
+            if header is None:
+                yield Rejected(None, where, "empty file (no header row)")
+                return
+            missing = [c for c in (rules.id_field, rules.text_field) if c not in header]
+            if missing:
+                yield Rejected(None, where, f"header row has no column {' or '.join(map(repr, missing))}")
+                return
+            start = reader.line_num + 1
+            for row in reader:
+                source = f"{where}:{start}"
+                start = reader.line_num + 1
+                if not row:
+                    continue  # a blank line
+                if len(row) != len(header):
+                    yield Rejected(None, source, f"row has {len(row)} fields, the header {len(header)}")
+                    continue
+                record = dict(zip(header, row))
+                if record[rules.id_field] == "":  # an empty cell is a missing id, not an id
+                    record[rules.id_field] = None
+                yield _record_document(record, source, rules)
+        except _UnreadableLine as err:
+            yield Rejected(None, f"{where}:{err.lineno}", f"{err}; the rest of the file was not read")
+        except csv.Error as err:
+            yield Rejected(None, f"{where}:{start}", f"unparseable {_extension(path)[1:].upper()}: {err}; "
+                                                     "the rest of the file was not read")
+
+
+class _UnreadableLine(Exception):
+    """A physical line of a delimited file that cannot be decoded or is over the cap."""
+
+    def __init__(self, lineno: int, reason: str):
+        super().__init__(reason)
+        self.lineno = lineno
+
+
+def _decoded_lines(f, cap: int, rules: _RecordRules) -> Iterator[str]:
+    """The file's lines as text, line endings kept (for csv.reader), one at a time."""
+    # Line by line, a decoding error is pinned to its line and the rows before it are kept
+    # (a UTF-8 multi-byte character never contains the newline byte).
+    for lineno, (line, size) in enumerate(_bounded_lines(f, cap), start=1):
+        if line is None:
+            raise _UnreadableLine(lineno, f"line is {size} bytes, too long for max_doc_bytes={rules.max_doc_bytes}")
+        try:
+            yield line.decode("utf-8-sig" if lineno == 1 else "utf-8")
+        except UnicodeDecodeError as err:
+            raise _UnreadableLine(lineno, f"invalid UTF-8 at byte {err.start} of the line; "
+                                          "re-encode the file as UTF-8") from None
+
+
 def _iter_records(fs, path: str, size: int | None, rules: _RecordRules) -> Iterator[Document | Rejected]:
     """Dispatch a record file by its extension."""
     ext = _extension(path)
@@ -400,6 +468,8 @@ def _iter_records(fs, path: str, size: int | None, rules: _RecordRules) -> Itera
         yield from _iter_jsonl(fs, path, rules)
     elif ext == ".json":
         yield from _iter_json(fs, path, size, rules)
+    elif ext in (".csv", ".tsv"):
+        yield from _iter_delimited(fs, path, rules, "," if ext == ".csv" else "\t")
     else:
         yield from _iter_parquet(fs, path, rules)
 
@@ -444,7 +514,7 @@ def iter_documents(
     text_field: str = "text",
     storage_options: dict | None = None,
 ) -> Iterator[Document | Rejected]:
-    """Stream the documents of a source (directory, .jsonl/.json/.parquet file or s3:// prefix)."""
+    """Stream the documents of a source (directory, .jsonl/.json/.parquet/.csv/.tsv file or s3:// prefix)."""
     if max_doc_bytes <= 0:
         raise ValueError(f"max_doc_bytes must be positive, got {max_doc_bytes}")
     fs, root = fsspec.core.url_to_fs(source, **(storage_options or {}))

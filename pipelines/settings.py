@@ -34,8 +34,8 @@ CONFIG_FILE = "docpatch.toml"
 DEFAULT_STORE = ".docpatch/store"
 
 # Flag groups: "common" flags are on every sub-command, "workers" flags on those that generate adapters,
-# "train" flags on `docpatch train`.
-COMMON, WORKERS, TRAIN = "common", "workers", "train"
+# "ingest" flags on those that read a source, "train" flags on `docpatch train`.
+COMMON, WORKERS, INGEST, TRAIN = "common", "workers", "ingest", "train"
 
 
 class SettingsError(ValueError):
@@ -76,6 +76,9 @@ class Settings:
                            "independent of batching) or bfloat16", "--read-dtype", WORKERS)
     train_storage: str = _opt("", "where meta-training keeps prepared data, checkpoints and reports: a "
                               "directory or s3://bucket/prefix (empty: STORE/training)", "--train-storage", TRAIN)
+    id_field: str = _opt("id", "the field of a record (a JSONL/JSON key, a Parquet/CSV/TSV column) that holds "
+                         "its document id", "--id-field", INGEST)
+    text_field: str = _opt("text", "the field of a record that holds its document text", "--text-field", INGEST)
     max_doc_bytes: int = _opt(10_000_000, "documents larger than this are rejected at ingest")
     row_group_size: int = _opt(1000, "rows per Parquet row group in snapshots")
 
@@ -94,6 +97,11 @@ class Settings:
         for name in ("gpus_per_actor", "cpus_per_actor", "torch_threads"):
             if getattr(self, name) < 0:
                 raise SettingsError(f"{name} must not be negative, got {getattr(self, name)}")
+        for name in ("id_field", "text_field"):
+            if not getattr(self, name):
+                raise SettingsError(f"{name} must not be empty")
+        if self.id_field == self.text_field:
+            raise SettingsError(f"id_field and text_field must differ, both are {self.id_field!r}")
         if self.dtype not in ("auto", "float32", "bfloat16", "float16"):
             raise SettingsError(f"dtype must be auto, float32, bfloat16 or float16, got {self.dtype!r}")
         if self.read_dtype not in READ_DTYPES:

@@ -57,6 +57,16 @@ def test_a_bad_environment_setting_is_a_user_error(tmp_path):
         "docpatch: error: DOCPATCH_BATCH_DOCS must be a whole number, got 'lots'"
 
 
+@pytest.mark.usefixtures("prefect_harness")
+def test_ingest_reads_csv_records_by_the_named_columns(tmp_path, capsys):
+    source = tmp_path / "tickets.csv"
+    source.write_text("ticket,body,queue\nT-1,The printer on floor 2 jams on A3.,it\nT-2,,it\n")
+    code, ingested = _run_json(capsys, "ingest", str(source), "--corpus", "kb", "--store", str(tmp_path / "store"),
+                               "--id-field", "ticket", "--text-field", "body")
+    assert code == 0 and ingested["counts"]["added"] == 1
+    assert [(r["doc_id"], r["reason"]) for r in ingested["rejected"]] == [("T-2", "empty text (nothing but whitespace)")]
+
+
 def _run_json(capsys, *args: str):
     code = main(list(args) + ["--json"])
     out = capsys.readouterr().out

@@ -230,6 +230,72 @@ def test_custom_id_and_text_fields_in_jsonl(tmp_path):
     assert [d.text for d in good.values()] == ["Body."]
 
 
+def test_csv_records_stream_with_their_other_columns_as_metadata(tmp_path):
+    # What a spreadsheet export looks like: a byte order mark, CRLF, a quoted text with commas,
+    # quotes and a line break, a blank line, and rows that are wrong in every way a row can be.
+    path = write(tmp_path / "faq.csv", "\ufeff" + "\r\n".join([
+        "id,text,team",
+        'q1,"Refunds take 5 days, not 3.\r\nAsk ""Billing"" first.",billing',
+        "",
+        "q2,Passwords reset at midnight.,it",
+        "q3,Too,many,fields",
+        "q4,",
+        ",An orphan text.,ops",
+        "q5,Last one.,ops",
+    ]))
+    good, rejected = split(iter_documents(str(path)))
+    assert sorted(good) == ["q1", "q2", "q5"]
+    assert good["q1"].text == 'Refunds take 5 days, not 3.\nAsk "Billing" first.'
+    assert good["q1"].metadata == {"team": "billing"}
+    assert [(r.doc_id, r.source, r.reason) for r in rejected] == [
+        (None, f"{path}:6", "row has 4 fields, the header 3"),
+        (None, f"{path}:7", "row has 2 fields, the header 3"),
+        (None, f"{path}:8", "record without id field 'id'"),
+    ]
+
+
+def test_tsv_with_custom_fields_and_a_csv_without_them(tmp_path):
+    write(tmp_path / "c" / "notes.tsv", "key\tbody\nn-1\tFirst note, with a comma.\nn-2\t\n")
+    write(tmp_path / "c" / "other.csv", "id,text\nx,Has the default columns.\n")
+    good, rejected = split(iter_documents(str(tmp_path / "c"), id_field="key", text_field="body"))
+    assert [d.text for d in good.values()] == ["First note, with a comma."]
+    assert reason_for(rejected, "notes.tsv:3") == "empty text (nothing but whitespace)"
+    assert reason_for(rejected, "other.csv") == "header row has no column 'key' or 'body'"
+
+
+def test_csv_that_breaks_mid_file_keeps_the_rows_before_it(tmp_path):
+    latin1 = write(tmp_path / "latin1.csv", "id,text\na,Fine.\nb,Caf\u00e9.\nc,Never read.\n".encode("latin-1"))
+    good, rejected = split(iter_documents(str(latin1)))
+    assert list(good) == ["a"]
+    assert rejected == [Rejected(None, f"{latin1}:3", "invalid UTF-8 at byte 5 of the line; re-encode the file "
+                                                      "as UTF-8; the rest of the file was not read")]
+
+    # An unclosed quote swallows the lines after it until the field is over the cap.
+    unclosed = write(tmp_path / "quote.csv", 'id,text\na,Fine.\nb,"never closed\n' + ("z" * 99 + "\n") * 800)
+    good, rejected = split(iter_documents(str(unclosed), max_doc_bytes=1000))
+    assert list(good) == ["a"]
+    assert rejected == [Rejected(None, f"{unclosed}:3", "unparseable CSV: field larger than field limit "
+                                                        "(67536); the rest of the file was not read")]
+
+    long_line = write(tmp_path / "long.csv", "id,text\na,Fine.\nb," + "z" * 70_000 + "\nc,Never read.\n")
+    good, rejected = split(iter_documents(str(long_line), max_doc_bytes=1000))
+    assert list(good) == ["a"]
+    assert rejected == [Rejected(None, f"{long_line}:3", "line is 70003 bytes, too long for max_doc_bytes=1000; "
+                                                         "the rest of the file was not read")]
+
+
+def test_csv_text_over_the_cap_gets_the_size_reason(tmp_path):
+    path = write(tmp_path / "r.csv", "id,text\nlong," + "z" * 2000 + "\nshort,ok\n")
+    good, rejected = split(iter_documents(str(path), max_doc_bytes=1000))
+    assert list(good) == ["short"]
+    assert rejected == [Rejected("long", f"{path}:2", "text is 2000 bytes, over max_doc_bytes=1000")]
+
+
+def test_empty_csv_is_rejected_with_its_reason(tmp_path):
+    path = write(tmp_path / "empty.csv", "")
+    assert list(iter_documents(str(path))) == [Rejected(None, str(path), "empty file (no header row)")]
+
+
 def test_missing_source_and_bad_cap_are_user_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="not found"):
         iter_documents(str(tmp_path / "nope"))
@@ -246,11 +312,13 @@ def test_s3_prefix_reads_like_a_directory(s3_bucket):
         f"{s3_bucket}/docs/a.txt": b"From S3.",
         f"{s3_bucket}/docs/sub/b.md": b"Nested   doc.",
         f"{s3_bucket}/docs/r.jsonl": b'{"id": "r1", "text": "Record."}\n',
+        f"{s3_bucket}/docs/t.csv": b'id,text\nc1,"A CSV row, from S3."\n',
         f"{s3_bucket}/docs/empty.txt": b"",
         f"{s3_bucket}/other/ignored.txt": b"Not under the prefix.",
     })
     good, rejected = split(iter_documents(f"{s3_bucket}/docs"))
-    assert sorted(good) == sorted(["a.txt", sanitise_doc_id("sub/b.md"), "r1"])
+    assert sorted(good) == sorted(["a.txt", sanitise_doc_id("sub/b.md"), "r1", "c1"])
+    assert good["c1"].text == "A CSV row, from S3." and good["c1"].source == f"{s3_bucket}/docs/t.csv:2"
     assert good[sanitise_doc_id("sub/b.md")].text == "Nested doc."
     assert good["a.txt"].source == f"{s3_bucket}/docs/a.txt"
     assert [(r.doc_id, r.reason) for r in rejected] == [("empty.txt", "empty text (nothing but whitespace)")]

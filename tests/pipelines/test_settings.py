@@ -55,6 +55,8 @@ def test_docpatch_config_names_the_settings_file(tmp_path, monkeypatch):
     ({"flags": {"num_actors": 0}}, "num_actors must be at least 1"),
     ({"flags": {"dtype": "int8"}}, "dtype must be"),
     ({"env": {"DOCPATCH_READ_DTYPE": "float16"}}, "read_dtype must be auto, model or bfloat16"),
+    ({"flags": {"text_field": ""}}, "text_field must not be empty"),
+    ({"toml": 'id_field = "body"\ntext_field = "body"\n'}, "id_field and text_field must differ"),
 ])
 def test_bad_values_raise_one_clear_settings_error(tmp_path, source, match):
     if "toml" in source:
