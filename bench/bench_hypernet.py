@@ -8,7 +8,7 @@ Prints three tables:
    versus to fine-tune one (gradient descent on the document's text and on fill-in-the-blank
    questions made from its own sentences, under the same autocast the adapter reads with, so both
    get the CPU's bf16 hardware), and their ratio;
-2. adapter accuracy against the number of chunks, for each chunk-combination rule;
+2. adapter accuracy and gold-answer NLL against the number of chunks, for each chunk-combination rule;
 3. generation time for one 512-token document (model loaded), reading it in the model's dtype
    and, where the CPU has native bf16, under the bfloat16 autocast (`read_dtype`).
 """
@@ -105,9 +105,12 @@ def main() -> None:
             row = [rule]
             for n in counts:
                 r = evaluate_docs(long_docs[n], ["adapter"], model, tok, net)
-                row.append(f"{r['adapter']['accuracy']:.2f} ({','.join(r['adapter']['accuracy_by_chunks'])} ch)")
+                row.append(f"{r['adapter']['accuracy']:.2f} / {r['adapter']['gold_nll']:.2f} "
+                           f"({','.join(r['adapter']['accuracy_by_chunks'])} ch)")
             rows.append(row)
-        print(f"\nAdapter accuracy by number of sections (chunk_len {args.chunk_len} tokens):")
+        n_questions = ", ".join(f"{n}: {sum(len(d['qa']) for d in long_docs[n])}" for n in counts)
+        print(f"\nAdapter accuracy / gold NLL per token by number of sections (chunk_len {args.chunk_len} tokens; "
+              f"{args.long_docs} documents each; questions by sections {n_questions}):")
         print(table(rows, ["rule"] + [f"{n} sections" for n in counts]))
 
     # The 512-token timing, each reading precision side by side, alternating so drift hits both alike.

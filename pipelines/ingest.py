@@ -454,6 +454,8 @@ def _decoded_lines(f, cap: int, rules: _RecordRules) -> Iterator[str]:
     for lineno, (line, size) in enumerate(_bounded_lines(f, cap), start=1):
         if line is None:
             raise _UnreadableLine(lineno, f"line is {size} bytes, too long for max_doc_bytes={rules.max_doc_bytes}")
+        if lineno == 1 and line.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode" exports
+            raise _UnreadableLine(lineno, "UTF-16 text (it starts with a byte order mark); save the file as UTF-8")
         try:
             yield line.decode("utf-8-sig" if lineno == 1 else "utf-8")
         except UnicodeDecodeError as err:

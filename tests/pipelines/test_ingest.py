@@ -270,6 +270,11 @@ def test_csv_that_breaks_mid_file_keeps_the_rows_before_it(tmp_path):
     assert rejected == [Rejected(None, f"{latin1}:3", "invalid UTF-8 at byte 5 of the line; re-encode the file "
                                                       "as UTF-8; the rest of the file was not read")]
 
+    utf16 = write(tmp_path / "excel.tsv", "id\ttext\na\tFine.\n".encode("utf-16"))
+    assert list(iter_documents(str(utf16))) == [Rejected(None, f"{utf16}:1", "UTF-16 text (it starts with a byte "
+                                                         "order mark); save the file as UTF-8; the rest of the "
+                                                         "file was not read")]
+
     # An unclosed quote swallows the lines after it until the field is over the cap.
     unclosed = write(tmp_path / "quote.csv", 'id,text\na,Fine.\nb,"never closed\n' + ("z" * 99 + "\n") * 800)
     good, rejected = split(iter_documents(str(unclosed), max_doc_bytes=1000))
