@@ -61,6 +61,9 @@ def main() -> None:
     p.add_argument("--chunks", default="1,2,4,8", help="comma list of chunk counts (0: skip)")
     p.add_argument("--chunk-len", type=int, default=96, help="chunk length for the chunk table (small keeps CPU time sane)")
     p.add_argument("--long-docs", type=int, default=3, help="documents per chunk count")
+    p.add_argument("--rules", default="sum,mean,sqrt", help="comma list of chunk-combination rules for the chunk table")
+    p.add_argument("--skip-short", action="store_true",
+                   help="skip the short-document table (its documents are still drawn, so the later ones are the same)")
     p.add_argument("--timing-reps", type=int, default=5, help="timed runs per reading precision for the 512-token document")
     p.add_argument("--seed", type=int, default=12345)
     args = p.parse_args()
@@ -73,6 +76,18 @@ def main() -> None:
     print(f"hypernet {checkpoint_id(args.hypernet)}  base {ref.model_id}@{ref.revision}  threads {torch.get_num_threads()}  "
           f"reading autocast {read_autocast(model, 'auto')}")
 
+    if not args.skip_short:
+        short_table(args, short, lengths, model, tok, net)
+
+    counts = [int(c) for c in args.chunks.split(",") if c and int(c) > 0]
+    if counts:
+        chunk_table(args, counts, rng, model, tok, net)
+
+    timing_table(args, rng, model, tok)
+
+
+def short_table(args, short: list[dict], lengths: list[int], model, tok, net) -> None:
+    """base / context / adapter / finetune on the short documents, with the time to make each adapter."""
     rows = []
     report = evaluate_docs(short, ["base", "context", "adapter"], model, tok, net)
     gen_s = report["adapter"]["generate_seconds_per_doc"]
@@ -95,24 +110,36 @@ def main() -> None:
           f"(adapter/context = {report['adapter']['accuracy'] / ctx if ctx else float('nan'):.2f})")
     print(table(rows, ["mode", "accuracy", "gold NLL/token", "steps", "seconds/doc to make", "vs adapter"]))
 
-    counts = [int(c) for c in args.chunks.split(",") if c and int(c) > 0]
-    if counts:
-        rows = []
-        long_docs = {n: as_records(make_long_doc(rng, n) for _ in range(args.long_docs)) for n in counts}
-        for rule in ("sum", "mean", "sqrt"):
-            print(f"chunk table: rule {rule} ...", file=sys.stderr, flush=True)
-            net.cfg.chunk_combine, net.cfg.chunk_len = rule, args.chunk_len
-            row = [rule]
-            for n in counts:
-                r = evaluate_docs(long_docs[n], ["adapter"], model, tok, net)
-                row.append(f"{r['adapter']['accuracy']:.2f} / {r['adapter']['gold_nll']:.2f} "
-                           f"({','.join(r['adapter']['accuracy_by_chunks'])} ch)")
-            rows.append(row)
-        n_questions = ", ".join(f"{n}: {sum(len(d['qa']) for d in long_docs[n])}" for n in counts)
-        print(f"\nAdapter accuracy / gold NLL per token by number of sections (chunk_len {args.chunk_len} tokens; "
-              f"{args.long_docs} documents each; questions by sections {n_questions}):")
-        print(table(rows, ["rule"] + [f"{n} sections" for n in counts]))
 
+def chunk_table(args, counts: list[int], rng: random.Random, model, tok, net) -> None:
+    """Adapter accuracy and gold NLL by number of sections (so chunks) for each combination rule;
+    the document in context beside them, as the ceiling at each length."""
+    long_docs = {n: as_records(make_long_doc(rng, n) for _ in range(args.long_docs)) for n in counts}
+    print("chunk table: context ...", file=sys.stderr, flush=True)
+    row = ["context (no adapter)"]
+    for n in counts:
+        r = evaluate_docs(long_docs[n], ["context"], model, tok, net)
+        row.append(f"{r['context']['accuracy']:.2f} / {r['context']['gold_nll']:.2f}")
+    rows = [row]
+    for rule in args.rules.split(","):
+        print(f"chunk table: rule {rule} ...", file=sys.stderr, flush=True)
+        net.cfg.chunk_combine, net.cfg.chunk_len = rule, args.chunk_len
+        row = [f"adapter, {rule}"]
+        for n in counts:
+            r = evaluate_docs(long_docs[n], ["adapter"], model, tok, net)
+            row.append(f"{r['adapter']['accuracy']:.2f} / {r['adapter']['gold_nll']:.2f} "
+                       f"({','.join(r['adapter']['accuracy_by_chunks'])} ch)")
+        rows.append(row)
+    n_questions = ", ".join(f"{n}: {sum(len(d['qa']) for d in long_docs[n])}" for n in counts)
+    tokens = ", ".join(f"{n}: {min(ls)}-{max(ls)}" for n in counts
+                       for ls in [[len(tok(d["text"]).input_ids) for d in long_docs[n]]])
+    print(f"\nAccuracy / gold NLL per token by number of sections (chunk_len {args.chunk_len} tokens; "
+          f"{args.long_docs} documents each; questions by sections {n_questions}; tokens {tokens}):")
+    print(table(rows, ["mode"] + [f"{n} sections" for n in counts]))
+
+
+def timing_table(args, rng: random.Random, model, tok) -> None:
+    """One 512-token document, each reading precision, model loaded."""
     # The 512-token timing, each reading precision side by side, alternating so drift hits both alike.
     reads = ["model"] + (["bfloat16"] if read_autocast(model, "bfloat16") is not None else [])
     gens = {r: AdapterGenerator(model, tok, HyperNetwork.load(args.hypernet), read_dtype=r) for r in reads}

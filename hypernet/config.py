@@ -76,6 +76,9 @@ class HypernetConfig:
     window_len: int = field(default=128, metadata={
         "help": "tokens per LoRA inside a chunk: the chunk is read in one pass and each window of at most this "
                 "many tokens gets its own rank-`rank` LoRA, side by side (0: one LoRA per chunk)"})
+    window_combine: str = field(default="sum", metadata={
+        "help": f"scaling of a chunk's window LoRAs, by its number of windows: {CHUNK_COMBINE_RULES} (sum: each "
+                "window holds different facts; sqrt helps documents about many entities, costs single-topic prose)"})
     max_chunks: int = field(default=15, metadata={
         "help": "cap on chunks per document (rank cap = max_chunks * windows_per_chunk * rank + bias_rank)"})
 
@@ -87,8 +90,9 @@ class HypernetConfig:
             raise ValueError(f"HypernetConfig rank={self.rank} must be > 0 and bias_rank={self.bias_rank} >= 0")
         if self.latent_dim % self.n_heads:
             raise ValueError(f"HypernetConfig.latent_dim={self.latent_dim} must be divisible by n_heads={self.n_heads}")
-        if self.chunk_combine not in CHUNK_COMBINE_RULES:
-            raise ValueError(f"HypernetConfig.chunk_combine={self.chunk_combine!r} not in {CHUNK_COMBINE_RULES}")
+        for name in ("chunk_combine", "window_combine"):
+            if getattr(self, name) not in CHUNK_COMBINE_RULES:
+                raise ValueError(f"HypernetConfig.{name}={getattr(self, name)!r} not in {CHUNK_COMBINE_RULES}")
         if self.copy_next and not self.copy_path:
             raise ValueError("HypernetConfig.copy_next needs copy_path")
         if self.chunk_len < 16 or self.max_chunks < 1 or self.window_len < 0:

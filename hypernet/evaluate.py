@@ -186,6 +186,7 @@ def evaluate_docs(docs: list[dict], modes: list[str], model, tok, hypernet: Hype
 def evaluate_file(path: str, modes: list[str], *, base_model_spec: str = base_model.PACKAGED,
                   hypernet_path: str = "", limit: int | None = None, chunk_len: int | None = None,
                   chunk_combine: str | None = None, window_len: int | None = None,
+                  window_combine: str | None = None,
                   finetune: FinetuneConfig | None = None,
                   progress: Callable[[str], None] | None = None, device: str = "cpu",
                   read_dtype: str = "auto") -> dict:
@@ -196,7 +197,8 @@ def evaluate_file(path: str, modes: list[str], *, base_model_spec: str = base_mo
     net = None
     if "adapter" in modes or "finetune" in modes:
         # Overrides go through the config, so its checks (rule names, the serving-rank cap) apply to them.
-        overrides = {"chunk_len": chunk_len or None, "chunk_combine": chunk_combine or None, "window_len": window_len}
+        overrides = {"chunk_len": chunk_len or None, "chunk_combine": chunk_combine or None, "window_len": window_len,
+                     "window_combine": window_combine or None}
         net = HyperNetwork.load(hypernet_path, **{k: v for k, v in overrides.items() if v is not None})
     report = evaluate_docs(docs, modes, model, tok, net, finetune=finetune,
                            progress=progress, read_dtype=read_dtype)
@@ -205,7 +207,7 @@ def evaluate_file(path: str, modes: list[str], *, base_model_spec: str = base_mo
     if net is not None:
         report["hypernet"] = {"id": checkpoint_id(hypernet_path), "path": hypernet_path,
                               "chunk_len": net.cfg.chunk_len, "chunk_combine": net.cfg.chunk_combine,
-                              "window_len": net.cfg.window_len,
+                              "window_len": net.cfg.window_len, "window_combine": net.cfg.window_combine,
                               "read_autocast": _dtype_name(read_autocast(model, read_dtype))}
     return report
 

@@ -60,6 +60,11 @@ class LoraTensors:
                    for a, b in self.factors.values() for x in (a, b))
 
 
+def combine_scale(rule: str, n: int) -> float:
+    """The factor on each of n LoRAs' B when they are put side by side: "sum" 1, "mean" 1/n, "sqrt" 1/sqrt(n)."""
+    return {"sum": 1.0, "mean": 1.0 / n, "sqrt": 1.0 / math.sqrt(n)}[rule]
+
+
 def combine_chunks(chunk_loras: list[LoraTensors], bias: LoraTensors | None, rule: str) -> LoraTensors:
     """Concatenate per-chunk LoRAs (and the bias LoRA) along the rank axis.
 
@@ -67,8 +72,7 @@ def combine_chunks(chunk_loras: list[LoraTensors], bias: LoraTensors | None, rul
     chunks: "sum" (no scaling), "mean" (1/n), "sqrt" (1/sqrt(n)).
     """
     assert chunk_loras, "combine_chunks needs at least one chunk"
-    n = len(chunk_loras)
-    scale = {"sum": 1.0, "mean": 1.0 / n, "sqrt": 1.0 / math.sqrt(n)}[rule]
+    scale = combine_scale(rule, len(chunk_loras))
     out: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
     for target in chunk_loras[0].factors:
         a_parts = [c.factors[target][0] for c in chunk_loras]

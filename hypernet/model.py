@@ -17,7 +17,7 @@ from torch import nn
 
 from hypernet.chunking import chunk_spans
 from hypernet.config import CONFIG_FILE, WEIGHTS_FILE, HypernetConfig, checkpoint_meta, default_checkpoint  # noqa: F401 - re-exported
-from hypernet.lora import LoraTensors
+from hypernet.lora import LoraTensors, combine_scale
 
 
 class CrossAttentionBlock(nn.Module):
@@ -226,7 +226,7 @@ class HyperNetwork(nn.Module):
     def _forward_windowed(self, acts: torch.Tensor, mask: torch.Tensor, spans: list[list[tuple[int, int]]],
                           trace: bool) -> tuple[LoraTensors, list[int], "CopyTrace | None"]:
         """Each window of each chunk becomes its own input row; a chunk's LoRA is its windows' LoRAs
-        side by side on the rank axis (summed: each window holds different facts). A window's
+        side by side on the rank axis, B scaled by `window_combine` (default sum). A window's
         activations come from the pass over the whole chunk, so they know what its text refers to.
         With `trace`, the copy heads' attention is put back in chunk positions."""
         n_chunks, n_layers, _, hidden = acts.shape
@@ -241,12 +241,16 @@ class HyperNetwork(nn.Module):
         chunk_idx = torch.tensor([c for c, _, _, _ in flat], device=acts.device)
         slot_idx = torch.tensor([k for _, k, _, _ in flat], device=acts.device)
         n_slots, r = max(len(chunk) for chunk in spans), self.cfg.rank
+        b_scale = None if self.cfg.window_combine == "sum" else torch.tensor(
+            [combine_scale(self.cfg.window_combine, len(chunk)) for chunk in spans], device=acts.device)
         per_target, attention = {}, {}
         for name, (a, b) in lora.factors.items():  # a (W, L, r, d_in), b (W, L, d_out, r)
             a_slots = a.new_zeros(n_chunks, n_slots, *a.shape[1:])
             a_slots[chunk_idx, slot_idx] = a
             b_slots = b.new_zeros(n_chunks, n_slots, *b.shape[1:])
             b_slots[chunk_idx, slot_idx] = b
+            if b_scale is not None:
+                b_slots = b_slots * b_scale.to(b_slots.dtype).view(-1, 1, 1, 1, 1)
             per_target[name] = (a_slots.permute(0, 2, 1, 3, 4).reshape(n_chunks, n_layers, n_slots * r, -1),
                                 b_slots.permute(0, 2, 3, 1, 4).reshape(n_chunks, n_layers, -1, n_slots * r))
             if trace and name in w_trace.attention:

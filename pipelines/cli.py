@@ -583,6 +583,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         report = evaluate_file(args.data, modes, base_model_spec=settings.base_model,
                                hypernet_path=resolve_hypernet_path(settings), limit=args.limit,
                                chunk_len=args.chunk_len, window_len=args.window_len,
+                               window_combine=args.window_combine,
                                finetune=FinetuneConfig(**finetune),
                                progress=note,
                                device=args.device or _default_device(), read_dtype=settings.read_dtype)
@@ -720,6 +721,10 @@ def _args_eval(p):
     p.add_argument("--chunk-len", type=int, default=None, help="override the checkpoint's chunk length")
     p.add_argument("--window-len", type=int, default=None,
                    help="override the checkpoint's window length (tokens per LoRA inside a chunk; 0: one LoRA per chunk)")
+    from hypernet.config import CHUNK_COMBINE_RULES
+
+    p.add_argument("--window-combine", default=None, choices=CHUNK_COMBINE_RULES,
+                   help="override the checkpoint's scaling of a chunk's window LoRAs (sum, mean or sqrt)")
     from workers.config import READ_DTYPES
 
     p.add_argument("--read-dtype", dest="read_dtype", default=None, choices=READ_DTYPES,

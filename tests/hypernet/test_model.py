@@ -143,6 +143,24 @@ def test_windows_are_separate_loras_side_by_side():
     torch.testing.assert_close(second.sum(-1), torch.ones(3, 4))
 
 
+def test_window_combine_scales_each_chunks_windows_by_its_own_count():
+    torch.manual_seed(0)
+    summed = HyperNetwork(small_cfg(window_len=4))
+    for head in summed.heads.values():
+        head.b_scale.data.fill_(1.0)
+    scaled = HyperNetwork(small_cfg(window_len=4, window_combine="sqrt"))
+    scaled.load_state_dict(summed.state_dict())
+    acts = torch.randn(2, 3, 10, 32)
+    mask = torch.tensor([[1] * 10, [1] * 4 + [0] * 6])  # 3 windows; 1 window
+    for got, want, n_windows in zip(scaled(acts, mask), summed(acts, mask), (3, 1)):
+        a, b = got.factors["mlp.down_proj"]
+        a_sum, b_sum = want.factors["mlp.down_proj"]
+        torch.testing.assert_close(a, a_sum)
+        torch.testing.assert_close(b, b_sum / n_windows ** 0.5)
+    with pytest.raises(ValueError, match="window_combine='max'"):
+        small_cfg(window_combine="max")
+
+
 def test_a_config_whose_adapters_outgrow_serving_ranks_is_refused():
     assert small_cfg(chunk_len=512, window_len=128, rank=8, bias_rank=8, max_chunks=15).max_rank == 488
     with pytest.raises(ValueError, match="largest serving rank"):

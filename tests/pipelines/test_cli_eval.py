@@ -29,6 +29,10 @@ def test_eval_window_len_overrides_the_checkpoint(tiny_model_path, tiny_hypernet
     plain = json.loads(capsys.readouterr().out)
     assert windowed["hypernet"]["window_len"] == 16 and plain["hypernet"]["window_len"] == 0
     assert windowed["adapter"]["gold_nll"] != plain["adapter"]["gold_nll"]
+    assert main(args + ["--window-len", "16", "--window-combine", "sqrt"]) == 0
+    scaled = json.loads(capsys.readouterr().out)
+    assert windowed["hypernet"]["window_combine"] == "sum" and scaled["hypernet"]["window_combine"] == "sqrt"
+    assert scaled["adapter"]["gold_nll"] != windowed["adapter"]["gold_nll"]
     assert main(args + ["--window-len", "1"]) == 2  # 15 chunks x 64 windows x rank 8: beyond serving ranks
     assert "largest serving rank" in capsys.readouterr().err
 
