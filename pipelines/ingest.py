@@ -300,6 +300,12 @@ def _record_document(record: Any, source: str, rules: _RecordRules) -> Document 
     return _make(doc_id, text, source, metadata)
 
 
+def _missing_columns(rules: _RecordRules, columns: list[str]) -> str:
+    """'no column ...' naming the id and text fields a table lacks, or '' when it has both."""
+    missing = [c for c in (rules.id_field, rules.text_field) if c not in columns]
+    return f"no column {' or '.join(map(repr, missing))}" if missing else ""
+
+
 def _record_line_cap(rules: _RecordRules) -> int:
     """Longest line of a record file that is read: the text plus escaping and other fields, with room."""
     return rules.max_doc_bytes * 2 + 65536
@@ -387,9 +393,9 @@ def _iter_parquet(fs, path: str, rules: _RecordRules) -> Iterator[Document | Rej
     where = _display(fs, path)
     with fs.open(path, "rb") as f:
         pf = pq.ParquetFile(f)
-        missing = [c for c in (rules.id_field, rules.text_field) if c not in pf.schema_arrow.names]
+        missing = _missing_columns(rules, pf.schema_arrow.names)
         if missing:
-            yield Rejected(None, where, f"Parquet file has no column {' or '.join(map(repr, missing))}")
+            yield Rejected(None, where, f"Parquet file has {missing}")
             return
         row = 0
         for batch in pf.iter_batches(batch_size=_PARQUET_BATCH_ROWS):
@@ -404,20 +410,19 @@ def _iter_delimited(fs, path: str, rules: _RecordRules, delimiter: str) -> Itera
     A malformed row is rejected on its own; what the parser cannot step over (bad UTF-8, a line over
     the cap, an unclosed quote running past it) rejects the rest of the file, keeping what came before."""
     where = _display(fs, path)
-    cap = _record_line_cap(rules)
     # The parser's field cap is process-wide; set, not raised, so that it never depends on earlier calls.
-    csv.field_size_limit(cap)
+    csv.field_size_limit(_record_line_cap(rules))
     with fs.open(path, "rb") as f:
-        reader = csv.reader(_decoded_lines(f, cap, rules), delimiter=delimiter)
+        reader = csv.reader(_decoded_lines(f, rules), delimiter=delimiter)
         start = 1  # first physical line of the row being read (a quoted field can span lines)
         try:
             header = next(reader, None)
             if header is None:
                 yield Rejected(None, where, "empty file (no header row)")
                 return
-            missing = [c for c in (rules.id_field, rules.text_field) if c not in header]
+            missing = _missing_columns(rules, header)
             if missing:
-                yield Rejected(None, where, f"header row has no column {' or '.join(map(repr, missing))}")
+                yield Rejected(None, where, f"header row has {missing}")
                 return
             start = reader.line_num + 1
             for row in reader:
@@ -447,11 +452,11 @@ class _UnreadableLine(Exception):
         self.lineno = lineno
 
 
-def _decoded_lines(f, cap: int, rules: _RecordRules) -> Iterator[str]:
+def _decoded_lines(f, rules: _RecordRules) -> Iterator[str]:
     """The file's lines as text, line endings kept (for csv.reader), one at a time."""
     # Line by line, a decoding error is pinned to its line and the rows before it are kept
     # (a UTF-8 multi-byte character never contains the newline byte).
-    for lineno, (line, size) in enumerate(_bounded_lines(f, cap), start=1):
+    for lineno, (line, size) in enumerate(_bounded_lines(f, _record_line_cap(rules)), start=1):
         if line is None:
             raise _UnreadableLine(lineno, f"line is {size} bytes, too long for max_doc_bytes={rules.max_doc_bytes}")
         if lineno == 1 and line.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode" exports
