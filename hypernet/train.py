@@ -97,7 +97,8 @@ class TrainConfig:
                 "trained on the gold answers alone (the teacher answers few of them)"})
     paraphrase_questions: float = field(default=0.5, metadata={
         "help": "share of training questions asked in other words (generic forms, frames; see "
-                "hypernet.synthetic.paraphrased_question); above 0 also draws attribute-record documents"})
+                "hypernet.synthetic.paraphrased_question); above 0 also draws the train-only kinds: attribute "
+                "records, job adverts, travel bookings, court cases, trial summaries, tenancies"})
 
     def __post_init__(self) -> None:
         if self.steps <= 0 or self.save_every <= 0 or self.batch_docs <= 0:

@@ -173,3 +173,29 @@ def test_every_training_fact_has_a_noun_for_the_generic_questions():
         if kind.eval_only or kind.train_only:
             continue
         assert set(kind.facts(random.Random(0))) == set(_FACT_NOUNS[kind.name]), kind.name
+
+
+RECORD_KINDS = {"job", "booking", "case", "trial", "tenancy"}
+
+
+def test_everyday_record_kinds_are_train_only_and_drawn_with_paraphrases():
+    kinds = {k.name: k for k in DOC_KINDS}
+    assert RECORD_KINDS <= set(kinds) and all(kinds[n].train_only for n in RECORD_KINDS)
+    para = [make_doc(random.Random(seed), "train", paraphrase=0.5).kind for seed in range(600)]
+    assert RECORD_KINDS <= set(para)
+    # Plain draws and eval draws never see them, so those documents are what they were.
+    assert not RECORD_KINDS & {make_doc(random.Random(s), split).kind for s in range(300) for split in ("train", "eval")}
+
+
+def test_everyday_records_keep_their_people_apart():
+    for name in sorted(RECORD_KINDS):
+        kind = next(k for k in DOC_KINDS if k.name == name)
+        for seed in range(60):
+            doc = make_doc(NamesRandom(seed, WORDS, share=0.3), "train", kind=kind, n_questions=8, paraphrase=0.5)
+            assert doc.qa and "{" not in doc.text, doc.text
+            assert all(qa.a.lower() in doc.text.lower() for qa in doc.qa), doc.text
+        assert set(kind.facts(random.Random(1))) == set(_FACT_NOUNS[name])
+        # Two or more names (people, organisations, places) in roles only the text tells apart:
+        # with share=1.0 every invented name is the marker word.
+        named = sum("Zqx" in f.value for f in kind.facts(NamesRandom(0, ("Zqx",), share=1.0)).values())
+        assert named >= 2, (name, named)
