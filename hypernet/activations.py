@@ -5,9 +5,8 @@ import contextlib
 
 import torch
 
+from hypernet.config import READ_DTYPES
 from hypernet.lora import decoder_layers
-
-READ_DTYPES = ("auto", "model", "bfloat16")
 
 
 def cpu_has_native_bf16() -> bool:

@@ -1,7 +1,8 @@
-"""Configuration dataclasses for the hypernetwork and the adapters it emits.
+"""Configuration dataclasses for the hypernetwork, the adapters it emits and its meta-training.
 
-Only dataclasses live here: the model code reads them, checkpoints save them as JSON
-beside the weights, so a checkpoint rebuilds its model alone.
+Only dataclasses live here (no torch, so the command line and the workers' configs import them
+cheaply): the model code reads them, checkpoints save them as JSON beside the weights, so a
+checkpoint rebuilds its model alone.
 """
 from __future__ import annotations
 
@@ -12,10 +13,17 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from hypernet.base_model import PACKAGED
+
 # vLLM / LoRAX accept only these ranks; exported adapters are zero-padded up to one of them.
 SERVING_RANKS = (8, 16, 32, 64, 128, 256, 320, 512)
 
 CHUNK_COMBINE_RULES = ("sum", "mean", "sqrt")
+
+# The frozen base model's dtype ('auto': bfloat16 on a GPU, float32 on the CPU; see base_model.load).
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+# The precision of the document-reading pass (see activations.read_autocast).
+READ_DTYPES = ("auto", "model", "bfloat16")
 
 # A checkpoint folder: weights (safetensors) + this JSON ({"config": HypernetConfig, ...extra}).
 CONFIG_FILE = "hypernet_config.json"
@@ -142,3 +150,96 @@ class HypernetConfig:
         if unknown:
             raise ValueError(f"HypernetConfig: unknown fields {sorted(unknown)}")
         return cls(**data)
+
+
+def check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    """Raise a ValueError naming the field when `value` is not one of `choices`."""
+    if value not in choices:
+        raise ValueError(f"{name} must be {', '.join(choices[:-1])} or {choices[-1]}, got {value!r}")
+
+
+def single_process(default: Any, help: str) -> Any:
+    """A TrainConfig field of the single-process run only: the distributed job takes it from its own
+    settings (models, resources, batch), and refuses a value other than the default."""
+    return field(default=default, metadata={"help": help, "single_process": True})
+
+
+@dataclass
+class TrainConfig:
+    """Knobs of one meta-training run, in one block of defaults: the single-process trainer
+    (hypernet.train) and the distributed job (workers.meta_train) both train with these."""
+
+    out_dir: str = single_process("runs/meta", "checkpoints and metrics go here; re-running resumes")
+    base_model: str = single_process(PACKAGED, "base model spec")
+    data: str = field(default="synthetic", metadata={
+        "help": "'synthetic' (generated documents) or an eval-format JSONL file"})
+    steps: int = field(default=3000, metadata={"help": "optimizer steps"})
+    batch_docs: int = single_process(1, "documents per optimizer step (one teacher and one student batch)")
+    device: str = single_process("auto", "'auto' (the GPU when there is one), 'cpu', 'cuda' or 'cuda:N'")
+    dtype: str = single_process("auto", f"the frozen base model's dtype, one of {', '.join(DTYPES)} "
+                                        "('auto': bfloat16 on a GPU, float32 on the CPU)")
+    torch_threads: int = single_process(0, "torch threads (0: all cores)")
+    init_from: str = field(default="", metadata={
+        "help": "hypernetwork checkpoint folder to start from (weights and config only) when the run has no "
+                "checkpoint yet (empty: a fresh, seeded initialisation)"})
+    lr: float = field(default=5e-4, metadata={"help": "peak AdamW learning rate"})
+    warmup: int = field(default=50, metadata={"help": "linear warm-up steps"})
+    min_lr_ratio: float = field(default=0.1, metadata={"help": "cosine decays to lr * this"})
+    weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay"})
+    grad_clip: float = field(default=1.0, metadata={"help": "gradient norm clip"})
+    ce_weight: float = field(default=0.5, metadata={"help": "weight of CE on gold answers beside the teacher KL"})
+    l1_weight: float = field(default=1e-4, metadata={"help": "L1 penalty on generated A and B"})
+    retrieval_weight: float = field(default=0.0, metadata={
+        "help": "weight of the retrieval loss: copy heads are taught where answers sit in the document and "
+                "which question state reads them (hypernet.distill.retrieval_loss; 0: off)"})
+    top_k: int = field(default=16, metadata={"help": "teacher top-k kept per answer token"})
+    questions_per_doc: int = field(default=4, metadata={"help": "questions per training document"})
+    multi_chunk_prob: float = field(default=0.15, metadata={"help": "share of steps on 2-3 chunk documents"})
+    two_section_prob: float = field(default=0.25, metadata={"help": "share of steps on one-chunk documents about two entities"})
+    save_every: int = field(default=50, metadata={"help": "steps between checkpoints (the last step always checkpoints)"})
+    log_every: int = field(default=10, metadata={"help": "steps between progress lines (0: none)"})
+    max_seconds: float = single_process(0.0, "stop (with a checkpoint) after this many seconds of training in this "
+                                              "process, the cosine schedule then ending at whichever comes first, "
+                                              "steps or time (0: no time limit)")
+    seed: int = field(default=0, metadata={"help": "data and initialisation seed"})
+    latent_dim: int = field(default=128, metadata={"help": "hypernetwork width"})
+    n_latents: int = field(default=16, metadata={"help": "Perceiver latents"})
+    head_dim: int = field(default=64, metadata={"help": "per-layer head input width"})
+    rank: int = field(default=8, metadata={"help": "LoRA rank per chunk"})
+    copy_path: int = field(default=1, metadata={"help": "1: rank rows copy attended token vectors (see CopyHead)"})
+    copy_next: int = field(default=0, metadata={
+        "help": "1: copy heads also write 'after this context comes this token' (see CopyHead); with init_from, "
+                "adds that path (zero at first) to a checkpoint that lacks it"})
+    vocab_names: float = field(default=0.5, metadata={
+        "help": "share of invented names taken from the base model's vocabulary (real words) instead of syllables"})
+    # At 0.5, 25 CPU minutes from the shipped weights moved the held-out real prose's gold NLL
+    # 4.13 -> 3.83 where the same time on synthetic documents alone gave 4.30 (TRAINING.md). Gold
+    # answers, not the teacher's: with a passage in its prompt the 270M teacher answers only 0.10 of
+    # the blanks (distilled prose did as well at that scale, 3.78: a GPU run can tell them apart).
+    package_text_prob: float = field(default=0.5, metadata={
+        "help": "share of training documents that are real prose from the installed packages' descriptions "
+                "(hypernet.package_text), asked fill-in-the-blank questions made from their own sentences and "
+                "trained on the gold answers alone (the teacher answers few of them)"})
+    paraphrase_questions: float = field(default=0.5, metadata={
+        "help": "share of training questions asked in other words (generic forms, frames; see "
+                "hypernet.synthetic.paraphrased_question); above 0 also draws the train-only kinds: attribute "
+                "records, job adverts, travel bookings, court cases, trial summaries, tenancies"})
+
+    def __post_init__(self) -> None:
+        if self.steps <= 0 or self.save_every <= 0 or self.batch_docs <= 0:
+            raise ValueError(f"TrainConfig steps={self.steps}, save_every={self.save_every} and "
+                             f"batch_docs={self.batch_docs} must be positive")
+        if self.log_every < 0 or self.torch_threads < 0 or self.max_seconds < 0:
+            raise ValueError(f"TrainConfig log_every={self.log_every}, torch_threads={self.torch_threads} and "
+                             f"max_seconds={self.max_seconds} must not be negative")
+        if not (self.device in ("auto", "cpu") or self.device.startswith("cuda")):
+            raise ValueError(f"TrainConfig.device={self.device!r}: use 'auto', 'cpu', 'cuda' or 'cuda:N'")
+        check_choice("TrainConfig.dtype", self.dtype, DTYPES)
+        for name in ("multi_chunk_prob", "two_section_prob", "vocab_names", "paraphrase_questions", "package_text_prob"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"TrainConfig.{name}={getattr(self, name)} must be in [0, 1]")
+
+    def single_process_changes(self) -> list[str]:
+        """The single-process fields set to something other than their default, by name."""
+        return [f.name for f in dataclasses.fields(self)
+                if f.metadata.get("single_process") and getattr(self, f.name) != f.default]

@@ -1,6 +1,6 @@
 """Meta-training the hypernetwork by context distillation: a plain, resumable loop.
 
-    python -m hypernet.train --out runs/meta --steps 3000
+    python -m hypernet.train --out-dir runs/meta --steps 3000
 
 Each step draws `batch_docs` documents (synthetic, optionally with a share of real prose from the
 installed packages' descriptions, or from a JSONL file in the eval format),
@@ -17,6 +17,7 @@ float32; use a batch of 16-64 documents there, where one document per step leave
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import math
@@ -25,15 +26,14 @@ import random
 import shutil
 import sys
 import time
-from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, ContextManager, Sequence
 
 import torch
 from safetensors.torch import load_file, save_file
 
 from hypernet import base_model, package_text
-from hypernet.config import HypernetConfig, checkpoint_meta
-from hypernet.distill import mark_gold_only, student_loss, teacher_examples
+from hypernet.config import HypernetConfig, TrainConfig, checkpoint_meta
+from hypernet.distill import Example, mark_gold_only, student_loss, teacher_examples
 from hypernet.model import HyperNetwork
 from hypernet.self_questions import self_questions
 from hypernet.synthetic import QA, NamesRandom, SyntheticDoc, make_doc, make_long_doc
@@ -41,76 +41,6 @@ from hypernet.synthetic import QA, NamesRandom, SyntheticDoc, make_doc, make_lon
 LATEST = "latest"
 STATE_FILE = "train_state.json"
 OPTIM_FILE = "optimizer.safetensors"
-
-
-@dataclass
-class TrainConfig:
-    """Knobs of one meta-training run, in one block of defaults."""
-
-    out_dir: str = field(default="runs/meta", metadata={"help": "checkpoints and metrics go here"})
-    base_model: str = field(default=base_model.PACKAGED, metadata={"help": "base model spec"})
-    data: str = field(default="synthetic", metadata={"help": "'synthetic' or a JSONL file in the eval format"})
-    steps: int = field(default=3000, metadata={"help": "optimizer steps (batch_docs documents each)"})
-    batch_docs: int = field(default=1, metadata={"help": "documents per optimizer step (one teacher and one student batch)"})
-    device: str = field(default="auto", metadata={"help": "'auto' (the GPU when there is one), 'cpu', 'cuda' or 'cuda:N'"})
-    dtype: str = field(default="auto", metadata={
-        "help": "the frozen base model's dtype: 'auto' (bfloat16 on a GPU, float32 on the CPU), 'float32', 'bfloat16', 'float16'"})
-    init_from: str = field(default="", metadata={
-        "help": "hypernetwork checkpoint folder to start from (weights and config only) when out_dir has none"})
-    lr: float = field(default=5e-4, metadata={"help": "peak AdamW learning rate"})
-    warmup: int = field(default=50, metadata={"help": "linear warm-up steps"})
-    min_lr_ratio: float = field(default=0.1, metadata={"help": "cosine decays to lr * this"})
-    weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay"})
-    grad_clip: float = field(default=1.0, metadata={"help": "gradient norm clip"})
-    ce_weight: float = field(default=0.5, metadata={"help": "weight of CE on gold answers beside the teacher KL"})
-    l1_weight: float = field(default=1e-4, metadata={"help": "L1 penalty on generated A and B"})
-    retrieval_weight: float = field(default=0.0, metadata={
-        "help": "weight of the retrieval loss: copy heads are taught where answers sit in the document and "
-                "which question state reads them (hypernet.distill.retrieval_loss; 0: off)"})
-    top_k: int = field(default=16, metadata={"help": "teacher top-k kept per answer token"})
-    questions_per_doc: int = field(default=4, metadata={"help": "questions per training document"})
-    multi_chunk_prob: float = field(default=0.15, metadata={"help": "share of steps on 2-3 chunk documents"})
-    two_section_prob: float = field(default=0.25, metadata={"help": "share of steps on one-chunk documents about two entities"})
-    save_every: int = field(default=100, metadata={"help": "checkpoint interval in steps"})
-    max_seconds: float = field(default=0.0, metadata={
-        "help": "stop (with a checkpoint) after this many seconds of training in this process, the cosine "
-                "schedule then ending at whichever comes first, steps or time (0: no time limit)"})
-    seed: int = field(default=0, metadata={"help": "data and init seed"})
-    threads: int = field(default=0, metadata={"help": "torch threads (0: all cores)"})
-    latent_dim: int = field(default=128, metadata={"help": "hypernetwork width"})
-    n_latents: int = field(default=16, metadata={"help": "Perceiver latents"})
-    head_dim: int = field(default=64, metadata={"help": "per-layer head input width"})
-    rank: int = field(default=8, metadata={"help": "LoRA rank per chunk"})
-    copy_path: int = field(default=1, metadata={"help": "1: rank rows copy attended token vectors (see CopyHead)"})
-    copy_next: int = field(default=0, metadata={
-        "help": "1: copy heads also write 'after this context comes this token' (see CopyHead); with --init-from, "
-                "adds that path (zero at first) to a checkpoint that lacks it"})
-    vocab_names: float = field(default=0.5, metadata={
-        "help": "share of invented names taken from the base model's vocabulary (real words) instead of syllables"})
-    # At 0.5, 25 CPU minutes from the shipped weights moved the held-out real prose's gold NLL
-    # 4.13 -> 3.83 where the same time on synthetic documents alone gave 4.30 (TRAINING.md). Gold
-    # answers, not the teacher's: with a passage in its prompt the 270M teacher answers only 0.10 of
-    # the blanks (distilled prose did as well at that scale, 3.78: a GPU run can tell them apart).
-    package_text_prob: float = field(default=0.5, metadata={
-        "help": "share of training documents that are real prose from the installed packages' descriptions "
-                "(hypernet.package_text), asked fill-in-the-blank questions made from their own sentences and "
-                "trained on the gold answers alone (the teacher answers few of them)"})
-    paraphrase_questions: float = field(default=0.5, metadata={
-        "help": "share of training questions asked in other words (generic forms, frames; see "
-                "hypernet.synthetic.paraphrased_question); above 0 also draws the train-only kinds: attribute "
-                "records, job adverts, travel bookings, court cases, trial summaries, tenancies"})
-
-    def __post_init__(self) -> None:
-        if self.steps <= 0 or self.save_every <= 0 or self.batch_docs <= 0:
-            raise ValueError(f"TrainConfig steps={self.steps}, save_every={self.save_every} and "
-                             f"batch_docs={self.batch_docs} must be positive")
-        if not (self.device in ("auto", "cpu") or self.device.startswith("cuda")):
-            raise ValueError(f"TrainConfig.device={self.device!r}: use 'auto', 'cpu', 'cuda' or 'cuda:N'")
-        if self.dtype not in ("auto", "float32", "bfloat16", "float16"):
-            raise ValueError(f"TrainConfig.dtype={self.dtype!r}: use 'auto', 'float32', 'bfloat16' or 'float16'")
-        for name in ("multi_chunk_prob", "two_section_prob", "vocab_names", "paraphrase_questions", "package_text_prob"):
-            if not 0 <= getattr(self, name) <= 1:
-                raise ValueError(f"TrainConfig.{name}={getattr(self, name)} must be in [0, 1]")
 
 
 def lr_at(step: int, cfg: TrainConfig, time_fraction: float = 0.0) -> float:
@@ -223,10 +153,42 @@ def _records(path: str) -> list[dict]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
+def make_optimizer(net: HyperNetwork, cfg: TrainConfig) -> torch.optim.Optimizer:
+    return torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+def train_step(model, net, opt: torch.optim.Optimizer, micro_batches: Sequence[Example | list[Example]],
+               cfg: TrainConfig, step: int, *, time_fraction: float = 0.0,
+               no_sync: Callable[[], ContextManager] | None = None) -> dict:
+    """One optimizer step: the scheduled lr, the student loss and its backward over each micro-batch
+    (scaled by their number, so the update is that of their mean), gradient clip, AdamW step.
+
+    `net` is the hypernetwork or what stands for it in the loss (a DDP view); `no_sync`, under DDP,
+    keeps every backward but the last from all-reducing. Returns the mean of each loss metric over
+    the micro-batches that report it, with step, lr and grad_norm.
+    """
+    lr = lr_at(step, cfg, time_fraction)
+    for group in opt.param_groups:
+        group["lr"] = lr
+    opt.zero_grad(set_to_none=True)
+    metrics = []
+    for i, micro in enumerate(micro_batches):
+        last = i == len(micro_batches) - 1
+        with contextlib.nullcontext() if last or no_sync is None else no_sync():
+            loss, met = student_loss(model, net, micro, ce_weight=cfg.ce_weight, l1_weight=cfg.l1_weight,
+                                     retrieval_weight=cfg.retrieval_weight)
+            (loss / len(micro_batches)).backward()
+        metrics.append(met)
+    grad_norm = torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.grad_clip).item()
+    opt.step()
+    return {**_means(metrics, list(dict.fromkeys(k for m in metrics for k in m))),
+            "step": step + 1, "lr": lr, "grad_norm": grad_norm}
+
+
 def train(cfg: TrainConfig, log=print) -> str:
     """Run (or resume) meta-training; returns the folder of the latest checkpoint."""
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
+    if cfg.torch_threads:
+        torch.set_num_threads(cfg.torch_threads)
     torch.manual_seed(cfg.seed)
     device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if cfg.device == "auto" else cfg.device)
     if device.type == "cuda":
@@ -243,11 +205,8 @@ def train(cfg: TrainConfig, log=print) -> str:
             f"(digest {package_text.digest(found)}), {cfg.package_text_prob:.0%} of the documents")
     latest = os.path.join(cfg.out_dir, LATEST)
 
-    def make_opt(net: HyperNetwork) -> torch.optim.Optimizer:
-        return torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-
     if os.path.exists(os.path.join(latest, STATE_FILE)):
-        net, opt, start, history = load_checkpoint(latest, make_opt)
+        net, opt, start, history = load_checkpoint(latest, lambda net: make_optimizer(net, cfg))
         log(f"resuming from {latest} at step {start}")
     else:
         net = initial_hypernet(cfg, model.config, ref.model_id)
@@ -258,7 +217,7 @@ def train(cfg: TrainConfig, log=print) -> str:
                 log(f"warning: {cfg.init_from} was trained on --seed {cfg.seed} ({reused} documents at least); "
                     f"this run draws those documents again (pass another --seed for fresh ones)")
         start, history = 0, []
-        opt = make_opt(net)
+        opt = make_optimizer(net, cfg)
     net.to(device)
     optimizer_to(opt, device)
     net.train()
@@ -278,21 +237,12 @@ def train(cfg: TrainConfig, log=print) -> str:
         examples = teacher_examples(model, tok, batch, max_chunks=net.cfg.max_chunks, top_k=cfg.top_k)
         examples = [mark_gold_only(ex) if gold else ex for ex, gold in zip(examples, gold_only)]
         time_fraction = (time.time() - t0) / cfg.max_seconds if cfg.max_seconds else 0.0
-        lr = lr_at(step, cfg, time_fraction)
-        for group in opt.param_groups:
-            group["lr"] = lr
-        loss, met = student_loss(model, net, examples, ce_weight=cfg.ce_weight, l1_weight=cfg.l1_weight,
-                                 retrieval_weight=cfg.retrieval_weight)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        grad_norm = torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.grad_clip).item()
-        opt.step()
-        met.update(step=step + 1, lr=lr, grad_norm=grad_norm,
-                   chunks=sum(len(ex.chunk_acts) for ex in examples), docs=len(examples), seconds=time.time() - t0)
+        met = train_step(model, net, opt, [examples], cfg, step, time_fraction=time_fraction)
+        met.update(chunks=sum(len(ex.chunk_acts) for ex in examples), docs=len(examples), seconds=time.time() - t0)
         window.append(met)
         with open(metrics_path, "a") as fh:
             fh.write(json.dumps(met) + "\n")
-        if (step + 1) % 10 == 0:
+        if cfg.log_every and (step + 1) % cfg.log_every == 0:
             avg = _means(window, ("loss", "kd", "ce", "token_acc", "retrieval_top1", "retrieval_select"))
             per_step = (time.time() - t0) / (step + 1 - start)
             retrieval = (f" retrieval top1 {avg['retrieval_top1']:.2f} select {avg['retrieval_select']:.2f}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -18,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from pipelines.settings import COMMON, INGEST, TRAIN, WORKERS, Settings, SettingsError, settings_fields
+from pipelines.settings import (COMMON, INGEST, TRAIN, WORKERS, Settings, SettingsError, flag_of,
+                                settings_fields)
 
 EXIT_USER_ERROR = 2
 SAMPLE_CORPUS = Path(__file__).parent / "sample_corpus"
@@ -457,15 +459,33 @@ class Command:
     train_flags: bool = False
 
 
+def field_flag(options, f: dataclasses.Field, flag: str = "", *, note: str = "", extra: str = "",
+               metavar: str | None = None) -> None:
+    """A flag for the dataclass field `f`, its help and default shown from the field. The flag's own
+    default is None ("not given"), so the field's default (or a lower source of settings) applies."""
+    flag = flag or "--" + f.name.replace("_", "-")
+    text = f"{f.metadata['help']}{extra} [{note}default: {f.default!r}]"
+    if isinstance(f.default, bool):
+        options.add_argument(flag, dest=f.name, action="store_true", default=None, help=text)
+    else:
+        kind = type(f.default)
+        options.add_argument(flag, dest=f.name, type=kind, default=None, metavar=metavar or kind.__name__.upper(),
+                             help=text)
+
+
+def add_settings_flags(options, group: str = "", names: tuple[str, ...] = ()) -> None:
+    """The flags of the Settings fields of one flag group (or the named ones)."""
+    for f in settings_fields():
+        flag, flag_group = flag_of(f)
+        if (names and f.name in names) or (not names and flag_group == group):
+            field_flag(options, f, flag, note=f"env DOCPATCH_{f.name.upper()}; ")
+
+
 def _settings_parent(group: str, title: str) -> argparse.ArgumentParser:
-    """An argparse parent holding the flags of the Settings fields of one group (defaults: None = not given)."""
+    """An argparse parent holding the flags of the Settings fields of one group."""
     parent = argparse.ArgumentParser(add_help=False)
     options = parent.add_argument_group(title)
-    for f in settings_fields():
-        if f.metadata.get("group") == group:
-            kind = {"int": int, "float": float}.get(f.type, str)
-            options.add_argument(f.metadata["flag"], dest=f.name, type=kind, default=None, metavar=f.type.upper(),
-                                 help=f"{f.metadata['help']} [env DOCPATCH_{f.name.upper()}; default: {f.default!r}]")
+    add_settings_flags(options, group)
     if group == COMMON:
         options.add_argument("--config", default=None, metavar="PATH",
                              help="settings file (default: $DOCPATCH_CONFIG, else ./docpatch.toml if present)")
@@ -599,17 +619,35 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-FLOW_ONLY_OPTIONS = ("run_name", "global_batch", "docs", "keep_checkpoints", "max_failures",
-                     "eval_file", "eval_docs", "eval_limit", "force", "backfill", "backfill_deployment")
-TRAIN_FLOW_DEFAULTS: dict[str, Any] = {}  # filled by _args_train: the defaults of the flow-only options
+# `docpatch train` flags, each a field of hypernet.config.TrainConfig or pipelines.meta_training.MetaTrainJob
+# (help and default from there): (field, flag, metavar). Other TrainConfig fields: --set KEY=VALUE.
+TRAIN_FLAGS = (("init_from", "--init-from", "PATH"), ("data", "--data", "SOURCE"), ("steps", "--steps", "N"),
+               ("lr", "--lr", "LR"), ("warmup", "--warmup", "N"), ("save_every", "--save-every", "N"),
+               ("seed", "--seed", "N"))
+SINGLE_PROCESS_FLAGS = (("out_dir", "--out", "DIR"),)
+JOB_FLAGS = (("num_workers", "--workers", "N"), ("global_batch", "--global-batch", "B"), ("num_docs", "--docs", "N"),
+             ("run_name", "--run-name", "NAME"), ("keep_checkpoints", "--keep-checkpoints", "N"),
+             ("max_failures", "--max-failures", "N"), ("eval_file", "--eval-file", "FILE.jsonl"),
+             ("eval_docs", "--eval-docs", "N"), ("eval_limit", "--eval-limit", "N"), ("force", "--force", None),
+             ("backfill_corpus", "--backfill", "CORPUS"), ("backfill_deployment", "--backfill-deployment",
+                                                           "FLOW/DEPLOYMENT"))
+# TrainConfig fields the single-process trainer takes from the settings, and where a user sets them.
+FROM_SETTINGS = {"base_model": "--base-model", "dtype": "DOCPATCH_DTYPE", "torch_threads": "--torch-threads"}
+
+
+def _given(args: argparse.Namespace, flags) -> dict[str, Any]:
+    """The values of the flags the user gave, by field name."""
+    return {name: getattr(args, name) for name, _flag, _metavar in flags if getattr(args, name) is not None}
 
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
-    overrides = parse_train_overrides(args.set)
-    if args.workers == 0:
-        return _train_single_process(args, settings, overrides)
-    if args.workers < 0:
-        raise UserError(f"--workers must be 0 (one process) or more, got {args.workers}")
+    train = {**parse_train_overrides(args.set), **_given(args, TRAIN_FLAGS)}
+    if not args.num_workers:
+        return _train_single_process(args, settings, train)
+    if args.num_workers < 0:
+        raise UserError(f"--workers must be 0 (one process) or more, got {args.num_workers}")
+    if args.out_dir is not None:
+        raise UserError("--out belongs to the single-process trainer (without --workers)")
     if args.eval_file:
         from hypernet.evaluate import read_eval_file
 
@@ -619,29 +657,20 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
             read_eval_file(args.eval_file)
         except ValueError as exc:
             raise UserError(_one_line(exc)) from None
-    if args.backfill:
-        check_corpus_name(args.backfill)
+    if args.backfill_corpus:
+        check_corpus_name(args.backfill_corpus)
         if not args.backfill_deployment:
-            check_corpus(settings, args.backfill)
-    elif args.backfill_deployment:
-        raise UserError("--backfill-deployment needs --backfill CORPUS (the corpus the deployment patches)")
-    from pipelines.meta_training import train_job_config
+            check_corpus(settings, args.backfill_corpus)
+    from hypernet.config import TrainConfig
+    from pipelines.meta_training import MetaTrainJob, train_job_config
 
-    options = dict(workers=args.workers, steps=args.steps, global_batch=args.global_batch, docs=args.docs,
-                   data=args.data, checkpoint_every=args.save_every, keep_checkpoints=args.keep_checkpoints,
-                   max_failures=args.max_failures, init_from=args.init_from,
-                   train={"lr": args.lr, "seed": args.seed, "warmup": args.warmup, **overrides})
     try:
-        cfg = train_job_config(settings, run_name=args.run_name, **options)
+        job = train_job_config(settings, MetaTrainJob(**_given(args, JOB_FLAGS), train=TrainConfig(**train)))
     except (TypeError, ValueError) as exc:
         raise UserError(_one_line(exc)) from None
     from pipelines.flows import meta_train_flow
 
-    result = meta_train_flow(settings=settings, run_name=cfg.run_name, init_from=cfg.init_from,
-                             **{k: v for k, v in options.items() if k != "init_from"},
-                             eval_file=args.eval_file, eval_docs=args.eval_docs, eval_limit=args.eval_limit,
-                             force=args.force, backfill_corpus=args.backfill or "",
-                             backfill_deployment=args.backfill_deployment or "", progress=not args.json)
+    result = meta_train_flow(settings=settings, job=job, progress=not args.json)
     evaluation, decision = result["eval"], result["decision"]
     rows = [{"checkpoint step": step, "adapter accuracy": f"{acc:.3f}"} for step, acc in evaluation["checkpoints"].items()]
     current = evaluation["current"]
@@ -661,50 +690,40 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _train_single_process(args: argparse.Namespace, settings: Settings, overrides: dict) -> int:
-    from hypernet.train import TrainConfig, train
+def _train_single_process(args: argparse.Namespace, settings: Settings, train: dict[str, Any]) -> int:
+    from hypernet.config import TrainConfig
+    from pipelines.meta_training import resolve_train
 
-    given = [name for name in FLOW_ONLY_OPTIONS if getattr(args, name) != TRAIN_FLOW_DEFAULTS.get(name)]
+    given = [flag for name, flag, _ in JOB_FLAGS if name != "num_workers" and getattr(args, name) is not None]
     if given:
-        flag = "--" + given[0].replace("_", "-")
-        raise UserError(f"{flag} belongs to the distributed meta-train flow: add --workers N (N >= 1)")
-    init_from = args.init_from
-    if init_from == "current":
-        from pipelines.hypernets import resolve_hypernet_path
-
-        init_from = resolve_hypernet_path(settings)
-    if init_from and not Path(init_from).is_dir():
-        raise UserError(f"--init-from: no hypernetwork checkpoint folder at {init_from}")
+        raise UserError(f"{given[0]} belongs to the distributed meta-train flow: add --workers N (N >= 1)")
     try:
-        cfg = TrainConfig(**{**overrides, "out_dir": args.out, "base_model": settings.base_model, "data": args.data,
-                             "steps": args.steps, "lr": args.lr, "save_every": args.save_every, "seed": args.seed,
-                             "warmup": args.warmup, "init_from": init_from})
+        cfg = TrainConfig(**train, **_given(args, SINGLE_PROCESS_FLAGS), base_model=settings.base_model,
+                          dtype=settings.dtype, torch_threads=settings.torch_threads)
     except (TypeError, ValueError) as exc:
         raise UserError(_one_line(exc)) from None
-    if cfg.data != "synthetic" and not Path(cfg.data).is_file():
-        raise UserError(f"training data not found: {cfg.data}")
-    latest = train(cfg, log=note)
+    cfg = resolve_train(settings, cfg)
+    from hypernet.train import train as run_training
+
+    latest = run_training(cfg, log=note)
     emit(args, {"checkpoint": latest, "steps": cfg.steps}, text=f"checkpoint: {latest}")
     return 0
 
 
 def parse_train_overrides(pairs: list[str]) -> dict[str, Any]:
     """`--set KEY=VALUE` pairs as TrainConfig fields, each converted to its field's type."""
-    import dataclasses
-
-    from hypernet.train import TrainConfig
+    from hypernet.config import TrainConfig
 
     types = {f.name: type(f.default) for f in dataclasses.fields(TrainConfig)}
-    reserved = {"out_dir", "base_model", "data", "steps", "lr", "save_every", "seed", "warmup", "init_from"}
+    flags = {name: flag for name, flag, _ in TRAIN_FLAGS + SINGLE_PROCESS_FLAGS} | FROM_SETTINGS
     out: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         key = key.strip().replace("-", "_")
         if not sep or key not in types:
-            raise UserError(f"--set {pair!r}: want KEY=VALUE with KEY one of "
-                            f"{', '.join(sorted(set(types) - reserved))}")
-        if key in reserved:
-            raise UserError(f"--set {key}: use the --{key.replace('_', '-')} option")
+            raise UserError(f"--set {pair!r}: want KEY=VALUE with KEY one of {', '.join(sorted(set(types) - set(flags)))}")
+        if key in flags:
+            raise UserError(f"--set {key}: use {flags[key]}")
         try:
             out[key] = types[key](value)
         except ValueError:
@@ -725,11 +744,7 @@ def _args_eval(p):
 
     p.add_argument("--window-combine", default=None, choices=CHUNK_COMBINE_RULES,
                    help="override the checkpoint's scaling of a chunk's window LoRAs (sum, mean or sqrt)")
-    from workers.config import READ_DTYPES
-
-    p.add_argument("--read-dtype", dest="read_dtype", default=None, choices=READ_DTYPES,
-                   help="precision of the document-reading pass (the read_dtype setting; default: auto, a bfloat16 "
-                        "autocast on CPUs with native bf16)")
+    add_settings_flags(p, names=("read_dtype",))
     # Defaults come from hypernet.evaluate.FinetuneConfig (not imported here: it pulls in torch).
     p.add_argument("--finetune-steps", type=int, default=None, metavar="N",
                    help="gradient steps of the finetune baseline (default: 30)")
@@ -741,9 +756,12 @@ def _args_eval(p):
 
 
 def _args_train(p):
+    from hypernet.config import TrainConfig
+    from pipelines.meta_training import MetaTrainJob
+
     p.description = (
-        "Meta-train the hypernetwork by context distillation. With --workers 0 (the default) a single "
-        "resumable process writes checkpoints to --out. With --workers N >= 1 the meta-train flow runs: "
+        "Meta-train the hypernetwork by context distillation. Without --workers a single resumable process "
+        "writes checkpoints to --out. With --workers N >= 1 the meta-train flow runs: "
         "teacher examples are prepared by Ray actors into Parquet under the training storage, a Ray Train "
         "job trains on N data-parallel workers (DDP; a global batch of --global-batch documents split "
         "between them), checkpoints go to TRAIN_STORAGE/RUN_NAME/step-NNNNNN (and a run resumes from its "
@@ -751,58 +769,27 @@ def _args_train(p):
         "evaluated against the current hypernetwork on a held-out eval file and registered as the store's "
         "new current hypernetwork only if it answers more questions (or with --force); a report "
         "(training_report.json + .png) is written beside the checkpoints; --backfill then re-patches a corpus "
-        "with it. In the flow, --num-actors is the number of teacher actors that prepare the data, "
+        "with it. Both modes train with the same defaults (hypernet.config.TrainConfig). In the flow, "
+        "--num-actors is the number of teacher actors that prepare the data, "
         "--cpus-per-actor / --gpus-per-actor / --torch-threads size every teacher actor and training worker, "
         "and the worker options also apply to the backfill.")
-    single = p.add_argument_group("both modes")
-    single.add_argument("--init-from", default="", metavar="PATH",
-                        help="start from a hypernetwork checkpoint folder, or 'current' for the one the pipeline "
-                             "uses now (default: a fresh, seeded initialisation; a run that has checkpoints resumes)")
-    single.add_argument("--data", default="synthetic",
-                        help="'synthetic' (generated documents) or an eval-format JSONL file (default: synthetic)")
-    single.add_argument("--steps", type=int, default=3000, help="optimizer steps (default: 3000)")
-    single.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (default: 1e-3)")
-    single.add_argument("--warmup", type=int, default=50, help="linear warm-up steps (default: 50)")
-    single.add_argument("--save-every", type=int, default=50, metavar="N",
-                        help="checkpoint interval in steps; the last step always checkpoints (default: 50)")
-    single.add_argument("--seed", type=int, default=0, help="data and initialisation seed (default: 0)")
-    single.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="any other hypernet.train.TrainConfig field, e.g. --set latent_dim=64 "
-                             "--set ce_weight=0.3 (repeatable)")
-    local = p.add_argument_group("single process (--workers 0)")
-    local.add_argument("--out", default="runs/meta", help="checkpoint folder; re-running resumes (default: runs/meta)")
+    train_fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
+    job_fields = {f.name: f for f in dataclasses.fields(MetaTrainJob)}
+    both = p.add_argument_group("both modes")
+    for name, flag, metavar in TRAIN_FLAGS:
+        extra = ", or 'current' for the one the pipeline uses now" if name == "init_from" else ""
+        field_flag(both, train_fields[name], flag, metavar=metavar, extra=extra)
+    both.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                      help="any other hypernet.config.TrainConfig field, e.g. --set latent_dim=64 "
+                           "--set ce_weight=0.3 (repeatable)")
+    local = p.add_argument_group("single process (without --workers)")
+    for name, flag, metavar in SINGLE_PROCESS_FLAGS:
+        field_flag(local, train_fields[name], flag, metavar=metavar)
     flow = p.add_argument_group("distributed meta-train flow (--workers N >= 1)")
-    flow.add_argument("--workers", type=int, default=0, metavar="N",
-                      help="Ray Train workers; 0 = the single-process trainer (default: 0). Each worker takes "
-                           "--cpus-per-actor CPUs, or one GPU with --gpus-per-actor > 0 (NCCL; gloo on CPU)")
-    flow.add_argument("--global-batch", type=int, default=4, metavar="B",
-                      help="documents per optimizer step over all workers, a multiple of --workers (default: 4)")
-    flow.add_argument("--docs", type=int, default=256, metavar="N",
-                      help="training documents to prepare teacher examples for (synthetic: generated; a --data "
-                           "file: its first N, 0 = all) (default: 256)")
-    flow.add_argument("--run-name", default="", metavar="NAME",
-                      help="run folder under the training storage; an existing run resumes (default: meta-DATE-TIME)")
-    flow.add_argument("--keep-checkpoints", type=int, default=3, metavar="N",
-                      help="newest checkpoints kept in storage; each is evaluated for the report (default: 3)")
-    flow.add_argument("--max-failures", type=int, default=2, metavar="N",
-                      help="worker failures the job recovers from by restarting at the latest checkpoint "
-                           "(-1: unlimited) (default: 2)")
-    flow.add_argument("--eval-file", default="", metavar="FILE.jsonl",
-                      help='held-out eval file, one {"id", "text", "qa": [{"q", "a"}]} per line (default: '
-                           "--eval-docs synthetic documents of the eval split, never trained on)")
-    flow.add_argument("--eval-docs", type=int, default=16, metavar="N",
-                      help="size of the default synthetic eval set (default: 16)")
-    flow.add_argument("--eval-limit", type=int, default=0, metavar="N",
-                      help="evaluate only the first N eval documents (default: 0 = all)")
-    flow.add_argument("--force", action="store_true",
-                      help="register and promote the new hypernetwork even if it does not beat the current one")
-    flow.add_argument("--backfill", default="", metavar="CORPUS",
-                      help="after a new hypernetwork is promoted, give every document of CORPUS a new adapter "
-                           "(the backfill flow, run as a subflow here)")
-    flow.add_argument("--backfill-deployment", default="", metavar="FLOW/DEPLOYMENT",
-                      help="start this Prefect deployment for the backfill instead (e.g. docpatch-backfill/"
-                           "backfill-kb; needs PREFECT_API_URL) and return without waiting for it")
-    TRAIN_FLOW_DEFAULTS.update({name: p.get_default(name) for name in FLOW_ONLY_OPTIONS})
+    for name, flag, metavar in JOB_FLAGS:
+        solo = name == "num_workers"  # the flag chooses the mode: without it, no flow runs
+        field_flag(flow, job_fields[name], flag, metavar=metavar, note="the flow's " if solo else "",
+                   extra="; without this flag (or with 0) a single process trains instead" if solo else "")
 
 
 COMMANDS: list[Command] = [

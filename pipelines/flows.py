@@ -24,7 +24,10 @@ import time
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from workers.config import WorkerConfig
+
 from pipelines import patching, runs
+from pipelines.meta_training import MetaTrainJob
 from pipelines.patching import ModelIdentity, PatchPlan, PublishReport, open_registry
 from pipelines.settings import Settings
 from pipelines.storage import redact_uri
@@ -241,32 +244,33 @@ def _log_ingest(result: dict) -> None:
 # prepare -> train (Ray Train) -> fetch checkpoints -> evaluate against the current hypernetwork ->
 # register + promote only if it beats it (or forced) -> report -> optional backfill.
 @task(retries=1, retry_delay_seconds=[10], retry_condition_fn=_worth_retrying, **TASK_DEFAULTS)
-def prepare_training_data(cfg, storage_options: dict, progress: bool = True) -> dict:
+def prepare_training_data(cfg: MetaTrainJob, worker: WorkerConfig, storage: str, storage_options: dict,
+                          progress: bool = True) -> dict:
     """Teacher examples for the run's documents, as Parquet shards in the training storage (resumable)."""
     from workers.meta_train import model_setup, prepare_data
     from workers.train_data import open_location
 
-    loc = open_location(cfg.storage, storage_options)
-    return prepare_data(cfg, loc, model_setup(cfg), progress=progress).to_dict()
+    loc = open_location(storage, storage_options)
+    return prepare_data(cfg, worker, loc, model_setup(cfg, worker), progress=progress).to_dict()
 
 
 @task(**TASK_DEFAULTS)
-def run_training_job(cfg, storage_options: dict, data: dict) -> dict:
+def run_training_job(cfg: MetaTrainJob, worker: WorkerConfig, storage: str, storage_options: dict, data: dict) -> dict:
     """The Ray Train job. Not retried here: it recovers from worker failures itself, and a re-run resumes."""
     from workers.meta_train import fit, model_setup
     from workers.train_data import PreparedData, open_location
 
-    loc = open_location(cfg.storage, storage_options)
-    return fit(cfg, loc, PreparedData(**data), model_setup(cfg)).to_dict()
+    loc = open_location(storage, storage_options)
+    return fit(cfg, worker, loc, PreparedData(**data), model_setup(cfg, worker)).to_dict()
 
 
 @task(**STORE_RETRIES, **TASK_DEFAULTS)
-def fetch_checkpoints(cfg, storage_options: dict, checkpoints: list[dict], dest: str) -> dict[int, str]:
+def fetch_checkpoints(storage: str, storage_options: dict, checkpoints: list[dict], dest: str) -> dict[int, str]:
     """Copy the kept checkpoints' hypernetwork files to local folders: step -> folder."""
     from hypernet.model import CONFIG_FILE, WEIGHTS_FILE
     from workers.train_data import open_location
 
-    loc = open_location(cfg.storage, storage_options)
+    loc = open_location(storage, storage_options)
     folders = {}
     for ckpt in checkpoints:
         folder = os.path.join(dest, f"step-{ckpt['step']:06d}")
@@ -301,12 +305,12 @@ def register_hypernet(settings: Settings, folder: str, lineage: dict, expected_c
 
 
 @task(**STORE_RETRIES, **TASK_DEFAULTS)
-def write_training_report(cfg, storage_options: dict, run_path: str, report: dict) -> dict:
+def write_training_report(storage: str, storage_options: dict, run_path: str, report: dict) -> dict:
     """The run's report as JSON and PNG beside its checkpoints; their URIs."""
     from pipelines.training_report import JSON_NAME, PNG_NAME, plot
     from workers.train_data import open_location
 
-    loc = open_location(cfg.storage, storage_options)
+    loc = open_location(storage, storage_options)
     uris = {"json": loc.uri_of(f"{run_path}/{JSON_NAME}"), "png": loc.uri_of(f"{run_path}/{PNG_NAME}")}
     loc.write_bytes(f"{run_path}/{PNG_NAME}", plot(report))
     loc.write_bytes(f"{run_path}/{JSON_NAME}", json.dumps({**report, "report": uris}, indent=1, default=str).encode())
@@ -323,11 +327,7 @@ def trigger_backfill_deployment(deployment: str, corpus: str) -> str:
 
 
 @flow(name="docpatch-meta-train", log_prints=False)
-def meta_train_flow(settings: Settings | None = None, run_name: str = "", workers: int = 2, steps: int = 200,
-                    global_batch: int = 4, docs: int = 64, data: str = "synthetic", checkpoint_every: int = 25,
-                    keep_checkpoints: int = 3, max_failures: int = 2, init_from: str = "", eval_file: str = "",
-                    eval_docs: int = 16, eval_limit: int = 0, force: bool = False, backfill_corpus: str = "",
-                    backfill_deployment: str = "", train: dict | None = None, progress: bool = True) -> dict:
+def meta_train_flow(settings: Settings | None = None, job: MetaTrainJob | None = None, progress: bool = True) -> dict:
     """Meta-train a hypernetwork on Ray Train, evaluate it, register it if it beats the current one, backfill."""
     import tempfile
 
@@ -336,34 +336,29 @@ def meta_train_flow(settings: Settings | None = None, run_name: str = "", worker
     from workers import ray_runtime
 
     settings = settings or Settings.load()
+    cfg = meta.train_job_config(settings, job or MetaTrainJob())
     logger = get_run_logger()
     started = time.perf_counter()
-    cfg = meta.train_job_config(settings, run_name=run_name, workers=workers, steps=steps, global_batch=global_batch,
-                                docs=docs, data=data, checkpoint_every=checkpoint_every,
-                                keep_checkpoints=keep_checkpoints, max_failures=max_failures, init_from=init_from,
-                                train=train or {})
-    options = settings.storage_options
-    meta.say(progress, f"meta-training run {cfg.run_name}: {cfg.num_workers} workers, {cfg.train['steps']} steps "
-                       f"of {cfg.global_batch} documents, storage {meta.safe_uri(cfg.storage)}")
-    from workers.config import WorkerConfig
-
-    with ray_runtime.session(WorkerConfig(ray_address=settings.ray_address)):
-        prepared = prepare_training_data(cfg, options, progress)
+    worker, storage, options = settings.to_worker_config(), settings.training_uri, settings.storage_options
+    meta.say(progress, f"meta-training run {cfg.run_name}: {cfg.num_workers} workers, {cfg.train.steps} steps "
+                       f"of {cfg.global_batch} documents, storage {meta.safe_uri(storage)}")
+    with ray_runtime.session(worker):
+        prepared = prepare_training_data(cfg, worker, storage, options, progress)
         meta.say(progress, f"training data: {prepared['n_examples']} documents at {meta.safe_uri(prepared['uri'])}"
                            f"{' (reused)' if prepared['reused'] else ''}")
-        outcome = run_training_job(cfg, options, prepared)
+        outcome = run_training_job(cfg, worker, storage, options, prepared)
     logger.info("trained %s to step %d (%d restores)", cfg.run_name, outcome["steps"], len(outcome["restores"]))
     meta.say(progress, f"trained to step {outcome['steps']} in {outcome['seconds']:.0f} s; final checkpoint "
                        f"{meta.safe_uri(outcome['checkpoint_uri'])}; evaluating")
     current = meta.current_hypernet_info(settings)
     with tempfile.TemporaryDirectory(prefix="docpatch-meta-") as tmp:
-        folders = fetch_checkpoints(cfg, options, outcome["checkpoints"], tmp)
-        eval_path = eval_file or meta.synthetic_eval_file(os.path.join(tmp, "eval.jsonl"), eval_docs)
-        evaluation = evaluate_hypernets(eval_path, settings, folders, current, eval_limit, progress)
-        evaluation["file"] = eval_file or f"synthetic held-out ({eval_docs} documents)"
+        folders = fetch_checkpoints(storage, options, outcome["checkpoints"], tmp)
+        eval_path = cfg.eval_file or meta.synthetic_eval_file(os.path.join(tmp, "eval.jsonl"), cfg.eval_docs)
+        evaluation = evaluate_hypernets(eval_path, settings, folders, current, cfg.eval_limit, progress)
+        evaluation["file"] = cfg.eval_file or f"synthetic held-out ({cfg.eval_docs} documents)"
         final = folders[outcome["steps"]]
         decision = meta.decide(checkpoint_id(final), evaluation["checkpoints"][str(outcome["steps"])],
-                               evaluation["current"], force)
+                               evaluation["current"], cfg.force)
         meta.say(progress, f"decision: {decision['reason']}")
         if decision["register"]:
             lineage = meta.lineage(settings, cfg, outcome, prepared, evaluation)
@@ -371,19 +366,19 @@ def meta_train_flow(settings: Settings | None = None, run_name: str = "", worker
                                               decision["reason"], cfg.run_name))
             if not decision["promoted"]:
                 decision["reason"] += "; not promoted: the current hypernetwork changed during the run"
-    report = meta.build_report(cfg, prepared, outcome, evaluation, current, decision)
-    report_uris = write_training_report(cfg, options, outcome["run_path"], report)
+    report = meta.build_report(cfg, worker, prepared, outcome, evaluation, current, decision)
+    report_uris = write_training_report(storage, options, outcome["run_path"], report)
     meta.say(progress, f"report: {meta.safe_uri(report_uris['json'])}, {meta.safe_uri(report_uris['png'])}")
 
     backfill = None
-    if backfill_corpus and decision.get("promoted"):
-        if backfill_deployment:
-            backfill = {"deployment": backfill_deployment,
-                        "flow_run_id": trigger_backfill_deployment(backfill_deployment, backfill_corpus)}
+    if cfg.backfill_corpus and decision.get("promoted"):
+        if cfg.backfill_deployment:
+            backfill = {"deployment": cfg.backfill_deployment,
+                        "flow_run_id": trigger_backfill_deployment(cfg.backfill_deployment, cfg.backfill_corpus)}
         else:
-            backfill = patch_flow(backfill_corpus, settings=settings.with_overrides(hypernet_path=""),
+            backfill = patch_flow(cfg.backfill_corpus, settings=settings.with_overrides(hypernet_path=""),
                                   progress=progress)
-    elif backfill_corpus:
+    elif cfg.backfill_corpus:
         backfill = {"skipped": "no new hypernetwork was promoted"}
     return {"flow": "meta-train", "run_name": cfg.run_name, "run_uri": meta.safe_uri(outcome["run_uri"]),
             "checkpoint": meta.safe_uri(outcome["checkpoint_uri"]), "steps": outcome["steps"],

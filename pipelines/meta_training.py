@@ -1,4 +1,4 @@
-"""The pieces of the meta-train flow that are not Prefect: job config, evaluation, the decision, the report.
+"""The pieces of the meta-train flow that are not Prefect: the job, evaluation, the decision, the report.
 
 The flow (`pipelines.flows.meta_train_flow`) calls these through thin tasks. The decision rule:
 the final checkpoint of the run (not the best one on the eval file: choosing on the eval set would
@@ -8,11 +8,16 @@ model (nothing to compare), or when forced. A tie keeps the current one.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import sys
 import time
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
+
+from hypernet.config import TrainConfig
+from workers.config import MetaTrainConfig
 
 from pipelines.settings import Settings
 from pipelines.storage import redact_uri
@@ -34,38 +39,54 @@ def default_run_name() -> str:
     return "meta-" + datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
 
 
-def train_job_config(settings: Settings, *, run_name: str = "", workers: int = 2, steps: int = 200,
-                     global_batch: int = 4, docs: int = 64, data: str = "synthetic", checkpoint_every: int = 25,
-                     keep_checkpoints: int = 3, max_failures: int = 2, init_from: str = "", train: dict | None = None):
-    """The Ray Train job's config from the settings and the flow's options (ValueError on bad values).
+@dataclass(frozen=True)
+class MetaTrainJob(MetaTrainConfig):
+    """One run of the meta-train flow: the Ray Train job (workers.config.MetaTrainConfig: its width,
+    checkpoints and the optimisation in `train`), then how the result is judged and what follows.
 
-    Training workers and teacher actors take `cpus_per_actor` CPUs (and one GPU each when
-    `gpus_per_actor` > 0); there are `num_actors` teacher actors. `init_from` may be "current"
-    (the hypernetwork the pipeline uses now) or a checkpoint folder; empty starts fresh.
+    `train.init_from` may also be "current": the hypernetwork the pipeline uses now.
     """
-    from hypernet.train import TrainConfig
-    from pipelines.hypernets import resolve_hypernet_path
-    from workers.config import MetaTrainConfig
 
-    train = {"steps": steps, **(train or {})}
-    TrainConfig(**train)  # unknown or bad fields fail here, named
-    single_only = {"batch_docs": "--global-batch", "device": "--gpus-per-actor", "init_from": "--init-from",
-                   "dtype": "bfloat16 on GPUs and float32 on CPUs"}
-    for key in sorted(set(train) & set(single_only)):
-        raise ValueError(f"{key} is a setting of the single-process trainer; the distributed job uses {single_only[key]}")
-    if init_from == "current":
-        init_from = resolve_hypernet_path(settings)
-    if data != "synthetic" and not os.path.isfile(data):
-        raise FileNotFoundError(f"training data not found: {data}")
-    if init_from and not os.path.isdir(init_from):
-        raise FileNotFoundError(f"--init-from: no hypernetwork checkpoint folder at {init_from}")
-    return MetaTrainConfig(
-        run_name=run_name or default_run_name(), storage=settings.training_uri, base_model=settings.base_model,
-        cache_dir=settings.cache_dir, ray_address=settings.ray_address, num_workers=workers,
-        use_gpu=settings.gpus_per_actor > 0, cpus_per_worker=settings.cpus_per_actor,
-        torch_threads=settings.torch_threads, global_batch=global_batch, checkpoint_every=checkpoint_every,
-        keep_checkpoints=keep_checkpoints, max_failures=max_failures, data=data, num_docs=docs,
-        prep_actors=settings.num_actors, prep_cpus=settings.cpus_per_actor, init_from=init_from, train=train)
+    eval_file: str = field(default="", metadata={
+        "help": 'held-out eval file, one {"id", "text", "qa": [{"q", "a"}]} per line (empty: eval_docs synthetic '
+                "documents of the eval split, never trained on)"})
+    eval_docs: int = field(default=16, metadata={"help": "size of the default synthetic eval set"})
+    eval_limit: int = field(default=0, metadata={"help": "evaluate only the first N eval documents (0: all)"})
+    force: bool = field(default=False, metadata={
+        "help": "register and promote the new hypernetwork even if it does not beat the current one"})
+    backfill_corpus: str = field(default="", metadata={
+        "help": "after a new hypernetwork is promoted, give every document of this corpus a new adapter (the "
+                "backfill flow, run as a subflow)"})
+    backfill_deployment: str = field(default="", metadata={
+        "help": "start this Prefect deployment (FLOW/DEPLOYMENT, e.g. docpatch-backfill/backfill-kb; needs "
+                "PREFECT_API_URL) for the backfill instead, without waiting for it"})
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.eval_docs < 1 or self.eval_limit < 0:
+            raise ValueError(f"MetaTrainJob: eval_docs={self.eval_docs} must be >= 1 and "
+                             f"eval_limit={self.eval_limit} >= 0")
+        if self.backfill_deployment and not self.backfill_corpus:
+            raise ValueError("MetaTrainJob.backfill_deployment needs backfill_corpus (the corpus it patches)")
+
+
+def resolve_train(settings: Settings, train: TrainConfig) -> TrainConfig:
+    """`train` with init_from "current" made the folder of the hypernetwork the pipeline uses now; its
+    data file and init folder checked (FileNotFoundError). Both trainers start from this."""
+    from pipelines.hypernets import resolve_hypernet_path
+
+    if train.init_from == "current":
+        train = dataclasses.replace(train, init_from=resolve_hypernet_path(settings))
+    if train.data != "synthetic" and not os.path.isfile(train.data):
+        raise FileNotFoundError(f"training data not found: {train.data}")
+    if train.init_from and not os.path.isdir(train.init_from):
+        raise FileNotFoundError(f"--init-from: no hypernetwork checkpoint folder at {train.init_from}")
+    return train
+
+
+def train_job_config(settings: Settings, job: MetaTrainJob) -> MetaTrainJob:
+    """The job ready to run: named (meta-DATE-TIME unless given), its `train` resolved (resolve_train)."""
+    return dataclasses.replace(job, run_name=job.run_name or default_run_name(), train=resolve_train(settings, job.train))
 
 
 def current_hypernet_info(settings: Settings) -> dict:
@@ -160,7 +181,7 @@ def lineage(settings: Settings, cfg, outcome: dict, prepared: dict, evaluation: 
     """What a registered hypernetwork records about how it was made."""
     return {"run_name": cfg.run_name, "run_uri": safe_uri(outcome["run_uri"]),
             "checkpoint_uri": safe_uri(outcome["checkpoint_uri"]), "step": outcome["steps"],
-            "num_workers": cfg.num_workers, "global_batch": cfg.global_batch, "train": cfg.train,
+            "num_workers": cfg.num_workers, "global_batch": cfg.global_batch, "train": dataclasses.asdict(cfg.train),
             "data": {"uri": safe_uri(prepared["uri"]), "fingerprint": prepared["fingerprint"],
                      "n_examples": prepared["n_examples"]},
             "eval": {k: evaluation[k] for k in ("file", "n_docs", "n_questions", "base", "context")}
@@ -168,7 +189,7 @@ def lineage(settings: Settings, cfg, outcome: dict, prepared: dict, evaluation: 
             "settings": settings.record()}
 
 
-def build_report(cfg, prepared: dict, outcome: dict, evaluation: dict, current: dict, decision: dict) -> dict:
+def build_report(cfg, worker, prepared: dict, outcome: dict, evaluation: dict, current: dict, decision: dict) -> dict:
     """The JSON report of a run (the PNG is drawn from it)."""
     from pipelines.training_report import timing
 
@@ -176,8 +197,9 @@ def build_report(cfg, prepared: dict, outcome: dict, evaluation: dict, current: 
                     "eval_accuracy": evaluation["checkpoints"].get(str(c["step"]))} for c in outcome["checkpoints"]]
     return {
         "run": {"name": cfg.run_name, "uri": safe_uri(outcome["run_uri"]), "num_workers": cfg.num_workers,
-                "global_batch": cfg.global_batch, "steps": outcome["steps"], "use_gpu": cfg.use_gpu,
-                "train": cfg.train, "base_model": cfg.base_model, "init_from": cfg.init_from,
+                "global_batch": cfg.global_batch, "steps": outcome["steps"], "use_gpu": worker.gpus_per_actor > 0,
+                "train": dataclasses.asdict(cfg.train), "base_model": worker.base_model,
+                "init_from": cfg.train.init_from,
                 "finished_at": datetime.now(timezone.utc).isoformat()},
         "data": {"uri": safe_uri(prepared["uri"]), "fingerprint": prepared["fingerprint"],
                  "n_examples": prepared["n_examples"], "reused": prepared["reused"],

@@ -78,7 +78,7 @@ def backfill_deployment(corpus: str, settings: Settings, name: str | None = None
 
     return patch_flow.to_deployment(
         name=name or backfill_deployment_name(corpus),
-        parameters={"corpus": corpus, "full": False, "settings": settings.record(), "progress": False},
+        parameters={"corpus": corpus, "settings": settings.record(), "progress": False},
         description=f"Give every document of corpus {corpus!r} a current adapter (after a new hypernetwork); "
                     "full=true regenerates all.",
         tags=["docpatch", "backfill", corpus],

@@ -1,4 +1,5 @@
-"""The one settings object: every knob, its default and its help live in `Settings` below.
+"""The one settings object: every knob, its default, its help and its check live in `Settings` below
+or in `workers.config.WorkerConfig`, which it extends (models, cluster, actors, batching).
 
 Sources, highest first:
     1. command-line flags            (`docpatch patch --store s3://bucket/kb ...`)
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from workers.config import READ_DTYPES
+from workers.config import WorkerConfig
 
 ENV_PREFIX = "DOCPATCH_"
 CONFIG_ENV = "DOCPATCH_CONFIG"
@@ -34,79 +35,63 @@ CONFIG_FILE = "docpatch.toml"
 DEFAULT_STORE = ".docpatch/store"
 
 # Flag groups: "common" flags are on every sub-command, "workers" flags on those that generate adapters,
-# "ingest" flags on those that read a source, "train" flags on `docpatch train`.
-COMMON, WORKERS, INGEST, TRAIN = "common", "workers", "ingest", "train"
+# "ingest" flags on those that read a source, "train" flags on `docpatch train`; "" = no flag (environment
+# and docpatch.toml only). A WorkerConfig field is a "workers" flag unless WORKER_FIELD_GROUPS says otherwise.
+COMMON, WORKERS, INGEST, TRAIN, NO_FLAG = "common", "workers", "ingest", "train", ""
+WORKER_FIELD_GROUPS = {"base_model": COMMON, "hypernet_path": COMMON, "cache_dir": COMMON, "ray_address": COMMON,
+                       "dtype": NO_FLAG, "max_task_retries": NO_FLAG, "actor_report_dir": NO_FLAG}
+FLAG_NAMES = {"hypernet_path": "--hypernet"}  # a field's flag is --field-name unless named here
 
 
 class SettingsError(ValueError):
     """A setting has a bad value or a config file cannot be read (a user error, one line)."""
 
 
-def _opt(default: Any, help: str, flag: str = "", group: str = "") -> Any:
-    """A settings field: its default, its help text and (optionally) its command-line flag."""
-    return field(default=default, metadata={"help": help, "flag": flag, "group": group})
+def _opt(default: Any, help: str, group: str = NO_FLAG) -> Any:
+    """A settings field of pipelines' own: its default, its help text and its flag group."""
+    return field(default=default, metadata={"help": help, "group": group})
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Resolved docpatch settings (see the module docstring for where each value comes from)."""
+class Settings(WorkerConfig):
+    """Resolved docpatch settings (see the module docstring for where each value comes from).
+
+    The models, the cluster, the actors' resources and batching are the fields of
+    workers.config.WorkerConfig (defaults, help and checks there); these add the store, ingest
+    and training storage.
+    """
 
     store: str = _opt(DEFAULT_STORE, "where corpora, snapshots and registries live: a directory or an "
-                      "fsspec URI such as s3://bucket/prefix", "--store", COMMON)
-    base_model: str = _opt("packaged:gemma-3-270m", "frozen base LLM: 'packaged:gemma-3-270m', a local "
-                           "Hugging Face model folder, or a hub id already in the offline cache",
-                           "--base-model", COMMON)
-    hypernet_path: str = _opt("", "hypernetwork checkpoint folder (empty: the store's current registered "
-                              "hypernetwork, see `docpatch train`; without one, the checkpoint shipped in "
-                              "the package)", "--hypernet", COMMON)
-    cache_dir: str = _opt("", "cache for converted base models (empty: ~/.cache/docpatch)",
-                          "--cache-dir", COMMON)
-    ray_address: str = _opt("", "Ray cluster to join (empty: start a local Ray)", "--ray-address", COMMON)
-    num_actors: int = _opt(1, "adapter-generating Ray actors", "--num-actors", WORKERS)
-    gpus_per_actor: float = _opt(0.0, "GPUs per actor (0: run on CPU)", "--gpus-per-actor", WORKERS)
-    cpus_per_actor: float = _opt(1.0, "CPUs per actor (fractions allowed; keep the total under the "
-                                 "CPU count so reading is not starved)", "--cpus-per-actor", WORKERS)
-    torch_threads: int = _opt(0, "torch threads per actor (0: torch's default)", "--torch-threads", WORKERS)
-    batch_docs: int = _opt(16, "documents per batch sent to an actor", "--batch-docs", WORKERS)
-    max_batch_tokens: int = _opt(4096, "tokens per forward pass inside an actor", "--max-batch-tokens", WORKERS)
-    dtype: str = _opt("auto", "model dtype: auto, float32, bfloat16 or float16")
-    read_dtype: str = _opt("auto", "precision of the document-reading pass: auto (a bfloat16 autocast over a "
-                           "float32 model on CPUs with native bf16, AVX512-BF16 or AMX: ~1.6x faster; else "
-                           "the model's dtype), model (always the model's dtype: no bf16 rounding, adapters "
-                           "independent of batching) or bfloat16", "--read-dtype", WORKERS)
+                      "fsspec URI such as s3://bucket/prefix", COMMON)
     train_storage: str = _opt("", "where meta-training keeps prepared data, checkpoints and reports: a "
-                              "directory or s3://bucket/prefix (empty: STORE/training)", "--train-storage", TRAIN)
+                              "directory or s3://bucket/prefix (empty: STORE/training)", TRAIN)
     id_field: str = _opt("id", "the field of a record (a JSONL/JSON key, a Parquet/CSV/TSV column) that holds "
-                         "its document id", "--id-field", INGEST)
-    text_field: str = _opt("text", "the field of a record that holds its document text", "--text-field", INGEST)
+                         "its document id", INGEST)
+    text_field: str = _opt("text", "the field of a record that holds its document text", INGEST)
     max_doc_bytes: int = _opt(10_000_000, "documents larger than this are rejected at ingest")
     row_group_size: int = _opt(1000, "rows per Parquet row group in snapshots")
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if not isinstance(value, _type_of(f.type)) or isinstance(value, bool):
+            if not isinstance(value, _type_of(f.type)) or (isinstance(value, bool) and f.type != "bool"):
                 object.__setattr__(self, f.name, _coerce(f.name, f.type, value, f"setting {f.name}"))
+        try:
+            super().__post_init__()
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
         if not self.store:
             raise SettingsError("store must not be empty")
         if "://" not in self.store:
             object.__setattr__(self, "store", str(Path(self.store).expanduser().resolve()))
-        for name in ("num_actors", "batch_docs", "max_batch_tokens", "max_doc_bytes", "row_group_size"):
+        for name in ("max_doc_bytes", "row_group_size"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1, got {getattr(self, name)}")
-        for name in ("gpus_per_actor", "cpus_per_actor", "torch_threads"):
-            if getattr(self, name) < 0:
-                raise SettingsError(f"{name} must not be negative, got {getattr(self, name)}")
         for name in ("id_field", "text_field"):
             if not getattr(self, name):
                 raise SettingsError(f"{name} must not be empty")
         if self.id_field == self.text_field:
             raise SettingsError(f"id_field and text_field must differ, both are {self.id_field!r}")
-        if self.dtype not in ("auto", "float32", "bfloat16", "float16"):
-            raise SettingsError(f"dtype must be auto, float32, bfloat16 or float16, got {self.dtype!r}")
-        if self.read_dtype not in READ_DTYPES:
-            raise SettingsError(f"read_dtype must be {', '.join(READ_DTYPES[:-1])} or {READ_DTYPES[-1]}, "
-                                f"got {self.read_dtype!r}")
 
     # -- loading -------------------------------------------------------------------------------
     @classmethod
@@ -130,19 +115,13 @@ class Settings:
         """fsspec storage options, from DOCPATCH_STORAGE_OPTIONS (JSON) only; may hold secrets."""
         return storage_options_from_env(os.environ)
 
-    def to_worker_config(self):
-        """The workers' view of these settings."""
-        from workers.config import WorkerConfig
-
+    def to_worker_config(self) -> WorkerConfig:
+        """The workers' view of these settings: every WorkerConfig field, with hypernet_path resolved to a
+        folder (the store's registered hypernetwork, else the shipped one; see pipelines.hypernets)."""
         from pipelines.hypernets import resolve_hypernet_path
 
-        return WorkerConfig(
-            base_model=self.base_model, hypernet_path=resolve_hypernet_path(self), cache_dir=self.cache_dir,
-            ray_address=self.ray_address, num_actors=self.num_actors, num_gpus_per_actor=self.gpus_per_actor,
-            num_cpus_per_actor=self.cpus_per_actor, torch_threads=self.torch_threads,
-            batch_docs=self.batch_docs, max_batch_tokens=self.max_batch_tokens, dtype=self.dtype,
-            read_dtype=self.read_dtype,
-        )
+        values = {f.name: getattr(self, f.name) for f in fields(WorkerConfig)}
+        return WorkerConfig(**{**values, "hypernet_path": resolve_hypernet_path(self)})
 
     @property
     def training_uri(self) -> str:
@@ -211,6 +190,12 @@ def settings_fields():
     return fields(Settings)
 
 
+def flag_of(f) -> tuple[str, str]:
+    """A Settings field's command-line flag and its group (NO_FLAG: environment and docpatch.toml only)."""
+    group = f.metadata["group"] if "group" in f.metadata else WORKER_FIELD_GROUPS.get(f.name, WORKERS)
+    return FLAG_NAMES.get(f.name, "--" + f.name.replace("_", "-")), group
+
+
 def _known(values: Mapping[str, Any], what: str) -> dict[str, Any]:
     """Reject names that are not settings, naming the offender and the valid names."""
     unknown = sorted(set(values) - set(_field_types()))
@@ -220,16 +205,19 @@ def _known(values: Mapping[str, Any], what: str) -> dict[str, Any]:
 
 
 def _type_of(annotation: str) -> type:
-    return {"str": str, "int": int, "float": float}[annotation]
+    return {"str": str, "int": int, "float": float, "bool": bool}[annotation]
 
 
-_TYPE_WORDS = {"str": "string", "int": "whole number", "float": "number"}
+_TYPE_WORDS = {"str": "string", "int": "whole number", "float": "number", "bool": "boolean (true or false)"}
+_BOOL_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
 def _coerce(name: str, annotation: str, value: Any, where: str) -> Any:
     """Turn a string / TOML value into the field's type, or raise a SettingsError naming `where`."""
     target = _type_of(annotation)
-    if isinstance(value, bool) or (target is str and not isinstance(value, str)):
+    if target is bool and isinstance(value, str) and value.strip().lower() in _BOOL_WORDS:
+        return _BOOL_WORDS[value.strip().lower()]
+    if (isinstance(value, bool) != (target is bool)) or (target is str and not isinstance(value, str)):
         raise SettingsError(f"{where} must be a {_TYPE_WORDS[annotation]}, got {value!r}")
     try:
         if target is int and isinstance(value, float) and not value.is_integer():

@@ -1,7 +1,9 @@
-"""Settings of the distributed adapter-generation pipeline (dataclasses only).
+"""Settings of the distributed adapter-generation pipeline and of the meta-training job (dataclasses only).
 
-pipelines/ fills a `WorkerConfig` from its own settings; everything the Ray side needs to know
-(models, cluster, resources, batching) is here, so a run is described by one object.
+pipelines/ builds a `WorkerConfig` from its settings (which extend it); everything the Ray side
+needs to know (models, cluster, resources, batching) is here, so a run is described by one object.
+Each field is the one home of its default, help and check: a field added here is also a docpatch
+setting (`DOCPATCH_<NAME>`, docpatch.toml and, on the commands that generate adapters, `--name`).
 """
 from __future__ import annotations
 
@@ -9,147 +11,137 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-DTYPES = ("auto", "float32", "bfloat16", "float16")
-READ_DTYPES = ("auto", "model", "bfloat16")  # hypernet.activations.READ_DTYPES (workers/config imports no torch)
+from hypernet.base_model import PACKAGED
+from hypernet.config import DTYPES, READ_DTYPES, TrainConfig, check_choice
 
 
-@dataclass
+@dataclass(frozen=True)
 class WorkerConfig:
     """Where the models and the cluster are, and how the work is split over actors."""
 
-    base_model: str = field(
-        default="packaged:gemma-3-270m",
-        metadata={"help": "base model spec for hypernet.base_model.load: 'packaged:gemma-3-270m', a model folder or an offline HF id"},
-    )
-    hypernet_path: str = field(
-        default="", metadata={"help": "hypernetwork checkpoint folder ('' = the checkpoint shipped in the package)"}
-    )
-    cache_dir: str = field(
-        default="", metadata={"help": "cache for converted base models ('' = $DOCPATCH_CACHE_DIR or ~/.cache/docpatch)"}
-    )
-    ray_address: str = field(
-        default="",
-        metadata={"help": "'' starts a local Ray; 'auto' joins the cluster of this node; 'ray://host:port' connects a client"},
-    )
-    num_actors: int = field(default=1, metadata={"help": "model actors (each holds a base model and a hypernetwork)"})
-    num_gpus_per_actor: float = field(
-        default=0.0, metadata={"help": "GPUs per model actor: 0 on CPU machines, 1, or a fraction to share a GPU"}
-    )
-    num_cpus_per_actor: float = field(
-        default=1.0,
-        metadata={"help": "logical CPUs reserved per model actor (fractions allowed; a local Ray gets spare logical CPUs for the chunking stage)"},
-    )
-    torch_threads: int = field(
-        default=0, metadata={"help": "torch intra-op threads per model actor (0 = the node's cores / num_actors)"}
-    )
-    batch_docs: int = field(default=16, metadata={"help": "documents per batch handed to a model actor"})
-    max_batch_tokens: int = field(
-        default=4096, metadata={"help": "tokens per base-model forward; chunks of several documents are packed by length"}
-    )
-    dtype: str = field(default="auto", metadata={"help": f"base-model dtype {DTYPES}; 'auto' = bfloat16 on CUDA, float32 on CPU"})
-    read_dtype: str = field(
-        default="auto",
-        metadata={"help": f"precision of the document-reading pass {READ_DTYPES}; 'auto' = a bfloat16 autocast over a float32 model on CPUs with native bf16, else the model's dtype (hypernet.activations.read_autocast)"},
-    )
-    max_task_retries: int = field(
-        default=3,
-        metadata={"help": "times a batch is redone after its actor died (the actor is replaced); after that its documents are recorded as failed"},
-    )
-    actor_report_dir: str = field(
-        default="",
-        metadata={"help": "if set, each actor of the pipeline writes <pid>.json (pid, stage 'chunk' or 'adapter', host, Ray node id, device, GPU ids Ray assigned, CUDA_VISIBLE_DEVICES, ready time, CPU seconds used to start) here once it has loaded its models (monitoring, benchmarks, fault-injection tests)"},
-    )
+    base_model: str = field(default=PACKAGED, metadata={
+        "help": "frozen base LLM: 'packaged:gemma-3-270m', a local Hugging Face model folder, or a hub id already "
+                "in the offline cache"})
+    hypernet_path: str = field(default="", metadata={
+        "help": "hypernetwork checkpoint folder (empty: the store's current registered hypernetwork, see "
+                "`docpatch train`; without one, the checkpoint shipped in the package)"})
+    cache_dir: str = field(default="", metadata={
+        "help": "cache for converted base models (empty: $DOCPATCH_CACHE_DIR, else ~/.cache/docpatch)"})
+    ray_address: str = field(default="", metadata={
+        "help": "Ray cluster to join (empty: start a local Ray; 'auto': the cluster of this node; "
+                "'ray://host:port': a client connection)"})
+    num_actors: int = field(default=1, metadata={
+        "help": "model actors (each holds a base model): adapter generation, and the teacher pass of meta-training"})
+    gpus_per_actor: float = field(default=0.0, metadata={
+        "help": "GPUs per actor and per meta-training worker (0: run on CPU; a fraction below 1 shares a GPU)"})
+    cpus_per_actor: float = field(default=1.0, metadata={
+        "help": "CPUs reserved per actor and per meta-training worker (fractions allowed; keep the total under "
+                "the CPU count so reading is not starved)"})
+    torch_threads: int = field(default=0, metadata={
+        "help": "torch threads per actor or meta-training worker (0: the node's cores split between them)"})
+    batch_docs: int = field(default=16, metadata={"help": "documents per batch sent to an actor"})
+    max_batch_tokens: int = field(default=4096, metadata={
+        "help": "tokens per base-model forward inside an actor; chunks of several documents are packed by length"})
+    dtype: str = field(default="auto", metadata={
+        "help": f"base model dtype, one of {', '.join(DTYPES)} ('auto': bfloat16 on a GPU, float32 on the CPU)"})
+    read_dtype: str = field(default="auto", metadata={
+        "help": "precision of the document-reading pass: auto (a bfloat16 autocast over a float32 model on CPUs "
+                "with native bf16, AVX512-BF16 or AMX: ~1.6x faster; else the model's dtype), model (always the "
+                "model's dtype: no bf16 rounding, adapters independent of batching) or bfloat16"})
+    max_task_retries: int = field(default=3, metadata={
+        "help": "times a batch is redone after its actor died (the actor is replaced); after that its documents "
+                "are recorded as failed"})
+    actor_report_dir: str = field(default="", metadata={
+        "help": "if set, each actor of the pipeline writes <pid>.json (pid, stage 'chunk' or 'adapter', host, Ray "
+                "node id, device, GPU ids Ray assigned, CUDA_VISIBLE_DEVICES, ready time, CPU seconds used to "
+                "start) here once it has loaded its models (monitoring, benchmarks, fault-injection tests)"})
 
     def __post_init__(self) -> None:
-        if self.num_actors < 1:
-            raise ValueError(f"WorkerConfig.num_actors={self.num_actors} must be >= 1")
-        if self.num_gpus_per_actor < 0 or (self.num_gpus_per_actor > 1 and self.num_gpus_per_actor != int(self.num_gpus_per_actor)):
-            raise ValueError(
-                f"WorkerConfig.num_gpus_per_actor={self.num_gpus_per_actor} must be 0, a fraction below 1, or a whole number"
-            )
-        if self.num_cpus_per_actor < 0:
-            raise ValueError(f"WorkerConfig.num_cpus_per_actor={self.num_cpus_per_actor} must be >= 0")
-        if self.num_gpus_per_actor == 0 and self.num_cpus_per_actor == 0:
-            raise ValueError("WorkerConfig: num_cpus_per_actor and num_gpus_per_actor cannot both be 0 (the actor would take no resources)")
-        if self.torch_threads < 0:
-            raise ValueError(f"WorkerConfig.torch_threads={self.torch_threads} must be >= 0 (0 = automatic)")
-        if self.batch_docs < 1:
-            raise ValueError(f"WorkerConfig.batch_docs={self.batch_docs} must be >= 1")
+        for name in ("num_actors", "batch_docs"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.max_batch_tokens < 16:
-            raise ValueError(f"WorkerConfig.max_batch_tokens={self.max_batch_tokens} must be >= 16")
-        if self.dtype not in DTYPES:
-            raise ValueError(f"WorkerConfig.dtype={self.dtype!r} not in {DTYPES}")
-        if self.read_dtype not in READ_DTYPES:
-            raise ValueError(f"WorkerConfig.read_dtype={self.read_dtype!r} not in {READ_DTYPES}")
-        if self.max_task_retries < 0:
-            raise ValueError(f"WorkerConfig.max_task_retries={self.max_task_retries} must be >= 0")
+            raise ValueError(f"max_batch_tokens must be at least 16, got {self.max_batch_tokens}")
+        for name in ("gpus_per_actor", "cpus_per_actor", "torch_threads", "max_task_retries"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
+        if self.gpus_per_actor > 1 and self.gpus_per_actor != int(self.gpus_per_actor):
+            raise ValueError(f"gpus_per_actor={self.gpus_per_actor} must be 0, a fraction below 1, or a whole number")
+        if self.gpus_per_actor == 0 and self.cpus_per_actor == 0:
+            raise ValueError("cpus_per_actor and gpus_per_actor cannot both be 0 (the actor would take no resources)")
+        check_choice("dtype", self.dtype, DTYPES)
+        check_choice("read_dtype", self.read_dtype, READ_DTYPES)
         address = self.ray_address
         if address and address != "auto" and not address.startswith("ray://") and ":" not in address:
-            raise ValueError(
-                f"WorkerConfig.ray_address={address!r} must be '', 'auto', 'ray://host:port' or 'host:port'"
-            )
+            raise ValueError(f"ray_address={address!r} must be '', 'auto', 'ray://host:port' or 'host:port'")
 
     @property
     def device(self) -> str:
         """The device asked for: Ray hides all but the actor's GPUs, so 'cuda' is the actor's own (possibly
         shared) GPU. The actor falls back to the CPU where CUDA is missing (workers.stages.actor_device)."""
-        return "cuda" if self.num_gpus_per_actor > 0 else "cpu"
+        return "cuda" if self.gpus_per_actor > 0 else "cpu"
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
-@dataclass
+@dataclass(frozen=True)
 class MetaTrainConfig:
-    """One distributed meta-training run: data preparation, the Ray Train job, its checkpoints.
+    """One distributed meta-training run: its name, its width, its checkpoints and failures, and the
+    optimisation (`train`, the same knobs and defaults as the single-process trainer's).
 
-    The optimisation knobs (steps, learning rate, loss weights, hypernetwork sizes, seed) are a
-    `hypernet.train.TrainConfig`, held as a dict in `train` so this module stays free of torch;
-    its `save_every` is ignored here (see `checkpoint_every`).
+    The models, the resources of every worker and teacher actor, and Ray come from a `WorkerConfig`
+    given beside it; where the run lives, from a storage location.
     """
 
-    run_name: str = field(default="meta", metadata={"help": "run folder under `storage`; a run with the same name resumes from its latest checkpoint"})
-    storage: str = field(default="", metadata={"help": "where prepared data, checkpoints and reports go: a directory or s3://bucket/prefix"})
-    base_model: str = field(default="packaged:gemma-3-270m", metadata={"help": "frozen base model spec (hypernet.base_model.load)"})
-    cache_dir: str = field(default="", metadata={"help": "cache for converted base models ('' = the default)"})
-    ray_address: str = field(default="", metadata={"help": "'' starts a local Ray; otherwise the cluster to join"})
-    num_workers: int = field(default=2, metadata={"help": "Ray Train workers (data parallel, one DDP replica each)"})
-    use_gpu: bool = field(default=False, metadata={"help": "one GPU per worker and NCCL; otherwise CPU and gloo"})
-    cpus_per_worker: float = field(default=1.0, metadata={"help": "logical CPUs reserved per training worker"})
-    torch_threads: int = field(default=0, metadata={"help": "torch threads per worker (0 = the node's cores / workers)"})
-    global_batch: int = field(default=4, metadata={"help": "documents per optimizer step, over all workers (a multiple of num_workers)"})
-    checkpoint_every: int = field(default=10, metadata={"help": "steps between checkpoints (the last step always checkpoints)"})
-    keep_checkpoints: int = field(default=3, metadata={"help": "checkpoints kept in storage (the newest)"})
-    max_failures: int = field(default=2, metadata={"help": "worker failures the job recovers from (from the latest checkpoint)"})
-    data: str = field(default="synthetic", metadata={"help": "'synthetic' or a JSONL file in the eval format"})
-    num_docs: int = field(default=64, metadata={"help": "training documents prepared (synthetic: generated; a file: its first N, 0 = all)"})
-    prep_actors: int = field(default=1, metadata={"help": "teacher actors in the preparation stage (each loads the base model)"})
-    prep_cpus: float = field(default=1.0, metadata={"help": "logical CPUs per teacher actor"})
+    run_name: str = field(default="", metadata={
+        "help": "run folder under the training storage; a run with the same name resumes from its latest "
+                "checkpoint (empty: a new run named meta-DATE-TIME)"})
+    num_workers: int = field(default=2, metadata={
+        "help": "Ray Train workers (data parallel, one DDP replica each); each takes cpus_per_actor CPUs, or one "
+                "GPU when gpus_per_actor > 0 (NCCL; gloo on CPU)"})
+    global_batch: int = field(default=4, metadata={
+        "help": "documents per optimizer step over all workers (a multiple of the workers)"})
+    num_docs: int = field(default=256, metadata={
+        "help": "training documents to prepare teacher examples for (synthetic: generated; a data file: its first "
+                "N, 0 = all)"})
+    keep_checkpoints: int = field(default=3, metadata={
+        "help": "newest checkpoints kept in storage; each is evaluated for the report"})
+    max_failures: int = field(default=2, metadata={
+        "help": "worker failures the job recovers from by restarting at the latest checkpoint (-1: unlimited)"})
     shard_docs: int = field(default=16, metadata={"help": "documents per Parquet shard of prepared data"})
-    init_from: str = field(default="", metadata={"help": "hypernetwork checkpoint folder to start from ('' = a fresh, seeded init)"})
-    log_every: int = field(default=10, metadata={"help": "rank 0 prints a progress line every this many steps (0 = never)"})
-    ray_train_log_level: str = field(default="WARNING", metadata={"help": "level of Ray Train's own logs (INFO logs every report)"})
-    worker_report_dir: str = field(default="", metadata={"help": "if set, each training worker writes <rank>-<pid>.json here when it starts (monitoring, fault-injection tests)"})
-    train: dict = field(default_factory=dict, metadata={"help": "hypernet.train.TrainConfig fields (steps, lr, seed, sizes, ...)"})
+    ray_train_log_level: str = field(default="WARNING", metadata={
+        "help": "level of Ray Train's own logs (INFO logs every report)"})
+    worker_report_dir: str = field(default="", metadata={
+        "help": "if set, each training worker writes <rank>-<pid>.json here when it starts (monitoring, "
+                "fault-injection tests)"})
+    train: TrainConfig = field(default_factory=TrainConfig, metadata={
+        "help": "the optimisation: steps, lr, seed, data, init_from, hypernetwork sizes, ... (its single-process "
+                "fields stay at their defaults: the job takes those from its WorkerConfig and global_batch)"})
 
     def __post_init__(self) -> None:
-        for name in ("num_workers", "global_batch", "checkpoint_every", "keep_checkpoints", "prep_actors", "shard_docs"):
+        if isinstance(self.train, dict):  # from to_dict() (Ray) or a deployment's JSON parameters
+            object.__setattr__(self, "train", TrainConfig(**self.train))
+        for name in ("num_workers", "global_batch", "keep_checkpoints", "shard_docs"):
             if getattr(self, name) < 1:
                 raise ValueError(f"MetaTrainConfig.{name}={getattr(self, name)} must be >= 1")
         if self.global_batch % self.num_workers:
             raise ValueError(f"MetaTrainConfig.global_batch={self.global_batch} must be a multiple of "
                              f"num_workers={self.num_workers} (every worker takes an equal share of each batch)")
-        if self.max_failures < -1 or self.num_docs < 0 or self.torch_threads < 0 or self.log_every < 0:
-            raise ValueError("MetaTrainConfig: max_failures >= -1, num_docs, torch_threads and log_every >= 0")
-        if self.cpus_per_worker <= 0 and not self.use_gpu:
-            raise ValueError(f"MetaTrainConfig.cpus_per_worker={self.cpus_per_worker} must be > 0 on CPU")
-        if not self.run_name or "/" in self.run_name or self.run_name.startswith("."):
+        if self.max_failures < -1 or self.num_docs < 0:
+            raise ValueError(f"MetaTrainConfig: max_failures={self.max_failures} must be >= -1 and "
+                             f"num_docs={self.num_docs} >= 0")
+        if "/" in self.run_name or self.run_name.startswith("."):
             raise ValueError(f"MetaTrainConfig.run_name={self.run_name!r} must be a plain folder name")
-        if not self.storage:
-            raise ValueError("MetaTrainConfig.storage must name a directory or an s3:// URI")
+        changed = self.train.single_process_changes()
+        if changed:
+            raise ValueError(f"train.{changed[0]} is a setting of the single-process trainer; the distributed job "
+                             f"takes it from its worker settings (models, resources) or global_batch")
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The job's own fields, as JSON-able values (a subclass's extra fields are left out)."""
+        return {f.name: dataclasses.asdict(self.train) if f.name == "train" else getattr(self, f.name)
+                for f in dataclasses.fields(MetaTrainConfig)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "MetaTrainConfig":

@@ -5,9 +5,10 @@
                      each worker loads the frozen base model (not wrapped) and the hypernetwork
                      (wrapped in DDP: gloo on CPU, NCCL on GPU);
                      step s: the global batch `batch_indices(s)` is split [rank::N]; each worker
-                     averages the loss over its share and DDP averages the gradients, so the
-                     update equals one worker's update on the whole batch;
-                     every `checkpoint_every` steps rank 0 reports a checkpoint (hypernetwork
+                     runs hypernet.train.train_step on its share (one micro-batch per document)
+                     and DDP averages the gradients, so the update equals one worker's update
+                     on the whole batch;
+                     every `train.save_every` steps rank 0 reports a checkpoint (hypernetwork
                      safetensors + JSON config, optimizer state, step, metric history) with
                      ray.train.report to {storage}/{run_name}/step-NNNNNN;
                      a worker that dies restarts the group (FailureConfig.max_failures), and the
@@ -21,7 +22,6 @@ checkpoint holds the whole curve. A checkpoint folder is also a plain hypernetwo
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import os
@@ -37,13 +37,7 @@ from workers.train_data import Location, PreparedData, batch_indices, open_locat
 
 META_STATE_FILE = "meta_state.json"
 CHECKPOINT_PREFIX = "step-"
-
-
-def train_config(cfg: MetaTrainConfig):
-    """The run's `hypernet.train.TrainConfig` (validated there)."""
-    from hypernet.train import TrainConfig
-
-    return TrainConfig(**cfg.train)
+REPORTED = ("loss", "kd", "ce", "token_acc")  # averaged over the whole global batch each step
 
 
 def checkpoint_name(step: int) -> str:
@@ -61,7 +55,7 @@ class ModelSetup:
     base_model_revision: str
 
 
-def model_setup(cfg: MetaTrainConfig) -> ModelSetup:
+def model_setup(cfg: MetaTrainConfig, worker: WorkerConfig) -> ModelSetup:
     """Resolve the base model (no weights loaded) and the hypernetwork to start from; checks they fit."""
     from safetensors.torch import save
     from transformers import AutoConfig
@@ -70,30 +64,34 @@ def model_setup(cfg: MetaTrainConfig) -> ModelSetup:
     from hypernet.train import initial_hypernet
     from workers.stages import check_compatible
 
-    ref = resolve(cfg.base_model, cfg.cache_dir or None)
+    ref = resolve(worker.base_model, worker.cache_dir or None)
     base_config = AutoConfig.from_pretrained(ref.path)
-    net = initial_hypernet(dataclasses.replace(train_config(cfg), init_from=cfg.init_from), base_config, ref.model_id)
+    net = initial_hypernet(cfg.train, base_config, ref.model_id)
     hcfg = net.cfg
     # A fresh run ships only the config: every worker builds the same seeded init itself.
-    state = save({k: v.contiguous() for k, v in net.state_dict().items()}) if cfg.init_from else None
+    state = save({k: v.contiguous() for k, v in net.state_dict().items()}) if cfg.train.init_from else None
     check_compatible(base_config, hcfg)
     return ModelSetup(hcfg.to_dict(), state, ref.model_id, ref.revision)
 
 
-def prepare_data(cfg: MetaTrainConfig, loc: Location, setup: ModelSetup, progress: bool = True) -> PreparedData:
-    """Teacher examples for the run's documents (reused when already prepared); Ray must be up."""
+def prepare_data(cfg: MetaTrainConfig, worker: WorkerConfig, loc: Location, setup: ModelSetup,
+                 progress: bool = True) -> PreparedData:
+    """Teacher examples for the run's documents (reused when already prepared); Ray must be up.
+
+    `worker.num_actors` teacher actors, each sized like a training worker."""
     from hypernet.base_model import resolve
     from hypernet.train import training_words
 
-    tcfg = train_config(cfg)
-    words = training_words(tcfg, resolve(cfg.base_model, cfg.cache_dir or None).path) if cfg.data == "synthetic" else ()
-    docs = training_documents(cfg.data, cfg.num_docs, tcfg, words)
+    tcfg = cfg.train
+    words = (training_words(tcfg, resolve(worker.base_model, worker.cache_dir or None).path)
+             if tcfg.data == "synthetic" else ())
+    docs = training_documents(tcfg.data, cfg.num_docs, tcfg, words)
     hcfg = setup.hypernet_config
-    return prepare(loc, docs, base_model_spec=cfg.base_model, cache_dir=cfg.cache_dir,
+    return prepare(loc, docs, base_model_spec=worker.base_model, cache_dir=worker.cache_dir,
                    base_model_key={"id": setup.base_model_id, "revision": setup.base_model_revision},
                    chunk_len=hcfg["chunk_len"], max_chunks=hcfg["max_chunks"], top_k=tcfg.top_k,
-                   shard_docs=cfg.shard_docs, actors=cfg.prep_actors, cpus_per_actor=cfg.prep_cpus,
-                   use_gpu=cfg.use_gpu, progress=progress)
+                   shard_docs=cfg.shard_docs, actors=worker.num_actors, cpus_per_actor=worker.cpus_per_actor,
+                   use_gpu=worker.gpus_per_actor > 0, progress=progress)
 
 
 # -- the loop on each worker ------------------------------------------------------------------------------------------
@@ -125,7 +123,8 @@ def _report_worker(folder: str, rank: int, world: int, restored_from: int | None
 
 
 def train_loop_per_worker(config: dict) -> None:
-    """One Ray Train worker: load models, restore or initialise, then train and report every step."""
+    """One Ray Train worker: load models, restore or initialise, then the shared training step under DDP,
+    reporting every step."""
     import ray.train
     import ray.train.torch
     import torch
@@ -134,30 +133,29 @@ def train_loop_per_worker(config: dict) -> None:
 
     from hypernet import base_model
     from hypernet.config import HypernetConfig
-    from hypernet.distill import example_to, student_loss
+    from hypernet.distill import example_to
     from hypernet.model import HyperNetwork
-    from hypernet.train import load_checkpoint, lr_at, optimizer_to, save_checkpoint
+    from hypernet.train import load_checkpoint, make_optimizer, optimizer_to, save_checkpoint, train_step
     from workers.stages import quiet_actor_process
     from workers.train_data import ExampleReader
 
     cfg = MetaTrainConfig.from_dict(config["cfg"])
-    tcfg = train_config(cfg)
+    worker = WorkerConfig(**config["worker"])
+    tcfg = cfg.train
     loc: Location = config["location"]
     ctx = ray.train.get_context()
     rank, world = ctx.get_world_rank(), ctx.get_world_size()
     quiet_actor_process()
-    torch.set_num_threads(cfg.torch_threads or max(1, (os.cpu_count() or 1) // world))
+    torch.set_num_threads(worker.torch_threads or max(1, (os.cpu_count() or 1) // world))
     device = ray.train.torch.get_device()
-    model, _tok, _ref = base_model.load(cfg.base_model, cfg.cache_dir or None, device=str(device))
+    model, _tok, _ref = base_model.load(worker.base_model, worker.cache_dir or None, device=str(device),
+                                        dtype=worker.dtype)
     reader = ExampleReader(loc, config["data_dir"])
-
-    def make_opt(net):
-        return torch.optim.AdamW(net.parameters(), lr=tcfg.lr, weight_decay=tcfg.weight_decay)
 
     restored = ray.train.get_checkpoint()
     if restored is not None:
         with restored.as_directory() as folder:
-            net, opt, start, history = load_checkpoint(folder, make_opt)
+            net, opt, start, history = load_checkpoint(folder, lambda net: make_optimizer(net, tcfg))
             with open(os.path.join(folder, META_STATE_FILE)) as fh:
                 meta = json.load(fh)
         restores = meta["restores"] + [{"from_step": start, "world_size": world, "at": time.time()}]
@@ -166,52 +164,37 @@ def train_loop_per_worker(config: dict) -> None:
         net = HyperNetwork(HypernetConfig.from_dict(config["model"]["hypernet_config"]))
         if config["model"]["init_state"] is not None:
             net.load_state_dict(st_load(config["model"]["init_state"]))
-        opt, start, history, restores = make_opt(net), 0, [], []
+        opt, start, history, restores = make_optimizer(net, tcfg), 0, [], []
     if cfg.worker_report_dir:
         _report_worker(cfg.worker_report_dir, rank, world, start if restored is not None else None)
     net.to(device)
     optimizer_to(opt, device)
     wrapped = ray.train.torch.prepare_model(net, move_to_device=False)
     is_ddp = isinstance(wrapped, torch.nn.parallel.DistributedDataParallel)
-    view = _DDPView(wrapped) if is_ddp else net
     net.train()
-    share = cfg.global_batch // world
 
     for step in range(start, tcfg.steps):
         started = time.perf_counter()
         mine = batch_indices(step, cfg.global_batch, len(reader), tcfg.seed)[rank::world]
-        lr = lr_at(step, tcfg)
-        for group in opt.param_groups:
-            group["lr"] = lr
-        opt.zero_grad(set_to_none=True)
-        sums = torch.zeros(5, dtype=torch.float64)  # loss, kd, ce, token_acc, examples
-        for i, idx in enumerate(mine):
-            ex = example_to(reader.example(idx), device)
-            # Accumulate locally; only the last backward of the step all-reduces (DDP no_sync).
-            sync = contextlib.nullcontext() if (i == share - 1 or not is_ddp) else wrapped.no_sync()
-            with sync:
-                loss, met = student_loss(model, view, ex, ce_weight=tcfg.ce_weight, l1_weight=tcfg.l1_weight,
-                                         retrieval_weight=tcfg.retrieval_weight)
-                (loss / share).backward()
-            sums += torch.tensor([met["loss"], met["kd"], met["ce"], met["token_acc"], 1.0], dtype=torch.float64)
+        examples = [example_to(reader.example(idx), device) for idx in mine]
+        met = train_step(model, _DDPView(wrapped) if is_ddp else net, opt, examples, tcfg, step,
+                         no_sync=wrapped.no_sync if is_ddp else None)
+        means = torch.tensor([met[k] for k in REPORTED], dtype=torch.float64)
         if world > 1:
-            dist.all_reduce(sums)  # gloo / NCCL: sums over the whole global batch
-            sums = sums.cpu()
-        grad_norm = torch.nn.utils.clip_grad_norm_(net.parameters(), tcfg.grad_clip).item()
-        opt.step()
+            dist.all_reduce(means)  # gloo / NCCL: every worker has an equal share, so the mean of means
+            means = means.cpu() / world
         seconds = time.perf_counter() - started
-        n = sums[4].item()
-        metrics = {"step": step + 1, "loss": sums[0].item() / n, "kd": sums[1].item() / n, "ce": sums[2].item() / n,
-                   "token_acc": sums[3].item() / n, "lr": lr, "grad_norm": grad_norm, "step_seconds": seconds,
+        metrics = {"step": step + 1, **dict(zip(REPORTED, means.tolist())), "lr": met["lr"],
+                   "grad_norm": met["grad_norm"], "step_seconds": seconds,
                    "examples_per_second": cfg.global_batch / seconds, "world_size": world, "restores": len(restores)}
         history.append(metrics)
-        if rank == 0 and cfg.log_every and (step + 1) % cfg.log_every == 0:
+        if rank == 0 and tcfg.log_every and (step + 1) % tcfg.log_every == 0:
             # Not print(): Ray Train patches it to log as well, and the line would show twice.
             sys.stderr.write(f"[meta-train {cfg.run_name}] step {step + 1}/{tcfg.steps} loss {metrics['loss']:.3f} "
                              f"kd {metrics['kd']:.3f} ce {metrics['ce']:.3f} tok_acc {metrics['token_acc']:.2f} "
-                             f"lr {lr:.2e} {seconds:.2f} s/step\n")
+                             f"lr {metrics['lr']:.2e} {seconds:.2f} s/step\n")
             sys.stderr.flush()
-        if (step + 1) % cfg.checkpoint_every == 0 or step + 1 == tcfg.steps:
+        if (step + 1) % tcfg.save_every == 0 or step + 1 == tcfg.steps:
             name = checkpoint_name(step + 1)
             with tempfile.TemporaryDirectory(prefix="docpatch-ckpt-") as tmp:
                 checkpoint = None
@@ -250,22 +233,26 @@ class TrainOutcome:
         return dataclasses.asdict(self)
 
 
-def fit(cfg: MetaTrainConfig, loc: Location, data: PreparedData, setup: ModelSetup) -> TrainOutcome:
-    """Run (or resume) the Ray Train job to `steps`; Ray must be initialised."""
+def fit(cfg: MetaTrainConfig, worker: WorkerConfig, loc: Location, data: PreparedData,
+        setup: ModelSetup) -> TrainOutcome:
+    """Run (or resume) the Ray Train job to `train.steps`; Ray must be initialised."""
     from ray.train import CheckpointConfig, FailureConfig, LoggingConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchConfig, TorchTrainer
 
+    if not cfg.run_name:
+        raise ValueError("MetaTrainConfig.run_name must name the run before it starts")
     started = time.perf_counter()
     # Ray Train gives a worker group 60 s to start; a busy small machine can need longer to start the
     # processes (each imports torch). Ray Train passes this on to its controller.
     os.environ.setdefault("RAY_TRAIN_WORKER_GROUP_START_TIMEOUT_S", "300")
-    resources = {"CPU": cfg.cpus_per_worker, **({"GPU": 1} if cfg.use_gpu else {})}
+    use_gpu = worker.gpus_per_actor > 0
+    resources = {"CPU": worker.cpus_per_actor, **({"GPU": 1} if use_gpu else {})}
     trainer = TorchTrainer(
         train_loop_per_worker,
-        train_loop_config={"cfg": cfg.to_dict(), "location": loc, "data_dir": data.data_dir, "data_uri": data.uri,
-                           "model": dataclasses.asdict(setup)},
-        scaling_config=ScalingConfig(num_workers=cfg.num_workers, use_gpu=cfg.use_gpu, resources_per_worker=resources),
-        torch_config=TorchConfig(backend="nccl" if cfg.use_gpu else "gloo"),
+        train_loop_config={"cfg": cfg.to_dict(), "worker": worker.to_dict(), "location": loc,
+                           "data_dir": data.data_dir, "data_uri": data.uri, "model": dataclasses.asdict(setup)},
+        scaling_config=ScalingConfig(num_workers=cfg.num_workers, use_gpu=use_gpu, resources_per_worker=resources),
+        torch_config=TorchConfig(backend="nccl" if use_gpu else "gloo"),
         run_config=RunConfig(
             name=cfg.run_name, storage_path=loc.root, storage_filesystem=None if loc.is_local else loc.fs,
             failure_config=FailureConfig(max_failures=cfg.max_failures),
@@ -298,11 +285,12 @@ def download_checkpoint(loc: Location, path: str, dest: str) -> str:
     return dest
 
 
-def run(cfg: MetaTrainConfig, storage_options: dict | None = None, progress: bool = True
-        ) -> tuple[PreparedData, TrainOutcome]:
-    """Prepare the data and train, in a Ray started here (or the one already running)."""
-    loc = open_location(cfg.storage, storage_options)
-    setup = model_setup(cfg)
-    with ray_runtime.session(WorkerConfig(ray_address=cfg.ray_address)):
-        data = prepare_data(cfg, loc, setup, progress=progress)
-        return data, fit(cfg, loc, data, setup)
+def run(cfg: MetaTrainConfig, worker: WorkerConfig, storage: str, storage_options: dict | None = None,
+        progress: bool = True) -> tuple[PreparedData, TrainOutcome]:
+    """Prepare the data and train in `storage` (a directory or s3:// URI), in a Ray started here
+    (or the one already running)."""
+    loc = open_location(storage, storage_options)
+    setup = model_setup(cfg, worker)
+    with ray_runtime.session(worker):
+        data = prepare_data(cfg, worker, loc, setup, progress=progress)
+        return data, fit(cfg, worker, loc, data, setup)

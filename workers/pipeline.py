@@ -197,7 +197,7 @@ def build_dataset(table: "pa.Table", cfg: WorkerConfig) -> "ray.data.Dataset":
 def model_actor_resources(cfg: WorkerConfig) -> dict[str, float]:
     """What each model actor asks Ray for: with num_gpus > 0 Ray places it only on a node with a free
     GPU and sets its CUDA_VISIBLE_DEVICES to the GPU it assigned."""
-    return {"num_cpus": cfg.num_cpus_per_actor, "num_gpus": cfg.num_gpus_per_actor}
+    return {"num_cpus": cfg.cpus_per_actor, "num_gpus": cfg.gpus_per_actor}
 
 
 def configure_context(ctx) -> None:

@@ -21,7 +21,7 @@ from workers.stages import AdapterStage
 
 def main(address: str, base_model: str, hypernet: str, report_dir: str) -> None:
     cfg = WorkerConfig(base_model=base_model, hypernet_path=hypernet, ray_address=address, num_actors=2,
-                       num_gpus_per_actor=1, num_cpus_per_actor=0.5, torch_threads=1, actor_report_dir=report_dir)
+                       gpus_per_actor=1, cpus_per_actor=0.5, torch_threads=1, actor_report_dir=report_dir)
     ray.init(address=address, runtime_env=ray_runtime.runtime_env(True, ship_default_checkpoint=False),
              log_to_driver=False)
     gpus = int(ray.cluster_resources().get("GPU", 0))

@@ -97,10 +97,12 @@ def test_docpatch_train_on_s3_trains_evaluates_registers_reports_and_starts_the_
 
 
 def test_single_process_settings_are_refused_by_the_distributed_job(tmp_path):
-    from pipelines.meta_training import train_job_config
+    from hypernet.config import TrainConfig
+    from pipelines.meta_training import MetaTrainJob, train_job_config
 
     settings = Settings(store=str(tmp_path / "store"))
-    assert train_job_config(settings, train={"lr": 1e-3}).train["lr"] == 1e-3
-    for key, value in (("batch_docs", 8), ("device", "cuda"), ("init_from", "x"), ("dtype", "float32")):
-        with pytest.raises(ValueError, match=f"{key} is a setting of the single-process trainer"):
-            train_job_config(settings, train={key: value})
+    job = train_job_config(settings, MetaTrainJob(train=TrainConfig(lr=1e-3)))
+    assert job.train.lr == 1e-3 and job.run_name.startswith("meta-")
+    for key, value in (("batch_docs", 8), ("device", "cuda"), ("dtype", "float32"), ("out_dir", "x")):
+        with pytest.raises(ValueError, match=f"train.{key} is a setting of the single-process trainer"):
+            MetaTrainJob(train={key: value})

@@ -84,7 +84,7 @@ def test_to_worker_config_maps_every_worker_setting():
                        "cpus_per_actor": 0.25, "batch_docs": 8, "max_batch_tokens": 1024, "ray_address": "auto",
                        "read_dtype": "model"})
     w = s.to_worker_config()
-    assert (w.base_model, w.hypernet_path, w.num_actors, w.num_gpus_per_actor, w.num_cpus_per_actor,
+    assert (w.base_model, w.hypernet_path, w.num_actors, w.gpus_per_actor, w.cpus_per_actor,
             w.batch_docs, w.max_batch_tokens, w.ray_address, w.read_dtype) == \
         ("/models/x", "/hn", 2, 0.5, 0.25, 8, 1024, "auto", "model")
 

@@ -27,7 +27,7 @@ def _docs_table(docs: list[dict]) -> pa.Table:
 @pytest.fixture(scope="session")
 def tiny_cfg(tiny_model_path, tiny_hypernet_path) -> WorkerConfig:
     return WorkerConfig(base_model=tiny_model_path, hypernet_path=tiny_hypernet_path, torch_threads=1,
-                        num_cpus_per_actor=1.0, batch_docs=8, max_batch_tokens=512)
+                        cpus_per_actor=1.0, batch_docs=8, max_batch_tokens=512)
 
 
 @pytest.fixture(scope="session")

@@ -10,20 +10,19 @@ import time
 
 import pytest
 
-from workers.config import MetaTrainConfig
+from hypernet.config import TrainConfig
+from workers.config import MetaTrainConfig, WorkerConfig
 from workers.meta_train import checkpoint_name, fit, model_setup, prepare_data
 from workers.train_data import ExampleReader, batch_indices, open_location
 
 STEPS = 8
 
 
-def _config(tmp_path, tiny_model_path, **overrides) -> MetaTrainConfig:
+def _config(**overrides) -> MetaTrainConfig:
     values = dict(
-        run_name="run", storage=str(tmp_path / "storage"), base_model=tiny_model_path, num_workers=2,
-        cpus_per_worker=1.0, torch_threads=1, global_batch=4, checkpoint_every=2, keep_checkpoints=2,
-        max_failures=2, num_docs=8, shard_docs=4, prep_actors=1, prep_cpus=0.5, log_every=0,
-        train=dict(steps=STEPS, warmup=1, lr=3e-3, seed=0, latent_dim=32, n_latents=4, head_dim=16,
-                   multi_chunk_prob=0.25, questions_per_doc=2),
+        run_name="run", num_workers=2, global_batch=4, keep_checkpoints=2, max_failures=2, num_docs=8, shard_docs=4,
+        train=TrainConfig(steps=STEPS, save_every=2, log_every=0, warmup=1, lr=3e-3, seed=0, latent_dim=32,
+                          n_latents=4, head_dim=16, multi_chunk_prob=0.25, questions_per_doc=2),
     )
     values.update(overrides)
     return MetaTrainConfig(**values)
@@ -45,28 +44,37 @@ def test_batches_are_a_pure_function_of_the_step_and_cover_each_epoch():
     assert sorted(whole[0::2] + whole[1::2]) == sorted(whole)  # two workers split the same batch
 
 
-def test_config_rejects_a_batch_that_does_not_split_evenly(tmp_path):
+def test_config_rejects_a_batch_that_does_not_split_evenly():
     with pytest.raises(ValueError, match="global_batch=3 must be a multiple of num_workers=2"):
-        MetaTrainConfig(storage=str(tmp_path), global_batch=3, num_workers=2)
+        MetaTrainConfig(global_batch=3, num_workers=2)
+
+
+def test_config_refuses_settings_of_the_single_process_trainer_and_travels_as_a_dict():
+    with pytest.raises(ValueError, match="train.batch_docs is a setting of the single-process trainer"):
+        MetaTrainConfig(train=TrainConfig(batch_docs=8))
+    cfg = _config()
+    assert MetaTrainConfig.from_dict(cfg.to_dict()) == cfg  # what Ray hands each worker
 
 
 @pytest.mark.usefixtures("ray_local")
 def test_two_workers_survive_a_killed_worker_and_resume_from_the_last_checkpoint(tmp_path, tiny_model_path):
     reports = tmp_path / "workers"
-    cfg = _config(tmp_path, tiny_model_path, worker_report_dir=str(reports))
-    loc = open_location(cfg.storage)
-    setup = model_setup(cfg)
-    data = prepare_data(cfg, loc, setup, progress=False)
+    cfg = _config(worker_report_dir=str(reports))
+    # Teacher actors take half a CPU; each training worker one, with one torch thread.
+    worker = WorkerConfig(base_model=tiny_model_path, cpus_per_actor=0.5, torch_threads=1)
+    loc = open_location(str(tmp_path / "storage"))
+    setup = model_setup(cfg, worker)
+    data = prepare_data(cfg, worker, loc, setup, progress=False)
     assert data.n_examples == 8 and data.n_shards == 2 and not data.reused
     reader = ExampleReader(loc, data.data_dir)
     assert reader.example(0).student_ids.shape[0] == 2  # two questions per document
-    assert prepare_data(cfg, loc, setup, progress=False).reused  # cached teacher targets
+    assert prepare_data(cfg, worker, loc, setup, progress=False).reused  # cached teacher targets
 
     outcome, errors = {}, []
 
     def train():
         try:
-            outcome["result"] = fit(cfg, loc, data, setup)
+            outcome["result"] = fit(cfg, worker, loc, data, setup)
         except BaseException as exc:  # noqa: BLE001 - re-raised in the test thread
             errors.append(exc)
 

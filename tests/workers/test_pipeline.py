@@ -74,7 +74,7 @@ def test_every_document_gets_exactly_one_result(ray_local, tiny_cfg, make_docs, 
 def test_killed_actor_is_replaced_and_its_documents_redone(ray_local, tiny_cfg, make_docs, docs_table, tmp_path):
     docs = make_docs(200, words=30)
     report = tmp_path / "actors"
-    cfg = dataclasses.replace(tiny_cfg, num_actors=2, num_cpus_per_actor=0.5, actor_report_dir=str(report))
+    cfg = dataclasses.replace(tiny_cfg, num_actors=2, cpus_per_actor=0.5, actor_report_dir=str(report))
     halfway = threading.Event()
     killed: list[int] = []
 
@@ -151,7 +151,7 @@ def test_no_documents_means_no_ray_work(tiny_cfg, docs_table):
 
 @pytest.mark.gpu
 def test_two_actors_share_one_gpu(ray_local, tiny_cfg, make_docs, docs_table):
-    cfg = dataclasses.replace(tiny_cfg, num_actors=2, num_gpus_per_actor=0.5, num_cpus_per_actor=0.5)
+    cfg = dataclasses.replace(tiny_cfg, num_actors=2, gpus_per_actor=0.5, cpus_per_actor=0.5)
     sink = Collector()
     summary = generate_adapters(docs_table(make_docs(32)), cfg, sink, progress=False)
     assert summary.patched == 32 and len(sink.by_id()) == 32

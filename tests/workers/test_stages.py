@@ -122,8 +122,8 @@ def test_errors_from_the_chunk_stage_pass_through_without_model_work(chunk_stage
 
 @pytest.mark.parametrize("bad, field", [
     (dict(num_actors=0), "num_actors"), (dict(dtype="fp8"), "dtype"), (dict(batch_docs=0), "batch_docs"),
-    (dict(num_gpus_per_actor=1.5), "num_gpus_per_actor"), (dict(ray_address="localhost"), "ray_address"),
-    (dict(num_cpus_per_actor=0), "num_cpus_per_actor"),
+    (dict(gpus_per_actor=1.5), "gpus_per_actor"), (dict(ray_address="localhost"), "ray_address"),
+    (dict(cpus_per_actor=0), "cpus_per_actor"),
 ])
 def test_worker_config_rejects_bad_values_naming_the_field(bad, field):
     with pytest.raises(ValueError, match=field):
@@ -131,7 +131,7 @@ def test_worker_config_rejects_bad_values_naming_the_field(bad, field):
 
 
 def test_gpu_actor_config_uses_cuda():
-    cfg = WorkerConfig(num_gpus_per_actor=0.5, num_cpus_per_actor=0)
+    cfg = WorkerConfig(gpus_per_actor=0.5, cpus_per_actor=0)
     assert cfg.device == "cuda"
     assert WorkerConfig().device == "cpu"
 
@@ -140,7 +140,7 @@ def test_gpu_actor_config_uses_cuda():
 def test_adapter_stage_on_a_gpu_runs_the_base_model_in_bf16(tiny_cfg, make_docs):
     import dataclasses
 
-    cfg = dataclasses.replace(tiny_cfg, num_gpus_per_actor=1.0)
+    cfg = dataclasses.replace(tiny_cfg, gpus_per_actor=1.0)
     stage = AdapterStage(cfg)
     param = next(stage.generator.model.parameters())
     assert param.device.type == "cuda" and param.dtype == torch.bfloat16
