@@ -640,14 +640,41 @@ def _given(args: argparse.Namespace, flags) -> dict[str, Any]:
     return {name: getattr(args, name) for name, _flag, _metavar in flags if getattr(args, name) is not None}
 
 
-def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
-    train = {**parse_train_overrides(args.set), **_given(args, TRAIN_FLAGS)}
-    if not args.num_workers:
-        return _train_single_process(args, settings, train)
-    if args.num_workers < 0:
-        raise UserError(f"--workers must be 0 (one process) or more, got {args.num_workers}")
+def single_process_config(args: argparse.Namespace, settings: Settings):
+    """The single-process trainer's TrainConfig: its defaults, the flags and --set given, and the
+    settings' base model, dtype and torch threads."""
+    from hypernet.config import TrainConfig
+
+    given = [flag for name, flag, _ in JOB_FLAGS if name != "num_workers" and getattr(args, name) is not None]
+    if given:
+        raise UserError(f"{given[0]} belongs to the distributed meta-train flow: add --workers N (N >= 1)")
+    try:
+        return TrainConfig(**parse_train_overrides(args.set), **_given(args, TRAIN_FLAGS + SINGLE_PROCESS_FLAGS),
+                           **{name: getattr(settings, name) for name in FROM_SETTINGS})
+    except (TypeError, ValueError) as exc:
+        raise UserError(_one_line(exc)) from None
+
+
+def meta_train_job(args: argparse.Namespace):
+    """The meta-train flow's MetaTrainJob: its defaults, and the flags and --set given."""
+    from hypernet.config import TrainConfig
+    from pipelines.meta_training import MetaTrainJob
+
     if args.out_dir is not None:
         raise UserError("--out belongs to the single-process trainer (without --workers)")
+    try:
+        train = TrainConfig(**parse_train_overrides(args.set), **_given(args, TRAIN_FLAGS))
+        return MetaTrainJob(**_given(args, JOB_FLAGS), train=train)
+    except (TypeError, ValueError) as exc:
+        raise UserError(_one_line(exc)) from None
+
+
+def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.num_workers:
+        return _train_single_process(args, settings)
+    if args.num_workers < 0:
+        raise UserError(f"--workers must be 0 (one process) or more, got {args.num_workers}")
+    job = meta_train_job(args)
     if args.eval_file:
         from hypernet.evaluate import read_eval_file
 
@@ -661,16 +688,10 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
         check_corpus_name(args.backfill_corpus)
         if not args.backfill_deployment:
             check_corpus(settings, args.backfill_corpus)
-    from hypernet.config import TrainConfig
-    from pipelines.meta_training import MetaTrainJob, train_job_config
-
-    try:
-        job = train_job_config(settings, MetaTrainJob(**_given(args, JOB_FLAGS), train=TrainConfig(**train)))
-    except (TypeError, ValueError) as exc:
-        raise UserError(_one_line(exc)) from None
     from pipelines.flows import meta_train_flow
+    from pipelines.meta_training import train_job_config
 
-    result = meta_train_flow(settings=settings, job=job, progress=not args.json)
+    result = meta_train_flow(settings=settings, job=train_job_config(settings, job), progress=not args.json)
     evaluation, decision = result["eval"], result["decision"]
     rows = [{"checkpoint step": step, "adapter accuracy": f"{acc:.3f}"} for step, acc in evaluation["checkpoints"].items()]
     current = evaluation["current"]
@@ -690,19 +711,10 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _train_single_process(args: argparse.Namespace, settings: Settings, train: dict[str, Any]) -> int:
-    from hypernet.config import TrainConfig
+def _train_single_process(args: argparse.Namespace, settings: Settings) -> int:
     from pipelines.meta_training import resolve_train
 
-    given = [flag for name, flag, _ in JOB_FLAGS if name != "num_workers" and getattr(args, name) is not None]
-    if given:
-        raise UserError(f"{given[0]} belongs to the distributed meta-train flow: add --workers N (N >= 1)")
-    try:
-        cfg = TrainConfig(**train, **_given(args, SINGLE_PROCESS_FLAGS), base_model=settings.base_model,
-                          dtype=settings.dtype, torch_threads=settings.torch_threads)
-    except (TypeError, ValueError) as exc:
-        raise UserError(_one_line(exc)) from None
-    cfg = resolve_train(settings, cfg)
+    cfg = resolve_train(settings, single_process_config(args, settings))
     from hypernet.train import train as run_training
 
     latest = run_training(cfg, log=note)
