@@ -1,8 +1,10 @@
-"""Fill-in-the-blank items the gradient baseline makes from a document's own sentences."""
+"""Fill-in-the-blank items and natural questions made from a document's own sentences."""
 import json
+import time
 from pathlib import Path
 
-from hypernet.self_questions import BLANK, self_questions, sentences
+from hypernet.self_questions import (BLANK, mixed_questions, natural_questions, question_yield, self_questions,
+                                     sentences)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,3 +52,163 @@ def test_nothing_to_ask_gives_no_items():
     assert self_questions("", 8) == []
     assert self_questions("Hello.", 8) == []
     assert self_questions("Some text about things.", 0) == []
+
+
+# --- natural questions ------------------------------------------------------------------------
+
+PROSE = ("# The Halden Footbridge\n\n"
+         "The Halden Footbridge is a timber footbridge across the River Esk at Halden. It was designed by "
+         "the architect Miriam Osei and opened on 3 May 1998 by the Bishop of Carrow. The bridge is 48 metres "
+         "long.\n\nIn 2011 the council replaced the deck. About 2,300 people cross the bridge each day. "
+         "Its keeper is Tomas Varga. The old ferry, built in 1850, closed in 1997.")
+RECORD = ("Orchard Lane Surgery\n"
+          "Practice manager: Helen Achterberg\n"
+          "Postcode: KT4 9QB\n"
+          "Patients: 11,200\n"
+          "Opened: 14 March 1986\n"
+          "Opening hours: 8:00 to 18:30, Monday to Friday\n"
+          "Colours: Blue, White and Gold\n\n"
+          "The surgery moved to its present building in 2004.")
+LISTED = ("Company overview: Brennick Tools.\n\n"
+          "- The company Brennick Tools was established in 1931.\n"
+          "- About 640 staff work for Brennick Tools.\n"
+          "- Its headquarters sit in the city of Larsby.\n"
+          "- Agnes Vell started Brennick Tools with a loan from her uncle.\n"
+          "- Its best-selling product is the Brennick K2 saw.")
+
+
+def _asks(text):
+    return {(item.question, item.answer) for item in natural_questions(text, 100)}
+
+
+def test_prose_gives_when_who_where_and_how_questions():
+    asks = _asks(PROSE)
+    assert ("Who designed the Halden Footbridge?", "Miriam Osei") in asks
+    assert ("When was the Halden Footbridge opened?", "3 May 1998") in asks
+    assert ("Who opened the Halden Footbridge?", "Bishop of Carrow") in asks
+    assert ("How long is the bridge?", "48 metres") in asks
+    assert ("When did the council replace the deck?", "2011") in asks
+    assert ("How many people cross the bridge each day?", "2,300") in asks
+    assert ("Who is the keeper of the Halden Footbridge?", "Tomas Varga") in asks
+    assert ("When was the old ferry built?", "1850") in asks
+    assert ("When did the old ferry close?", "1997") in asks
+    assert ("In what year did the council replace the deck?", "2011") in asks
+
+
+def test_record_fields_ask_for_their_values_about_the_record():
+    asks = _asks(RECORD)
+    assert ("Who is the practice manager of Orchard Lane Surgery?", "Helen Achterberg") in asks
+    assert ("Who is the practice manager?", "Helen Achterberg") in asks
+    assert ("What is the postcode of Orchard Lane Surgery?", "KT4 9QB") in asks
+    assert ("How many patients does Orchard Lane Surgery have?", "11,200") in asks
+    assert ("When was Orchard Lane Surgery opened?", "14 March 1986") in asks
+    assert ("What are the opening hours of Orchard Lane Surgery?", "8:00 to 18:30") in asks
+    assert ("What are the colours of Orchard Lane Surgery?", "Blue, White and Gold") in asks
+    assert ("When did the surgery move to its present building?", "2004") in asks
+
+
+def test_a_list_of_statements_is_read_item_by_item():
+    asks = _asks(LISTED)
+    assert ("When was the company Brennick Tools established?", "1931") in asks
+    assert ("How many staff work for Brennick Tools?", "640") in asks
+    assert ("Where do the headquarters of Brennick Tools sit?", "Larsby") in asks
+    assert ("Who started Brennick Tools with a loan from her uncle?", "Agnes Vell") in asks
+    assert ("What is the best-selling product of Brennick Tools?", "Brennick K2 saw") in asks
+
+
+def test_biography_asks_birth_and_career():
+    text = ("Sofia Marchetti (born 4 May 1958 in Turin) is an Italian architect. She opened her first studio "
+            "in Genoa in 1986. Marchetti designed more than 40 public buildings. She lives in Rome.")
+    asks = _asks(text)
+    assert ("When was Sofia Marchetti born?", "4 May 1958") in asks
+    assert ("Where was Sofia Marchetti born?", "Turin") in asks
+    assert ("When did Sofia Marchetti open her first studio in Genoa?", "1986") in asks
+    assert ("How many public buildings did Marchetti design?", "40") in asks
+    assert ("Where does Sofia Marchetti live?", "Rome") in asks
+
+
+def test_sentences_that_do_not_parse_cleanly_ask_nothing():
+    """Negations, fragments and subordinate clauses are left to the blanks."""
+    assert natural_questions("The museum did not open in 1990. The archive never closed in 2001.", 10) == []
+    # a fragment: "built" is a participle, so "When did a house build?" would be nonsense
+    assert natural_questions("A three-bedroom house built in 1936, on a quiet street.", 10) == []
+    assert natural_questions("Records show that the town received its charter in 1725.", 10) == []
+    assert natural_questions("Ecology: the frog lives in bromeliads, laying 20 to 40 eggs in the water.", 10) == [] \
+        or all("ecology" not in q.question.lower() for q in natural_questions(
+            "Ecology: the frog lives in bromeliads, laying 20 to 40 eggs in the water.", 10))
+
+
+def _corpus():
+    docs = [json.loads(line) for name in ("bench/data/eval_short48.jsonl", "bench/data/eval_mid32.jsonl")
+            for line in (ROOT / name).read_text().splitlines()]
+    docs += [{"id": p.name, "text": p.read_text()} for p in sorted((ROOT / "pipelines/sample_corpus/docs").iterdir())]
+    return docs + [{"id": "prose", "text": PROSE}, {"id": "record", "text": RECORD}, {"id": "list", "text": LISTED}]
+
+
+def test_every_natural_answer_is_a_verbatim_span_that_the_question_does_not_give_away():
+    total = 0
+    for doc in _corpus():
+        items = natural_questions(doc["text"], 1000)
+        total += len(items)
+        for item in items:
+            assert item.answer and item.answer in doc["text"], (doc["id"], item)
+            assert item.answer == item.answer.strip() and "\n" not in item.answer, (doc["id"], item)
+            q, a = f" {_norm(item.question)} ", f" {_norm(item.answer)} "
+            assert a not in q, (doc["id"], item)
+            assert item.question.endswith("?") and item.question[0].isupper() and BLANK not in item.question
+            assert len(item.answer.split()) <= 8 and len(item.question.split()) <= 28, (doc["id"], item)
+            assert item.form in ("field", "when", "who", "where", "how", "what"), item
+        assert len({item.question for item in items}) == len(items), doc["id"]
+    assert total >= 400  # the rules fire across the shipped documents, not on a handful
+
+
+def _norm(text):
+    return " ".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
+
+
+def test_natural_questions_are_deterministic_and_respect_the_limit():
+    for doc in _corpus():
+        full = natural_questions(doc["text"], 1000)
+        assert natural_questions(doc["text"], 1000) == full
+        for limit in (0, 1, 3, 8):
+            few = natural_questions(doc["text"], limit)
+            assert len(few) == min(limit, len(full)) and few == full[:limit], doc["id"]
+    # first phrasings come before second ones: with a short limit, seven facts, not four asked twice
+    first = natural_questions(RECORD, 7)
+    assert len({item.answer for item in first}) == 7
+
+
+def test_mixed_questions_interleave_natural_first_and_fill_from_the_other_kind():
+    mixed = mixed_questions(PROSE, 10)
+    assert len(mixed) == 10
+    assert [item.form == "blank" for item in mixed[:6]] == [False, True] * 3
+    assert mixed == mixed_questions(PROSE, 10)
+    assert mixed_questions(PROSE, 3) == mixed[:3]
+    only_blanks = "Some prose about nothing in particular. It rains a lot here and the wind blows."
+    assert natural_questions(only_blanks, 5) == []
+    assert mixed_questions(only_blanks, 5) == self_questions(only_blanks, 5)
+    assert mixed_questions("", 5) == [] and mixed_questions(PROSE, 0) == []
+
+
+def test_question_yield_counts_what_a_document_offers():
+    y = question_yield(PROSE)
+    assert y["natural"] == len(natural_questions(PROSE, 10**6)) == sum(y["by_form"].values())
+    assert y["blanks"] == len(self_questions(PROSE, 10**6))
+    assert y["by_form"]["when"] >= 4 and y["by_form"]["who"] >= 2
+    assert y["natural_facts"] == len({item.answer for item in natural_questions(PROSE, 10**6)}) < y["natural"]
+    assert question_yield("") == {"sentences": 0, "blanks": 0, "natural": 0, "natural_facts": 0, "by_form": {}}
+
+
+def test_natural_questions_are_fast_on_a_long_document():
+    docs = sorted((ROOT / "pipelines/sample_corpus/docs").iterdir())
+    text = "\n\n".join(p.read_text() for p in docs)
+    text = " ".join(text.split(" ")[:800])  # about 1,000 tokens
+    natural_questions(text, 10**6)
+    best = min(_timed(lambda: natural_questions(text, 10**6)) for _ in range(5))
+    assert best < 0.05, best
+
+
+def _timed(fn):
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
