@@ -1071,6 +1071,9 @@ def _how_items(cl: _Clause, subj: str | None):
                 if q:
                     yield "how", q, toks[k].start, toks[n_end - 1].end
             continue
+        price_prep = ""  # "is priced at $91" -> "How much is it priced?"; "sold for" -> "... sold for?"
+        if kind == "money" and toks[q_start - 1].low in ("at", "for") and not toks[q_start - 1].pause:
+            price_prep, q_start = toks[q_start - 1].low, q_start - 1
         head = _head_for(cl, heads, q_start, limit=4)
         if not head or head[0] != q_start - 1 and not (head[0] == cl.verb and q_start == cl.rest):
             continue
@@ -1090,7 +1093,8 @@ def _how_items(cl: _Clause, subj: str | None):
             q = _clean(f"{wh} {_invert(cl, subj)} {tail}")
         else:
             q = _ask_about(cl, head, subj, wh, head[0] + 1, asks_object=True)
-            q = q[:-1] + (f" {tail}?" if tail else "?") if q else None
+            ending = " for" if price_prep == "for" else ""
+            q = q[:-1] + ending + (f" {tail}?" if tail else "?") if q else None
         if q:
             yield "how", q, *answer
 
