@@ -29,10 +29,10 @@ os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from tables import table  # noqa: E402
-from workers.config import MetaTrainConfig  # noqa: E402
+from hypernet.config import TrainConfig  # noqa: E402
+from workers.config import MetaTrainConfig, WorkerConfig  # noqa: E402
 from workers.meta_train import fit, model_setup, prepare_data  # noqa: E402
 from workers.train_data import open_location  # noqa: E402
-
 
 
 def tiny_model(folder: str) -> str:
@@ -77,24 +77,25 @@ def main() -> int:
                  _temp_dir=os.environ.get("RAY_TMPDIR") or os.path.join(tmp, "ray"))
         storage = args.storage or os.path.join(tmp, "storage")
 
+        worker = WorkerConfig(base_model=model, num_actors=2, cpus_per_actor=1.0, torch_threads=1)
+
         def config(workers: int) -> MetaTrainConfig:
             return MetaTrainConfig(
-                run_name=f"bench-w{workers}-{int(time.time())}", storage=storage, base_model=model,
-                num_workers=workers, cpus_per_worker=1.0, torch_threads=1, global_batch=args.global_batch,
-                checkpoint_every=args.steps, keep_checkpoints=1, max_failures=0, num_docs=args.docs,
-                shard_docs=max(1, args.docs // 2), prep_actors=2, prep_cpus=0.5, log_every=0,
-                train=dict(steps=args.steps, warmup=1, lr=args.lr, seed=args.seed, latent_dim=latent,
-                           n_latents=n_latents, head_dim=head, questions_per_doc=2))
+                run_name=f"bench-w{workers}-{int(time.time())}", num_workers=workers, global_batch=args.global_batch,
+                keep_checkpoints=1, max_failures=0, num_docs=args.docs, shard_docs=max(1, args.docs // 2),
+                train=TrainConfig(steps=args.steps, save_every=args.steps, log_every=0, warmup=1, lr=args.lr,
+                                  seed=args.seed, latent_dim=latent, n_latents=n_latents, head_dim=head,
+                                  questions_per_doc=2))
 
         loc = open_location(storage)
-        setup = model_setup(config(counts[0]))
-        data = prepare_data(config(counts[0]), loc, setup, progress=True)
+        setup = model_setup(config(counts[0]), worker)
+        data = prepare_data(config(counts[0]), worker, loc, setup, progress=True)
         print(f"prepared {data.n_examples} teacher examples in {data.seconds:.1f} s; "
               f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}", flush=True)
         runs = {}
         for workers in counts:
             print(f"training with {workers} worker(s) ...", file=sys.stderr, flush=True)
-            runs[workers] = fit(config(workers), loc, data, setup)
+            runs[workers] = fit(config(workers), worker, loc, data, setup)
         ray.shutdown()
 
     rows = []

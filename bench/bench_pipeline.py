@@ -301,7 +301,7 @@ def main(argv: list[str] | None = None) -> None:
         for k in args.actors:
             with tempfile.TemporaryDirectory(prefix="bench-actors-") as actors_dir:
                 cfg = WorkerConfig(**{**cfg_base.to_dict(), "num_actors": k, "torch_threads": max(1, cores // k),
-                                      "num_gpus_per_actor": args.gpus / k, "actor_report_dir": actors_dir})
+                                      "gpus_per_actor": args.gpus / k, "actor_report_dir": actors_dir})
                 rows.extend(run_pipeline(table, cfg, n_tokens))
                 log(f"measured: {rows[-2]} {rows[-1]}")
 
