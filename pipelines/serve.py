@@ -8,10 +8,12 @@ nightly flow at each scheduled time, and the backfill whenever someone triggers 
     docpatch-nightly/nightly-kb     cron; ingest the source, patch new and changed documents, tombstone
     docpatch-backfill/backfill-kb   no schedule; an adapter for every document lacking a current one
                                     (after a new hypernetwork): `prefect deployment run
-                                    docpatch-backfill/backfill-kb`, or `trigger_backfill("kb")` from a flow With PREFECT_API_URL unset, Prefect runs a temporary
-local server inside the process (schedules live as long as the process); set PREFECT_API_URL to a
-`prefect server start` instance to see and trigger the runs in its UI. infra/prefect.yaml
-describes the same deployment for `prefect deploy` with a work pool.
+                                    docpatch-backfill/backfill-kb`, or `trigger_backfill("kb")` from a flow
+
+With PREFECT_API_URL unset, Prefect runs a temporary local server inside the process (schedules live
+as long as the process); set PREFECT_API_URL to a `prefect server start` instance to see and trigger
+the runs in its UI. infra/prefect.yaml describes the same deployments for `prefect deploy` with a
+work pool.
 
 The deployment's parameters are the source, the corpus and the resolved settings (`record()`: no
 credentials); storage credentials come from the serving process's environment at run time.

@@ -5,10 +5,10 @@
 #
 # MODEL: the packaged base model's GGUF file, or a folder of its parts cut with `split` (joined in
 # name order) when whatever carries files to the machine has a size cap; either may be xz-compressed
-# (`xz -9`, 6 % smaller). Python packages the machine
-# lacks (transformers' GGUF reader needs `gguf`) go as wheels in ./.whl (or $WHEELS). The script joins and converts
-# the GGUF once, trains for SECONDS (default 420) on the GPU in batches of documents, starting from the
-# shipped checkpoint unless the flags say otherwise, then evaluates the result on the held-out files.
+# (`xz -9`). Python packages the machine lacks (transformers' GGUF reader needs `gguf`) go as wheels
+# in ./.whl (or $WHEELS). The script joins and converts the GGUF once, trains for SECONDS (default
+# 420) on the GPU in batches of documents, starting from the shipped checkpoint unless the flags say
+# otherwise, then evaluates the result on the held-out files.
 # Half the training documents are real prose from the READMEs of the packages installed on that
 # machine (hypernet.train's package_text_prob; train.log says how many passages it found; a machine
 # with few packages repeats them: pass --package-text-prob 0 to train on synthetic documents alone).
@@ -38,7 +38,7 @@ if [ -d "$model" ]; then
   gguf=$work/model.gguf
   [ -f "$gguf" ] || { cat "$model"/* >"$gguf.tmp" && mv "$gguf.tmp" "$gguf"; }
 fi
-if [ "$(head -c 6 "$gguf" | od -An -tx1 | tr -d ' \n')" = fd377a585a00 ]; then  # xz-compressed (6% smaller)
+if [ "$(head -c 6 "$gguf" | od -An -tx1 | tr -d ' \n')" = fd377a585a00 ]; then  # xz-compressed
   plain=$work/model.unxz.gguf
   [ -f "$plain" ] || { $py -c "import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], 'wb'), 1 << 24)" \
     "$gguf" "$plain.tmp" && mv "$plain.tmp" "$plain"; }

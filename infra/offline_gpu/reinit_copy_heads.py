@@ -2,9 +2,8 @@
 
     python infra/offline_gpu/reinit_copy_heads.py SRC DST [--seed N]
 
-Why: without the retrieval loss the shipped checkpoint's copy heads learned near one-hot attention
-on positions that never hold the answer (hundreds of nats from them), a minimum the retrieval loss
-cannot climb out of. Re-drawing each copy head's query and key (std 0.02) makes the attention
+Why: copy heads trained without the retrieval loss can settle on near one-hot attention to
+positions that never hold the answer, a minimum the retrieval loss cannot climb out of. Re-drawing each copy head's query and key (std 0.02) makes the attention
 near-uniform again, so every position gets a gradient. copy_next starts as a copy of the existing
 path (to_a_prev = to_a: key on the preceding token's residual as the copied one is keyed; to_b_token
 = identity: write the attended token's embedding, which the tied LM head reads back as that token)
