@@ -107,7 +107,7 @@ def teacher_examples(model, tok, docs: list[tuple[str, list[tuple[str, str]], in
     acts, hidden = layer_inputs_and_final(model, t_ids.to(device), t_mask.to(device))  # (N, L, T, H), (N, T, H)
     rows = torch.tensor([i for i, p in enumerate(plans) for _ in p[4]], device=device)
     cols = torch.tensor([c for p in plans for c in p[4]], device=device)
-    logits = _lm_logits(model, hidden[rows, cols])  # (P_all, V): the LM head on answer positions only
+    logits = lm_logits(model, hidden[rows, cols])  # (P_all, V): the LM head on answer positions only
     top = torch.log_softmax(logits, dim=-1).topk(top_k, dim=-1)
     multi = [c for p in plans if len(p[1]) > 1 for c in p[1]]
     many = None
@@ -159,19 +159,23 @@ def pad_rows(rows: list[list[int]], tok) -> tuple[torch.Tensor, torch.Tensor]:
     return ids, mask
 
 
-def _final_hidden(model, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def final_hidden(model, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     inner = getattr(model, "model", model)
     return inner(input_ids=ids, attention_mask=mask, use_cache=False).last_hidden_state
 
 
-def _lm_logits(model, hidden: torch.Tensor) -> torch.Tensor:
-    """LM head on selected positions only (the vocabulary is 262k wide), in float32.
+def lm_logits(model, hidden: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
+    """LM head on selected positions only (the vocabulary is 262k wide), in float32 unless `weight`
+    (the head's weight in another dtype, made once by the caller) says otherwise.
 
     A bfloat16 base model (on GPUs) would round logits of ~20 to steps of 0.125: too coarse for
     the teacher's top-k distribution the student is distilled on.
     """
     head = model.lm_head
-    logits = F.linear(hidden.float(), head.weight.float(), None if head.bias is None else head.bias.float())
+    if weight is not None:
+        logits = F.linear(hidden.to(weight.dtype), weight).float()
+    else:
+        logits = F.linear(hidden.float(), head.weight.float(), None if head.bias is None else head.bias.float())
     cap = getattr(model.config, "final_logit_softcapping", None)
     if cap:
         logits = torch.tanh(logits / cap) * cap
@@ -230,8 +234,8 @@ def student_loss(model, hypernet: HyperNetwork, ex: Example | list[Example], *, 
         lora = [padded[i] for i, e in enumerate(examples) for _ in range(e.student_ids.shape[0])]
     target = hypernet.cfg.targets[0].name
     with applied(model, lora), _captured_inputs(model, target, enabled=retrieve) as queries:
-        hidden = _final_hidden(model, ids, mask)
-    logits = _lm_logits(model, hidden[pos[:, 0], pos[:, 1]])  # (P, V)
+        hidden = final_hidden(model, ids, mask)
+    logits = lm_logits(model, hidden[pos[:, 0], pos[:, 1]])  # (P, V)
     logp = torch.log_softmax(logits, dim=-1)
     topk_ids = torch.cat([e.teacher_topk_ids for e in examples])
     t_prob = torch.softmax(torch.cat([e.teacher_topk_logp for e in examples]).float(), dim=-1)  # renormalised

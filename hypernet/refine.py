@@ -1,0 +1,267 @@
+"""Refinement: a few optimizer steps that improve a generated adapter on its own document.
+
+The hypernetwork's one-pass adapter is the starting point; `refine` then trains its factors on
+the document alone, never on the questions it will be asked:
+- questions the system makes up from the document (`hypernet.self_questions`), answered by the
+  in-context teacher in one cached pass; a natural question is kept only when the teacher's
+  greedy answer is the span it was made from, and the student matches the teacher's top-k there;
+- fill-in-the-blank items, trained on the gold span (the teacher misses many blanks);
+- next-token prediction on a window of the text.
+Many documents refine together: one forward/backward per step over all their rows, each row
+under its own document's adapter, so a batch costs one model pass per step.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+
+from hypernet.activations import under_autocast
+from hypernet.distill import final_hidden, lm_logits, pad_rows, qa_tokens
+from hypernet.lora import LoraTensors, applied, pad_rank
+from hypernet.self_questions import SelfQuestion, natural_questions, self_questions
+
+TRAINED_FACTORS = ("all", "B", "no-bias")
+
+
+@dataclass(frozen=True)
+class RefineConfig:
+    """The per-document refinement recipe. Its fields (with `steps`) are part of an adapter's version key."""
+
+    steps: int = field(default=5, metadata={"help": "optimizer steps per document (0: the generated adapter as is)"})
+    lr: float = field(default=2e-3, metadata={"help": "AdamW learning rate on the adapter's factors"})
+    questions: int = field(default=12, metadata={"help": "natural questions made up per document (before the teacher's check)"})
+    blanks: int = field(default=8, metadata={"help": "fill-in-the-blank items per document"})
+    items_per_step: int = field(default=8, metadata={"help": "question rows per document in one step, taken in turn"})
+    text_tokens: int = field(default=256, metadata={"help": "document tokens read by the next-token term per step (a window, in turn)"})
+    text_positions: int = field(default=48, metadata={"help": "positions of the window whose next token is predicted (the LM head is 262k wide)"})
+    text_weight: float = field(default=0.5, metadata={"help": "weight of next-token prediction on the text"})
+    blank_weight: float = field(default=1.0, metadata={"help": "weight of gold-span CE on the blanks"})
+    question_weight: float = field(default=1.0, metadata={"help": "weight of the teacher's top-k on kept natural questions"})
+    top_k: int = field(default=16, metadata={"help": "teacher's top-k tokens kept per answer position"})
+    train: str = field(default="all", metadata={"help": f"which factors move: {TRAINED_FACTORS} (no-bias: the shared bias rows stay)"})
+
+    def __post_init__(self) -> None:
+        if self.steps < 0 or self.questions < 0 or self.blanks < 0 or self.items_per_step < 1:
+            raise ValueError(f"RefineConfig steps={self.steps}, questions={self.questions}, blanks={self.blanks} must be "
+                             f">= 0 and items_per_step={self.items_per_step} >= 1")
+        if self.lr <= 0 or self.text_tokens < 8 or self.top_k < 1:
+            raise ValueError(f"RefineConfig lr={self.lr} must be > 0, text_tokens={self.text_tokens} >= 8, top_k={self.top_k} >= 1")
+        if self.train not in TRAINED_FACTORS:
+            raise ValueError(f"RefineConfig.train={self.train!r} not in {TRAINED_FACTORS}")
+
+    def recipe(self) -> dict:
+        """What an adapter refined with this config records in its version key and lineage."""
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class Item:
+    """One question row of a document: prompt + answer tokens and its target."""
+
+    ids: list[int]  # BOS + question prompt + answer
+    first: int  # index of the first answer token in `ids`
+    gold: bool  # True: gold-span CE; False: the teacher's top-k below
+    topk_ids: torch.Tensor | None = None  # (n_answer, K)
+    topk_logp: torch.Tensor | None = None
+
+
+@dataclass
+class Prepared:
+    """A document's refinement data: the teacher's pass done once (cacheable)."""
+
+    text_ids: list[int]
+    items: list[Item]
+    made: int  # natural questions made up
+    kept: int  # of them, the ones the teacher answered with their own span
+
+
+def _bos(tok) -> list[int]:
+    return [tok.bos_token_id] if tok.bos_token_id is not None else []
+
+
+@torch.no_grad()
+def prepare(model, tok, texts: list[str], cfg: RefineConfig,
+            questions: list[list[SelfQuestion]] | None = None, autocast: torch.dtype | None = None) -> list[Prepared]:
+    """Make up each document's questions and run the in-context teacher once over all of them.
+
+    `questions` replaces the made-up natural questions (the oracle ceiling passes the eval's own);
+    those are kept whatever the teacher answers, as the teacher's answers are the target.
+    """
+    device = next(model.parameters()).device
+    bos, sep = _bos(tok), tok("\n\n", add_special_tokens=False).input_ids
+    seqs, plans = [], []
+    for d, text in enumerate(texts):
+        doc_ids = tok(text.strip(), add_special_tokens=False).input_ids
+        natural = questions[d] if questions is not None else natural_questions(text, cfg.questions)
+        blanks = [] if questions is not None else self_questions(text, cfg.blanks)
+        teacher, rows = bos + doc_ids, []
+        for q, is_blank in [(x, False) for x in natural] + [(x, True) for x in blanks]:
+            prompt, ans = qa_tokens(tok, q.question, q.answer)
+            teacher = teacher + sep + prompt
+            rows.append((bos + prompt + ans, len(bos) + len(prompt), len(teacher), len(ans), is_blank))
+            teacher = teacher + ans
+        seqs.append(teacher)
+        plans.append((doc_ids, rows, len(natural)))
+    ids, mask = pad_rows(seqs, tok)
+    with under_autocast(device.type, autocast):
+        hidden = final_hidden(model, ids.to(device), mask.to(device)).float()  # (N, T, H)
+    out = []
+    for d, (doc_ids, rows, n_natural) in enumerate(plans):
+        items, kept = [], 0
+        for ids_, first, t_first, n_ans, is_blank in rows:
+            if is_blank:
+                items.append(Item(ids_, first, gold=True))
+                continue
+            # Logits at t_first-1+j predict answer token j; the trailing line break is the answer's end.
+            logits = lm_logits(model, hidden[d, t_first - 1: t_first - 1 + n_ans])  # (n_ans, V)
+            top = torch.log_softmax(logits, dim=-1).topk(cfg.top_k, dim=-1)
+            gold_ids = torch.tensor(ids_[first:first + n_ans], device=device)
+            agrees = bool((top.indices[:-1, 0] == gold_ids[:-1]).all())
+            if agrees or questions is not None:
+                kept += agrees
+                items.append(Item(ids_, first, gold=False, topk_ids=top.indices.cpu(), topk_logp=top.values.cpu()))
+        out.append(Prepared(doc_ids, items, n_natural, kept))
+    return out
+
+
+class _Trainable:
+    """One document's adapter as trainable leaves, split by `cfg.train` into moving and fixed rank rows."""
+
+    def __init__(self, lora: LoraTensors, train: str, bias_rank: int):
+        self.parts = {}
+        for target, (a, b) in lora.factors.items():
+            a, b = a.detach().float().clone(), b.detach().float().clone()
+            fixed = bias_rank if train == "no-bias" else 0
+            moving = a.shape[1] - fixed
+            a_move = torch.nn.Parameter(a[:, :moving]) if train != "B" else a[:, :moving]
+            b_move = torch.nn.Parameter(b[:, :, :moving])
+            self.parts[target] = (a_move, b_move, a[:, moving:], b[:, :, moving:])
+
+    @property
+    def rank(self) -> int:
+        am, _bm, af, _bf = next(iter(self.parts.values()))
+        return am.shape[1] + af.shape[1]
+
+    def params(self) -> list[torch.nn.Parameter]:
+        return [p for part in self.parts.values() for p in part[:2] if isinstance(p, torch.nn.Parameter)]
+
+    def lora(self) -> LoraTensors:
+        return LoraTensors({t: (torch.cat([am, af], dim=1), torch.cat([bm, bf], dim=2))
+                            for t, (am, bm, af, bf) in self.parts.items()})
+
+
+def _step_rows(prep: Prepared, step: int, cfg: RefineConfig) -> tuple[list[int] | None, list[Item]]:
+    """The document's rows for one step: a window of its text and its items taken in turn."""
+    text = None
+    if cfg.text_weight > 0 and len(prep.text_ids) > 1:
+        n_windows = max(1, -(-len(prep.text_ids) // cfg.text_tokens))
+        start = (step % n_windows) * cfg.text_tokens
+        text = prep.text_ids[start:start + cfg.text_tokens]
+    items = prep.items
+    if len(items) > cfg.items_per_step:
+        start = (step * cfg.items_per_step) % len(items)
+        items = (items + items)[start:start + cfg.items_per_step]
+    return text, items
+
+
+def refine(model, tok, loras: list[LoraTensors], prepared: list[Prepared], cfg: RefineConfig, *,
+           bias_rank: int = 0, autocast: torch.dtype | None = None,
+           snapshots: tuple[int, ...] = ()) -> tuple[list[LoraTensors], dict[int, tuple[list[LoraTensors], float]]]:
+    """Refine several documents' adapters together for `cfg.steps` steps.
+
+    Returns the refined adapters and, for each step count in `snapshots`, the adapters after that
+    many steps with the seconds spent until then (for quality-against-cost curves).
+    """
+    device = next(model.parameters()).device
+    bos = _bos(tok)
+    docs = [_Trainable(l.to(device), cfg.train, bias_rank) for l in loras]
+    opt = torch.optim.AdamW([p for d in docs for p in d.params()], lr=cfg.lr, weight_decay=0.0) if cfg.steps else None
+    taken: dict[int, tuple[list[LoraTensors], float]] = {}
+    t0 = time.perf_counter()
+    if 0 in snapshots:
+        taken[0] = ([_detached(d.lora()) for d in docs], 0.0)
+    # The student's LM head in the autocast dtype: its gradient needs no float32 logits.
+    head = model.lm_head.weight.detach().to(autocast) if autocast is not None and cfg.steps else None
+    for step in range(cfg.steps):
+        opt.zero_grad(set_to_none=True)
+        _step(model, tok, docs, prepared, step, cfg, bos, device, autocast, head)
+        opt.step()
+        if step + 1 in snapshots:
+            taken[step + 1] = ([_detached(d.lora()) for d in docs], time.perf_counter() - t0)
+    return [_detached(d.lora()) for d in docs], taken
+
+
+def _detached(lora: LoraTensors) -> LoraTensors:
+    return LoraTensors({t: (a.detach().cpu(), b.detach().cpu()) for t, (a, b) in lora.factors.items()})
+
+
+def _step(model, tok, docs: list[_Trainable], prepared: list[Prepared], step: int, cfg: RefineConfig,
+          bos: list[int], device, autocast, head: torch.Tensor | None) -> float:
+    """One step's gradients: every document's rows, grouped by length into forwards of at most
+    `MAX_BATCH_TOKENS` padded tokens (a question row padded to a text window would cost 5x).
+    The loss is the sum over documents of each one's weighted per-token means."""
+    rows = []  # (ids, positions predicting targets, kind, doc, payload)
+    for d, prep in enumerate(prepared):
+        text, items = _step_rows(prep, step, cfg)
+        if text is not None:
+            every = max(1, -(-(len(text) - 1) // cfg.text_positions))
+            pos = list(range(len(bos) + step % every, len(bos) + len(text) - 1, every))
+            rows.append((bos + text, pos, "text", d, [text[p - len(bos) + 1] for p in pos]))
+        for item in items:
+            rows.append((item.ids, list(range(item.first - 1, len(item.ids) - 1)), "item", d, item))
+    counts: dict[tuple[int, str], int] = {}
+    for _ids, pos, kind, d, _x in rows:
+        counts[(d, kind)] = counts.get((d, kind), 0) + len(pos)
+    rank = max(d.rank for d in docs)
+    total = 0.0
+    for bucket in _buckets(sorted(rows, key=lambda r: len(r[0]))):
+        loras = [pad_rank(d.lora(), rank) for d in docs]  # rebuilt per bucket: each backward frees its graph
+        ids, mask = pad_rows([r[0] for r in bucket], tok)
+        with applied(model, [loras[r[3]] for r in bucket]), under_autocast(device.type, autocast):
+            hidden = final_hidden(model, ids.to(device), mask.to(device))  # (rows, S, H)
+        r_idx = torch.tensor([i for i, r in enumerate(bucket) for _ in r[1]], device=device)
+        p_idx = torch.tensor([p for r in bucket for p in r[1]], device=device)
+        logp = torch.log_softmax(lm_logits(model, hidden[r_idx, p_idx], head), dim=-1)  # (P, V)
+        loss, k = logp.new_zeros(()), 0
+        for _ids, pos, kind, d, x in bucket:
+            lp = logp[k:k + len(pos)]
+            k += len(pos)
+            loss = loss + _term(lp, kind, x, cfg, device) / counts[(d, kind)]
+        loss.backward()
+        total += loss.item()
+    return total
+
+
+MAX_BATCH_TOKENS = 2048
+
+
+def _buckets(rows: list) -> list[list]:
+    """Consecutive rows (sorted by length) packed so that rows x longest stays under the budget."""
+    out, cur = [], []
+    for r in rows:
+        if cur and len(r[0]) * (len(cur) + 1) > MAX_BATCH_TOKENS:
+            out.append(cur)
+            cur = []
+        cur.append(r)
+    return out + [cur] if cur else out
+
+
+def _term(lp: torch.Tensor, kind: str, x, cfg: RefineConfig, device) -> torch.Tensor:
+    """A row's summed loss: next-token CE on text, gold CE on a blank, teacher cross-entropy on a question."""
+    if kind == "text":
+        return cfg.text_weight * F.nll_loss(lp, torch.tensor(x, device=device), reduction="sum")
+    if x.gold:
+        return cfg.blank_weight * F.nll_loss(lp, torch.tensor(x.ids[x.first:], device=device), reduction="sum")
+    t_prob = torch.softmax(x.topk_logp.to(device).float(), dim=-1)
+    return cfg.question_weight * -(t_prob * lp.gather(-1, x.topk_ids.to(device))).sum()
+
+
+def fresh_lora(n_layers: int, targets: dict[str, tuple[int, int]], rank: int, seed: int = 0) -> LoraTensors:
+    """A LoRA that changes nothing yet (B = 0), A drawn as the gradient baseline starts it."""
+    gen = torch.Generator().manual_seed(seed)
+    return LoraTensors({t: (torch.randn(n_layers, rank, d_in, generator=gen) / d_in**0.5,
+                            torch.zeros(n_layers, d_out, rank)) for t, (d_in, d_out) in targets.items()})
