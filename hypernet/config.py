@@ -7,6 +7,7 @@ checkpoint rebuilds its model alone.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
 import os
@@ -243,3 +244,44 @@ class TrainConfig:
         """The single-process fields set to something other than their default, by name."""
         return [f.name for f in dataclasses.fields(self)
                 if f.metadata.get("single_process") and getattr(self, f.name) != f.default]
+
+
+TRAINED_FACTORS = ("all", "B", "no-bias")
+
+
+@dataclass(frozen=True)
+class RefineConfig:
+    """The per-document refinement recipe (hypernet.refine). All its fields are part of an adapter's version key."""
+
+    steps: int = field(default=5, metadata={"help": "optimizer steps per document (0: the generated adapter as is)"})
+    lr: float = field(default=2e-3, metadata={"help": "AdamW learning rate on the adapter's factors"})
+    questions: int = field(default=12, metadata={"help": "natural questions made up per document (before the teacher's check)"})
+    blanks: int = field(default=8, metadata={"help": "fill-in-the-blank items per document"})
+    items_per_step: int = field(default=8, metadata={"help": "question rows per document in one step, taken in turn"})
+    text_tokens: int = field(default=256, metadata={"help": "document tokens read by the next-token term per step (a window, in turn)"})
+    text_positions: int = field(default=48, metadata={"help": "positions of the window whose next token is predicted (the LM head is 262k wide)"})
+    text_weight: float = field(default=0.5, metadata={"help": "weight of next-token prediction on the text"})
+    blank_weight: float = field(default=1.0, metadata={"help": "weight of gold-span CE on the blanks"})
+    question_weight: float = field(default=1.0, metadata={"help": "weight of the teacher's top-k on kept natural questions"})
+    top_k: int = field(default=16, metadata={"help": "teacher's top-k tokens kept per answer position"})
+    train: str = field(default="all", metadata={"help": f"which factors move: {TRAINED_FACTORS} (no-bias: the shared bias rows stay)"})
+
+    def __post_init__(self) -> None:
+        if self.steps < 0 or self.questions < 0 or self.blanks < 0 or self.items_per_step < 1:
+            raise ValueError(f"RefineConfig steps={self.steps}, questions={self.questions}, blanks={self.blanks} must be "
+                             f">= 0 and items_per_step={self.items_per_step} >= 1")
+        if self.lr <= 0 or self.text_tokens < 8 or self.top_k < 1:
+            raise ValueError(f"RefineConfig lr={self.lr} must be > 0, text_tokens={self.text_tokens} >= 8, top_k={self.top_k} >= 1")
+        if self.train not in TRAINED_FACTORS:
+            raise ValueError(f"RefineConfig.train={self.train!r} not in {TRAINED_FACTORS}")
+
+    def recipe(self) -> dict:
+        """What an adapter refined with this config records in its lineage."""
+        return dataclasses.asdict(self)
+
+    def key(self) -> str:
+        """The recipe's part of an adapter's version key: '' for unrefined adapters (their keys are unchanged)."""
+        if not self.steps:
+            return ""
+        digest = hashlib.sha256(json.dumps(self.recipe(), sort_keys=True).encode()).hexdigest()[:12]
+        return f"refine{self.steps}-{digest}"

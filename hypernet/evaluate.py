@@ -4,15 +4,20 @@ Modes, all answering greedily and briefly:
 - base: no document (how much the base model knows or guesses);
 - context: the document in the prompt (the teacher; the ceiling the adapter aims at);
 - adapter: the generated adapter, no document;
-- finetune: the gradient baseline: a LoRA of the same targets and rank trained per document on
-  the document alone: next-token prediction on its text plus fill-in-the-blank questions made
-  from its own sentences (`hypernet.self_questions`), never the eval questions.
+- refine: the generated adapter refined on the document alone (`hypernet.refine`), one row per
+  step count (`refine@K`), never on the eval questions;
+- fresh: the same refinement from a fresh LoRA (the gradient baseline from zero, `fresh@K`);
+- finetune: a fresh LoRA trained on next-token prediction plus fill-in-the-blank items only;
+- oracle: a ceiling, not a product mode: the generated adapter distilled on the in-context
+  teacher's answers to the eval questions themselves (what the adapter can hold).
 
-Per mode: exact-match `accuracy` and `gold_nll`, the mean per-token negative log-likelihood of
-the gold answer (graded: lower is closer to knowing it).
+Per mode: exact-match `accuracy`, SQuAD `f1`, `gold_nll` (the gold answer's mean per-token
+negative log-likelihood: graded, lower is closer to knowing it), each one's ratio to `context`,
+and for adapter modes the seconds each document's adapter cost.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from dataclasses import dataclass
@@ -26,10 +31,13 @@ from hypernet.distill import pad_rows, qa_tokens
 from hypernet.generate import AdapterGenerator, answer, answer_nll
 from hypernet.lora import LoraTensors, applied
 from hypernet.model import HyperNetwork, checkpoint_id, default_checkpoint
-from hypernet.prompts import is_correct
+from hypernet.prompts import is_correct, token_f1
+from hypernet.refine import RefineConfig, fresh_lora, prepare
+from hypernet.refine import refine as refine_loras
 from hypernet.self_questions import SelfQuestion, self_questions
 
-MODES = ("base", "context", "adapter", "finetune")
+MODES = ("base", "context", "adapter", "refine", "fresh", "finetune", "oracle")
+STEPPED_MODES = ("refine", "fresh")  # one report row per step count
 
 
 @dataclass
@@ -112,82 +120,158 @@ def _blank_batch(tok, items: list[SelfQuestion], device) -> dict[str, torch.Tens
     return {"input_ids": ids.to(device), "attention_mask": mask.to(device), "labels": labels.to(device)}
 
 
+def _lora_modes(modes: list[str], refine_steps: tuple[int, ...]) -> list[str]:
+    """Report rows: one per mode, and one per step count for the refinement modes."""
+    out = []
+    for mode in modes:
+        out += [f"{mode}@{k}" for k in refine_steps] if mode in STEPPED_MODES else [mode]
+    return out
+
+
 def evaluate_docs(docs: list[dict], modes: list[str], model, tok, hypernet: HyperNetwork | None, *,
-                  finetune: FinetuneConfig | None = None, progress: Callable[[str], None] | None = None,
+                  finetune: FinetuneConfig | None = None, refine: RefineConfig | None = None,
+                  refine_steps: tuple[int, ...] = (), oracle_steps: int = 20,
+                  progress: Callable[[str], None] | None = None,
                   max_new_tokens: int = 16, read_dtype: str = "auto") -> dict:
+    """Answer every question of `docs` in each mode; per mode exact match, token-F1, gold NLL, ratios
+    to `context` and the seconds each document's adapter cost (see the module docstring)."""
     unknown = set(modes) - set(MODES)
     if unknown:
         raise ValueError(f"unknown eval modes {sorted(unknown)}; choose from {MODES}")
-    if ("adapter" in modes) and hypernet is None:
-        raise ValueError("adapter mode needs a hypernetwork checkpoint")
+    if set(modes) & {"adapter", "refine", "oracle"} and hypernet is None:
+        raise ValueError("adapter, refine and oracle modes need a hypernetwork checkpoint")
     gen = AdapterGenerator(model, tok, hypernet, read_dtype=read_dtype) if hypernet is not None else None
     finetune = finetune or FinetuneConfig()
-    ft_autocast = read_autocast(model, read_dtype)  # the baseline trains on the hardware the adapter reads with
-    stats = {m: {"correct": 0, "questions": 0, "answer_seconds": 0.0, "nll": 0.0} for m in modes}
-    by_chunks: dict[int, dict[str, int]] = {}
-    gen_seconds, ft_seconds, rows = 0.0, 0.0, []
+    refine = refine or RefineConfig()
+    refine_steps = tuple(sorted(set(refine_steps or (refine.steps,))))
+    autocast = read_autocast(model, read_dtype)  # gradient modes train on the hardware the adapter reads with
+    rows_of = _lora_modes(modes, refine_steps)
+    stats = {m: {"correct": 0, "f1": 0.0, "questions": 0, "answer_seconds": 0.0, "nll": 0.0, "adapter_seconds": 0.0}
+             for m in rows_of}
+    by_chunks: dict[int, dict[str, dict[str, int]]] = {}
+    rows = []
     for i, doc in enumerate(docs):
-        lora, n_chunks = None, None
-        if "adapter" in modes:
-            t = time.perf_counter()
-            made = gen.generate([doc["text"]])[0]
-            gen_seconds += time.perf_counter() - t
-            lora, n_chunks = made.lora, made.n_chunks
-        ft_lora = None
-        if "finetune" in modes:
-            targets = {t.name: (t.d_in, t.d_out) for t in hypernet.cfg.targets} if hypernet else \
-                {"mlp.down_proj": (model.config.intermediate_size, model.config.hidden_size)}
-            t = time.perf_counter()
-            ft_lora = finetune_lora(model, tok, doc["text"], targets, model.config.num_hidden_layers, finetune,
-                                    autocast=ft_autocast)
-            ft_seconds += time.perf_counter() - t
+        loras, seconds, n_chunks = _document_loras(doc, modes, model, tok, hypernet, gen, finetune, refine,
+                                                   refine_steps, oracle_steps, autocast, max_new_tokens)
+        for name, secs in seconds.items():
+            stats[name]["adapter_seconds"] += secs
         for qa in doc["qa"]:
             row = {"id": doc["id"], "q": qa["q"], "gold": qa["a"]}
-            for mode in modes:
-                kwargs = {"base": {}, "context": {"document": doc["text"]}, "adapter": {"lora": lora},
-                          "finetune": {"lora": ft_lora}}[mode]
+            for name in rows_of:
+                kwargs = {"base": {}, "context": {"document": doc["text"]}}.get(name, {"lora": loras.get(name)})
                 t = time.perf_counter()
                 got = answer(model, tok, qa["q"], max_new_tokens=max_new_tokens, **kwargs)
-                stats[mode]["answer_seconds"] += time.perf_counter() - t
-                stats[mode]["nll"] += answer_nll(model, tok, qa["q"], qa["a"], **kwargs)
+                st = stats[name]
+                st["answer_seconds"] += time.perf_counter() - t
+                st["nll"] += answer_nll(model, tok, qa["q"], qa["a"], **kwargs)
                 ok = is_correct(got, qa["a"])
-                stats[mode]["correct"] += ok
-                stats[mode]["questions"] += 1
-                row[mode] = got
-                row[mode + "_ok"] = ok
-                if mode == "adapter":
-                    bucket = by_chunks.setdefault(n_chunks, {"correct": 0, "questions": 0})
+                st["correct"] += ok
+                st["f1"] += token_f1(got, qa["a"])
+                st["questions"] += 1
+                row[name], row[name + "_ok"] = got, ok
+                if name != "base" and name != "context":
+                    bucket = by_chunks.setdefault(n_chunks, {}).setdefault(name, {"correct": 0, "questions": 0})
                     bucket["correct"] += ok
                     bucket["questions"] += 1
             rows.append(row)
         if progress:
             done = {m: f"{s['correct']}/{s['questions']}" for m, s in stats.items()}
             progress(f"[{i + 1}/{len(docs)}] {doc['id']}: {done}")
-    n_q = sum(len(d["qa"]) for d in docs)
-    report: dict = {"n_docs": len(docs), "n_questions": n_q}
-    for mode, s in stats.items():
-        report[mode] = {"accuracy": s["correct"] / max(1, s["questions"]),
-                        "seconds_per_question": s["answer_seconds"] / max(1, s["questions"]),
-                        "gold_nll": s["nll"] / max(1, s["questions"])}
+    report: dict = {"n_docs": len(docs), "n_questions": sum(len(d["qa"]) for d in docs)}
+    for name, s in stats.items():
+        n = max(1, s["questions"])
+        report[name] = {"accuracy": s["correct"] / n, "f1": s["f1"] / n, "gold_nll": s["nll"] / n,
+                        "seconds_per_question": s["answer_seconds"] / n}
+        if name not in ("base", "context"):
+            report[name]["seconds_per_doc"] = s["adapter_seconds"] / len(docs)
+            report[name]["accuracy_by_chunks"] = {
+                str(k): v[name]["correct"] / v[name]["questions"] for k, v in sorted(by_chunks.items()) if name in v}
+    if "context" in stats:
+        for name in rows_of:
+            ctx = report["context"]
+            report[name]["ratio_to_context"] = {
+                "accuracy": report[name]["accuracy"] / ctx["accuracy"] if ctx["accuracy"] else None,
+                "f1": report[name]["f1"] / ctx["f1"] if ctx["f1"] else None}
     if "adapter" in modes:
-        report["adapter"]["generate_seconds_per_doc"] = gen_seconds / len(docs)
-        report["adapter"]["accuracy_by_chunks"] = {
-            str(k): v["correct"] / v["questions"] for k, v in sorted(by_chunks.items())}
+        report["adapter"]["generate_seconds_per_doc"] = report["adapter"]["seconds_per_doc"]
     if "finetune" in modes:
-        report["finetune"]["train_seconds_per_doc"] = ft_seconds / len(docs)
+        report["finetune"]["train_seconds_per_doc"] = report["finetune"]["seconds_per_doc"]
         report["finetune"]["steps"] = finetune.steps
         report["finetune"]["self_questions"] = finetune.self_questions
         report["finetune"]["questions_per_step"] = finetune.questions_per_step
-        report["finetune"]["autocast"] = _dtype_name(ft_autocast)
+        report["finetune"]["autocast"] = _dtype_name(autocast)
+    if "oracle" in modes:
+        report["oracle"]["ceiling"] = True  # trained on the eval questions: what the adapter can hold, not a product mode
+        report["oracle"]["steps"] = oracle_steps
+    if set(modes) & set(STEPPED_MODES):
+        report["refine_recipe"] = refine.recipe() | {"steps": list(refine_steps)}
     report["answers"] = rows
     return report
+
+
+def _document_loras(doc: dict, modes: list[str], model, tok, hypernet, gen, finetune: FinetuneConfig,
+                    refine: RefineConfig, refine_steps: tuple[int, ...], oracle_steps: int, autocast,
+                    max_new_tokens: int) -> tuple[dict[str, LoraTensors], dict[str, float], int | None]:
+    """Each LoRA mode's adapter for one document, and the seconds each took (refinement includes
+    the generation it starts from and its teacher pass)."""
+    loras: dict[str, LoraTensors] = {}
+    seconds: dict[str, float] = {}
+    n_chunks = None
+    text = doc["text"]
+    gen_seconds = 0.0
+    if set(modes) & {"adapter", "refine", "oracle"}:
+        t = time.perf_counter()
+        made = gen.generate([text])[0]
+        gen_seconds = time.perf_counter() - t
+        loras["adapter"], seconds["adapter"], n_chunks = made.lora, gen_seconds, made.n_chunks
+    bias_rank = hypernet.cfg.bias_rank if hypernet is not None else 0
+    targets = {t.name: (t.d_in, t.d_out) for t in hypernet.cfg.targets} if hypernet else \
+        {"mlp.down_proj": (model.config.intermediate_size, model.config.hidden_size)}
+    for mode in ("refine", "fresh"):
+        if mode not in modes:
+            continue
+        t = time.perf_counter()
+        start = loras["adapter"] if mode == "refine" else \
+            fresh_lora(model.config.num_hidden_layers, targets, hypernet.cfg.rank if hypernet else refine_rank())
+        cfg = dataclasses.replace(refine, steps=max(refine_steps))
+        prepared = prepare(model, tok, [text], cfg, autocast=autocast)
+        _, snaps = refine_loras(model, tok, [start], prepared, cfg, bias_rank=bias_rank if mode == "refine" else 0,
+                                autocast=autocast, snapshots=refine_steps)
+        prep_seconds = time.perf_counter() - t - snaps[max(refine_steps)][1]
+        before = gen_seconds if mode == "refine" else 0.0
+        for k, (adapters, secs) in snaps.items():
+            loras[f"{mode}@{k}"], seconds[f"{mode}@{k}"] = adapters[0], before + prep_seconds + secs
+    if "finetune" in modes:
+        t = time.perf_counter()
+        loras["finetune"] = finetune_lora(model, tok, text, targets, model.config.num_hidden_layers, finetune,
+                                          autocast=autocast)
+        seconds["finetune"] = time.perf_counter() - t
+    if "oracle" in modes:
+        t = time.perf_counter()
+        taught = [SelfQuestion(qa["q"], got) for qa in doc["qa"]
+                  if (got := answer(model, tok, qa["q"], document=text, max_new_tokens=max_new_tokens))]
+        cfg = dataclasses.replace(refine, steps=oracle_steps, text_weight=0.0, items_per_step=max(1, len(taught)))
+        if taught:
+            prepared = prepare(model, tok, [text], cfg, questions=[taught], autocast=autocast)
+            loras["oracle"] = refine_loras(model, tok, [loras["adapter"]], prepared, cfg, bias_rank=bias_rank,
+                                           autocast=autocast)[0][0]
+        else:
+            loras["oracle"] = loras["adapter"]
+        seconds["oracle"] = gen_seconds + time.perf_counter() - t
+    return loras, seconds, n_chunks
+
+
+def refine_rank() -> int:
+    """The rank of the gradient baseline's fresh LoRA when no hypernetwork sets it."""
+    return FinetuneConfig().rank
 
 
 def evaluate_file(path: str, modes: list[str], *, base_model_spec: str = base_model.PACKAGED,
                   hypernet_path: str = "", limit: int | None = None, chunk_len: int | None = None,
                   chunk_combine: str | None = None, window_len: int | None = None,
                   window_combine: str | None = None,
-                  finetune: FinetuneConfig | None = None,
+                  finetune: FinetuneConfig | None = None, refine: RefineConfig | None = None,
+                  refine_steps: tuple[int, ...] = (), oracle_steps: int = 20,
                   progress: Callable[[str], None] | None = None, device: str = "cpu",
                   read_dtype: str = "auto") -> dict:
     """Load the models, evaluate a JSONL file, return the JSON report."""
@@ -195,12 +279,13 @@ def evaluate_file(path: str, modes: list[str], *, base_model_spec: str = base_mo
     model, tok, ref = base_model.load(base_model_spec, device=device)
     hypernet_path = hypernet_path or default_checkpoint()
     net = None
-    if "adapter" in modes or "finetune" in modes:
+    if set(modes) - {"base", "context"}:
         # Overrides go through the config, so its checks (rule names, the serving-rank cap) apply to them.
         overrides = {"chunk_len": chunk_len or None, "chunk_combine": chunk_combine or None, "window_len": window_len,
                      "window_combine": window_combine or None}
         net = HyperNetwork.load(hypernet_path, **{k: v for k, v in overrides.items() if v is not None})
-    report = evaluate_docs(docs, modes, model, tok, net, finetune=finetune,
+    report = evaluate_docs(docs, modes, model, tok, net, finetune=finetune, refine=refine,
+                           refine_steps=refine_steps, oracle_steps=oracle_steps,
                            progress=progress, read_dtype=read_dtype)
     report["data"] = path
     report["base_model"] = {"id": ref.model_id, "revision": ref.revision}

@@ -34,3 +34,13 @@ def is_correct(generated: str, gold: str) -> bool:
     """A question counts as answered when the normalised gold answer appears in the answer."""
     g = normalise_answer(gold)
     return bool(g) and g in normalise_answer(clean_answer(generated))
+
+
+def token_f1(generated: str, gold: str) -> float:
+    """SQuAD token-F1 between the normalised answer's first line and the normalised gold answer."""
+    pred, ref = normalise_answer(clean_answer(generated)).split(), normalise_answer(gold).split()
+    common = sum(min(pred.count(w), ref.count(w)) for w in set(ref))
+    if not pred or not ref or not common:
+        return float(pred == ref)
+    precision, recall = common / len(pred), common / len(ref)
+    return 2 * precision * recall / (precision + recall)

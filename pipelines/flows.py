@@ -112,7 +112,7 @@ def generate_and_publish(corpus: str, settings: Settings, snapshot_id: str, doc_
     summary = generate_adapters(patching.select_batches(batches, doc_ids), settings.to_worker_config(),
                                 publisher, progress=progress)
     report = publisher.close()
-    ran_with = ModelIdentity(summary.hypernet_id, summary.base_model_id, summary.base_model_revision)
+    ran_with = ModelIdentity(summary.hypernet_id, summary.base_model_id, summary.base_model_revision, summary.refine)
     if ran_with != identity:
         raise RuntimeError(f"models changed during the run: planned for {identity}, generated with {ran_with}")
     report.worker_summary = summary.to_dict()

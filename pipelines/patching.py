@@ -38,10 +38,12 @@ class ModelIdentity:
     hypernet_id: str
     base_model_id: str
     base_model_revision: str
+    refine: str = ""  # the refinement recipe's key ("" when adapters are published as generated)
 
     def key(self, doc_id: str, doc_sha256: str) -> AdapterKey:
-        """The registry key of this document's adapter under these models."""
-        return AdapterKey(doc_id, doc_sha256, self.hypernet_id, self.base_model_id, self.base_model_revision)
+        """The registry key of this document's adapter under these models and this refinement."""
+        return AdapterKey(doc_id, doc_sha256, self.hypernet_id, self.base_model_id, self.base_model_revision,
+                          self.refine)
 
 
 @dataclass

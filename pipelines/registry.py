@@ -78,6 +78,7 @@ class AdapterKey:
     hypernet_id: str
     base_model_id: str
     base_model_revision: str
+    refine: str = ""  # the refinement recipe's key (RefineConfig.key); "" for adapters published as generated
 
     def __post_init__(self) -> None:
         check_doc_id(self.doc_id)
@@ -89,6 +90,8 @@ class AdapterKey:
     def version_id(self) -> str:
         # JSON of the list joins the fields unambiguously ("a","bc" != "ab","c").
         fields = [getattr(self, f.name) for f in dataclasses.fields(self)]
+        if not self.refine:  # unrefined adapters keep the ids they had before refinement existed
+            fields.pop()
         return hashlib.sha256(json.dumps(fields).encode()).hexdigest()[:20]
 
 
@@ -184,7 +187,7 @@ def _redact(obj):
 
 
 def _key_of(manifest: dict) -> AdapterKey:
-    return AdapterKey(**{f.name: manifest[f.name] for f in dataclasses.fields(AdapterKey)})
+    return AdapterKey(**{f.name: manifest.get(f.name, f.default) for f in dataclasses.fields(AdapterKey)})
 
 
 def _docs_dir() -> str:

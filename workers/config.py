@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hypernet.base_model import PACKAGED
-from hypernet.config import DTYPES, READ_DTYPES, TrainConfig, check_choice
+from hypernet.config import DTYPES, READ_DTYPES, RefineConfig, TrainConfig, check_choice
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,9 @@ class WorkerConfig:
         "help": "precision of the document-reading pass: auto (a bfloat16 autocast over a float32 model on CPUs "
                 "with native bf16, AVX512-BF16 or AMX: ~1.6x faster; else the model's dtype), model (always the "
                 "model's dtype: no bf16 rounding, adapters independent of batching) or bfloat16"})
+    refine_steps: int = field(default=RefineConfig.steps, metadata={
+        "help": "refinement steps per document after generation (hypernet.refine: the adapter trained on questions "
+                "made from its own document; 0: publish the generated adapter as is); part of the version key"})
     max_task_retries: int = field(default=3, metadata={
         "help": "times a batch is redone after its actor died (the actor is replaced); after that its documents "
                 "are recorded as failed"})
@@ -62,7 +65,7 @@ class WorkerConfig:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.max_batch_tokens < 16:
             raise ValueError(f"max_batch_tokens must be at least 16, got {self.max_batch_tokens}")
-        for name in ("gpus_per_actor", "cpus_per_actor", "torch_threads", "max_task_retries"):
+        for name in ("gpus_per_actor", "cpus_per_actor", "torch_threads", "max_task_retries", "refine_steps"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
         if self.gpus_per_actor > 1 and self.gpus_per_actor != int(self.gpus_per_actor):
@@ -74,6 +77,11 @@ class WorkerConfig:
         address = self.ray_address
         if address and address != "auto" and not address.startswith("ray://") and ":" not in address:
             raise ValueError(f"ray_address={address!r} must be '', 'auto', 'ray://host:port' or 'host:port'")
+
+    @property
+    def refine(self) -> RefineConfig:
+        """The refinement recipe the model actors apply after generation."""
+        return RefineConfig(steps=self.refine_steps)
 
     @property
     def device(self) -> str:

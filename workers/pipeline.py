@@ -68,6 +68,7 @@ class RunSummary:
     hypernet_id: str
     base_model_id: str
     base_model_revision: str
+    refine: str  # the refinement recipe's key ("" when unrefined)
     errors: dict[str, str] = field(default_factory=dict)  # doc_id -> error, for every failed document
     pipeline_error: str | None = None  # set when the run broke off; undelivered documents carry it
 
@@ -79,16 +80,16 @@ class RunSummary:
                 f"in {self.seconds:.1f} s ({self.docs_per_second:.2f} docs/s, {self.tokens_per_second:.0f} tokens/s)")
 
 
-def model_identity(cfg: WorkerConfig) -> tuple[str, str, str]:
-    """(hypernet_id, base_model_id, base_model_revision) without loading either model."""
+def model_identity(cfg: WorkerConfig) -> tuple[str, str, str, str]:
+    """(hypernet_id, base_model_id, base_model_revision, refinement key) without loading either model."""
     from hypernet.base_model import resolve
     from hypernet.model import checkpoint_id
 
     ref = resolve(cfg.base_model, cfg.cache_dir or None)
-    return checkpoint_id(hypernet_folder(cfg)), ref.model_id, ref.revision
+    return checkpoint_id(hypernet_folder(cfg)), ref.model_id, ref.revision, cfg.refine.key()
 
 
-def preflight(cfg: WorkerConfig) -> tuple[str, str, str]:
+def preflight(cfg: WorkerConfig) -> tuple[str, str, str, str]:
     """Check models exist and fit together before any Ray work; a bad setting raises here."""
     from transformers import AutoConfig
 
@@ -110,7 +111,7 @@ def generate_adapters(
     """Generate one adapter per document; `on_result` gets each outcome in this process, once."""
     start = time.perf_counter()
     table, skipped = input_table(docs)
-    hypernet_id, base_id, base_rev = preflight(cfg)
+    hypernet_id, base_id, base_rev, refine_key = preflight(cfg)
     sha_by_id = dict(zip(table.column(DOC_ID).to_pylist(), table.column(SHA256).to_pylist()))
     run = _Delivery(sha_by_id, on_result, Progress(len(sha_by_id), progress))
     pipeline_error = None
@@ -130,7 +131,7 @@ def generate_adapters(
         total=len(sha_by_id), patched=run.patched, failed=len(run.errors), skipped=skipped, seconds=seconds,
         docs_per_second=run.patched / seconds if seconds else 0.0,
         tokens_per_second=run.tokens / seconds if seconds else 0.0,
-        hypernet_id=hypernet_id, base_model_id=base_id, base_model_revision=base_rev,
+        hypernet_id=hypernet_id, base_model_id=base_id, base_model_revision=base_rev, refine=refine_key,
         errors=run.errors, pipeline_error=pipeline_error,
     )
     run.progress.close(summary.line())

@@ -2,7 +2,7 @@
 
     rows (doc_id, sha256, text)
       -> ChunkStage    CPU: tokenise and cut into equal token slices
-      -> AdapterStage  model actor: base-model activations -> hypernetwork -> PEFT files
+      -> AdapterStage  model actor: base-model activations -> hypernetwork -> refinement -> PEFT files
 
 Each stage maps a batch (dict of column name -> numpy array) to a batch. A document that cannot
 be processed gets a message in the `error` column instead of failing the batch, so one bad
@@ -113,6 +113,7 @@ class ChunkStage:
         return {
             DOC_ID: batch[DOC_ID],
             SHA256: batch[SHA256],
+            TEXT: batch[TEXT],  # refinement makes its questions from the text
             N_TOKENS: np.asarray(n_tokens, dtype=np.int64),
             TOKEN_IDS: _objects(token_ids),
             CHUNK_LENS: _objects(chunk_lens),
@@ -158,6 +159,9 @@ class AdapterStage:
         check_compatible(model.config, net.cfg)
         self.generator = AdapterGenerator(model, base_model.batch_tokens(ref.path), net,
                                           max_batch_tokens=cfg.max_batch_tokens, read_dtype=cfg.read_dtype)
+        self.refine = cfg.refine
+        # Refinement tokenises the questions it makes up, so it needs the whole tokenizer.
+        self.tokenizer = base_model.load_tokenizer(ref.path) if self.refine.steps else None
         self.base_model_id = ref.model_id
         self.files = file_columns()
         if cfg.actor_report_dir:
@@ -175,6 +179,8 @@ class AdapterStage:
         start = time.perf_counter()
         with torch.inference_mode():
             loras = self._loras(docs_chunks)
+        if self.refine.steps:
+            loras = self._refined([batch[TEXT][i] for i in todo], loras)
         files: list[dict[str, bytes] | None] = [None] * n
         ranks = [0] * n
         for i, lora in zip(todo, loras):
@@ -199,6 +205,28 @@ class AdapterStage:
         }
         for name, column in self.files.items():
             out[column] = _objects([f[name] if f is not None else b"" for f in files])
+        return out
+
+    def _refined(self, texts: list[str], loras: list) -> list:
+        """The generated adapters refined together; if that raises, one document at a time to isolate it."""
+        from hypernet.refine import refine_texts
+
+        ok = [i for i, lora in enumerate(loras) if not isinstance(lora, BaseException)]
+        model, autocast = self.generator.model, self.generator.read_autocast
+        bias_rank = self.generator.cfg.bias_rank
+        out = list(loras)
+        try:
+            refined = refine_texts(model, self.tokenizer, [texts[i] for i in ok], [loras[i] for i in ok],
+                                   self.refine, bias_rank=bias_rank, autocast=autocast)
+            for i, lora in zip(ok, refined):
+                out[i] = lora
+        except Exception:  # noqa: BLE001 - retried per document below, where the error is recorded
+            for i in ok:
+                try:
+                    out[i] = refine_texts(model, self.tokenizer, [texts[i]], [loras[i]], self.refine,
+                                          bias_rank=bias_rank, autocast=autocast)[0]
+                except Exception as exc:  # noqa: BLE001 - never publish the unrefined adapter under this key
+                    out[i] = exc
         return out
 
     def _loras(self, docs_chunks: list[list[list[int]]]) -> list:

@@ -66,7 +66,7 @@ def test_every_document_gets_exactly_one_result(ray_local, tiny_cfg, make_docs, 
     assert set(summary.errors) == {"doc-0003", "doc-0007"}
     assert summary.errors["doc-0007"] == "on_result: OSError: registry refused the write"
     assert summary.pipeline_error is None
-    assert (summary.hypernet_id, summary.base_model_id, summary.base_model_revision) == model_identity(tiny_cfg)
+    assert (summary.hypernet_id, summary.base_model_id, summary.base_model_revision, summary.refine) == model_identity(tiny_cfg)
     err = capsys.readouterr().err
     assert "20/20" in err and "18 patched, 1 skipped, 2 failed" in err
 

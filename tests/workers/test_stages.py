@@ -1,6 +1,8 @@
 """The stages on one batch each, in this process, without Ray."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -27,7 +29,8 @@ def chunk_stage(tiny_cfg):
 
 @pytest.fixture(scope="module")
 def adapter_stage(tiny_cfg):
-    return AdapterStage(tiny_cfg)
+    """The stage publishing adapters as generated (refinement is tested on its own below)."""
+    return AdapterStage(dataclasses.replace(tiny_cfg, refine_steps=0))
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +78,28 @@ def test_adapter_stage_matches_the_in_process_generator(chunk_stage, adapter_sta
             torch.testing.assert_close(got.factors[target][0], a, atol=1e-5, rtol=1e-4)
             torch.testing.assert_close(got.factors[target][1], b, atol=1e-5, rtol=1e-4)
             assert b.abs().sum() > 0, "the tiny hypernet has a non-zero B scale"
+
+
+def test_adapter_stage_refines_the_generated_adapters_as_refine_texts_does(tiny_cfg, chunk_stage, adapter_stage,
+                                                                          tiny_model_path, make_docs):
+    from hypernet.base_model import load_tokenizer
+    from hypernet.refine import refine_texts
+
+    refining = AdapterStage(dataclasses.replace(tiny_cfg, refine_steps=2))
+    docs = make_docs(3)
+    chunked = chunk_stage(_batch(docs))
+    out, plain = refining(chunked), adapter_stage(chunked)
+    gen = refining.generator
+    generated = refining._loras([split_chunks(t, c) for t, c in zip(chunked[TOKEN_IDS], chunked[CHUNK_LENS])])
+    want = refine_texts(gen.model, load_tokenizer(tiny_model_path), [d["text"] for d in docs], generated,
+                        refining.refine, bias_rank=gen.cfg.bias_rank, autocast=gen.read_autocast)
+    assert out[OK].all()
+    for i in range(len(docs)):
+        got, unrefined = (from_peft_files({"adapter_config.json": o[ADAPTER_CONFIG][i],
+                                           "adapter_model.safetensors": o[ADAPTER_WEIGHTS][i]}) for o in (out, plain))
+        a_got = got.factors["mlp.down_proj"][0]
+        assert not torch.allclose(a_got, unrefined.factors["mlp.down_proj"][0]), "refinement moved nothing"
+        torch.testing.assert_close(a_got, pad_rank(want[i], got.rank).factors["mlp.down_proj"][0], atol=1e-4, rtol=1e-3)
 
 
 def test_one_document_failing_in_the_model_does_not_fail_its_batch(chunk_stage, adapter_stage, monkeypatch, make_docs):
