@@ -1,6 +1,7 @@
-"""A distillation `Example` (cached teacher targets and activations) as bytes: safetensors, never pickle.
+"""A cached training example as bytes: safetensors, never pickle. A distillation `Example` (teacher
+targets and activations) or a `DenseExample` (hypernet.dense: activations and a reference's effect).
 
-The meta-training job computes teacher examples once, stores them (one Parquet row each, this blob
+The meta-training job computes examples once, stores them (one Parquet row each, this blob
 in a binary column) and reads them back every epoch. The layout follows the dataclass itself:
 a tensor field is stored under its name, a list of tensors as `name.0`, `name.1`, ... with its
 length in the header metadata, so a field added to `Example` later is carried without changes here
@@ -15,16 +16,21 @@ import struct
 import torch
 from safetensors.torch import load, save
 
+from hypernet.dense import DenseExample
 from hypernet.distill import Example
 
 FORMAT = "docpatch-example/1"
 _LIST_PREFIX = "list:"
+# The header's "kind" names the class; a blob without one is an Example (blobs written before dense ones).
+KINDS = {"Example": Example, "DenseExample": DenseExample}
 
 
-def example_to_bytes(ex: Example) -> bytes:
+def example_to_bytes(ex: Example | DenseExample) -> bytes:
     """Serialise every field of the example (tensors and lists of tensors) into one safetensors blob."""
     tensors: dict[str, torch.Tensor] = {}
-    meta = {"format": FORMAT}
+    kind = type(ex).__name__
+    assert KINDS.get(kind) is type(ex), f"no serialisation for {kind}"
+    meta = {"format": FORMAT, **({} if kind == "Example" else {"kind": kind})}
     for f in dataclasses.fields(ex):
         value = getattr(ex, f.name)
         if value is None and f.default is None:  # an optional field left empty
@@ -52,14 +58,17 @@ def _metadata(data: bytes) -> dict[str, str]:
     return header.get("__metadata__") or {}
 
 
-def example_from_bytes(data: bytes) -> Example:
+def example_from_bytes(data: bytes) -> Example | DenseExample:
     """The inverse of `example_to_bytes`; ValueError for blobs of another format."""
     meta = _metadata(data)
     if meta.get("format") != FORMAT:
         raise ValueError(f"not a serialised Example: format {meta.get('format')!r}, expected {FORMAT!r}")
+    cls = KINDS.get(meta.get("kind", "Example"))
+    if cls is None:
+        raise ValueError(f"not a serialised Example: unknown kind {meta.get('kind')!r}")
     tensors = load(data)
     values = {}
-    for f in dataclasses.fields(Example):
+    for f in dataclasses.fields(cls):
         kind = meta.get(f.name, "")
         if kind.startswith(_LIST_PREFIX):
             values[f.name] = [tensors[f"{f.name}.{i}"] for i in range(int(kind[len(_LIST_PREFIX):]))]
@@ -68,5 +77,5 @@ def example_from_bytes(data: bytes) -> Example:
         elif f.default is None:  # optional, or written before the field existed
             values[f.name] = None
         else:
-            raise ValueError(f"serialised Example lacks field {f.name!r}")
-    return Example(**values)
+            raise ValueError(f"serialised {cls.__name__} lacks field {f.name!r}")
+    return cls(**values)

@@ -200,12 +200,16 @@ class HyperNetwork(nn.Module):
             {_key(t.name): BiasLora(cfg, t.d_in, t.d_out) for t in cfg.targets} if cfg.bias_rank else {}
         )
 
-    def forward(self, acts: torch.Tensor, mask: torch.Tensor, trace: bool = False
-                ) -> list[LoraTensors] | tuple[list[LoraTensors], "CopyTrace"]:
+    def forward(self, acts: torch.Tensor, mask: torch.Tensor, trace: bool = False, batched: bool = False
+                ) -> list[LoraTensors] | tuple[list[LoraTensors], "CopyTrace"] | tuple[LoraTensors, list[int]]:
         """acts (C, L, T, H) hidden states entering each layer, mask (C, T) -> one LoRA per chunk
-        (and, with `trace`, what the copy heads attended to, for the retrieval loss of meta-training)."""
-        batched, ranks, copy_trace = self._forward(acts, mask, trace)
-        return (unbatch(batched, ranks), copy_trace) if trace else unbatch(batched, ranks)
+        (and, with `trace`, what the copy heads attended to, for the retrieval loss of meta-training).
+        With `batched`, what `forward_batched` returns, through the module's call (so DDP sees it):
+        per-chunk views would each cost a full-size gradient in the backward."""
+        if batched:
+            return self.forward_batched(acts, mask)
+        factors, ranks, copy_trace = self._forward(acts, mask, trace)
+        return (unbatch(factors, ranks), copy_trace) if trace else unbatch(factors, ranks)
 
     def forward_batched(self, acts: torch.Tensor, mask: torch.Tensor) -> tuple[LoraTensors, list[int]]:
         """Like forward, with the chunk axis kept in front: A (C, L, R, d_in), B (C, L, d_out, R), and

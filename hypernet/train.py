@@ -33,6 +33,7 @@ from safetensors.torch import load_file, save_file
 
 from hypernet import base_model, package_text
 from hypernet.config import HypernetConfig, TrainConfig, checkpoint_meta
+from hypernet.dense import DenseExample, dense_loss, step_autocast
 from hypernet.distill import Example, mark_gold_only, student_loss, teacher_examples
 from hypernet.model import HyperNetwork
 from hypernet.self_questions import self_questions
@@ -157,11 +158,25 @@ def make_optimizer(net: HyperNetwork, cfg: TrainConfig) -> torch.optim.Optimizer
     return torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
 
 
-def train_step(model, net, opt: torch.optim.Optimizer, micro_batches: Sequence[Example | list[Example]],
+def micro_batch_loss(model, net, micro: Example | DenseExample | list, cfg: TrainConfig
+                     ) -> tuple[torch.Tensor, dict[str, float]]:
+    """The loss of one micro-batch, by what it holds: dense targets (hypernet.dense, no base-model pass)
+    or teacher examples (context distillation through the base model)."""
+    first = micro[0] if isinstance(micro, list) else micro
+    if isinstance(first, DenseExample):
+        return dense_loss(net, micro, l1_weight=cfg.l1_weight,
+                          autocast=step_autocast(next(net.parameters()).device))
+    return student_loss(model, net, micro, ce_weight=cfg.ce_weight, l1_weight=cfg.l1_weight,
+                        retrieval_weight=cfg.retrieval_weight)
+
+
+def train_step(model, net, opt: torch.optim.Optimizer,
+               micro_batches: Sequence[Example | DenseExample | list[Example] | list[DenseExample]],
                cfg: TrainConfig, step: int, *, time_fraction: float = 0.0,
                no_sync: Callable[[], ContextManager] | None = None) -> dict:
-    """One optimizer step: the scheduled lr, the student loss and its backward over each micro-batch
-    (scaled by their number, so the update is that of their mean), gradient clip, AdamW step.
+    """One optimizer step: the scheduled lr, each micro-batch's loss (`micro_batch_loss`: distillation
+    or dense targets) and its backward (scaled by their number, so the update is that of their mean),
+    gradient clip, AdamW step.
 
     `net` is the hypernetwork or what stands for it in the loss (a DDP view); `no_sync`, under DDP,
     keeps every backward but the last from all-reducing. Returns the mean of each loss metric over
@@ -175,8 +190,7 @@ def train_step(model, net, opt: torch.optim.Optimizer, micro_batches: Sequence[E
     for i, micro in enumerate(micro_batches):
         last = i == len(micro_batches) - 1
         with contextlib.nullcontext() if last or no_sync is None else no_sync():
-            loss, met = student_loss(model, net, micro, ce_weight=cfg.ce_weight, l1_weight=cfg.l1_weight,
-                                     retrieval_weight=cfg.retrieval_weight)
+            loss, met = micro_batch_loss(model, net, micro, cfg)
             (loss / len(micro_batches)).backward()
         metrics.append(met)
     grad_norm = torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.grad_clip).item()
