@@ -221,6 +221,16 @@ class TrainConfig:
         "help": "share of training documents that are real prose from the installed packages' descriptions "
                 "(hypernet.package_text), asked fill-in-the-blank questions made from their own sentences and "
                 "trained on the gold answers alone (the teacher answers few of them)"})
+    distill_share: float = field(default=0.25, metadata={
+        "help": "when the run has dense targets (corpus training): the share of steps on the distillation loss; "
+                "the others match the reference adapters' effect (hypernet.dense), with no base-model pass "
+                "(0: dense only, 1: distillation only)"})
+    dense_batch: int = field(default=16, metadata={
+        "help": "documents per dense step (over all workers of the distributed job)"})
+    dense_positions: int = field(default=128, metadata={
+        "help": "rows per layer kept of a document's target-module inputs for the dense targets: the top "
+                "singular directions of its positions, which keep the loss (see hypernet.dense.sketch; 0: every "
+                "position)"})
     paraphrase_questions: float = field(default=0.5, metadata={
         "help": "share of training questions asked in other words (generic forms, frames; see "
                 "hypernet.synthetic.paraphrased_question); above 0 also draws the train-only kinds: attribute "
@@ -236,7 +246,11 @@ class TrainConfig:
         if not (self.device in ("auto", "cpu") or self.device.startswith("cuda")):
             raise ValueError(f"TrainConfig.device={self.device!r}: use 'auto', 'cpu', 'cuda' or 'cuda:N'")
         check_choice("TrainConfig.dtype", self.dtype, DTYPES)
-        for name in ("multi_chunk_prob", "two_section_prob", "vocab_names", "paraphrase_questions", "package_text_prob"):
+        if self.dense_batch < 1 or self.dense_positions < 0:
+            raise ValueError(f"TrainConfig dense_batch={self.dense_batch} must be >= 1 and "
+                             f"dense_positions={self.dense_positions} >= 0")
+        for name in ("multi_chunk_prob", "two_section_prob", "vocab_names", "paraphrase_questions", "package_text_prob",
+                     "distill_share"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"TrainConfig.{name}={getattr(self, name)} must be in [0, 1]")
 

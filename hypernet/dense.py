@@ -210,10 +210,12 @@ def _captured(model, targets: list[str]):
 
 
 @torch.no_grad()  # not inference_mode: the cached tensors are read again under autograd
-def read_chunks(model, tok, chunks: list[list[int]], targets: list[str], autocast: torch.dtype | None = None,
-                max_batch_tokens: int = 4096) -> list[tuple[torch.Tensor, list[torch.Tensor]]]:
-    """Per chunk: its layer inputs (L, T, H) and each target's inputs (L, T, d_in), in float16, BOS dropped,
-    read the way adapters are generated (hypernet.generate: BOS + chunk, the same autocast)."""
+def read_chunks(model, tok, chunks: list[list[int]], targets: list[str], *, rows: int = 0,
+                autocast: torch.dtype | None = None, max_batch_tokens: int = 4096
+                ) -> list[tuple[torch.Tensor, list[torch.Tensor]]]:
+    """Per chunk: its layer inputs (L, T, H) and each target's inputs (L, T, d_in) sketched to `rows` rows
+    (see `sketch`; 0: every position), in float16, BOS dropped, read the way adapters are generated
+    (hypernet.generate: BOS + chunk, the same autocast)."""
     device = next(model.parameters()).device
     order = sorted(range(len(chunks)), key=lambda i: len(chunks[i]))
     out: list = [None] * len(chunks)
@@ -225,9 +227,9 @@ def read_chunks(model, tok, chunks: list[list[int]], targets: list[str], autocas
         cur.append(i)
     batches += [cur] if cur else []
     inner = getattr(model, "model", model)
+    first = 1 if tok.bos_token_id is not None else 0
     for idx in batches:
         ids, mask, _ = encode_batch([chunks[i] for i in idx], tok, device)
-        first = 1 if tok.bos_token_id is not None else 0
         with _captured(model, targets) as (layer_in, target_in), under_autocast(device.type, autocast):
             try:
                 inner(input_ids=ids, attention_mask=mask, use_cache=False)
@@ -237,7 +239,8 @@ def read_chunks(model, tok, chunks: list[list[int]], targets: list[str], autocas
         xs = {t: torch.stack(v, dim=1) for t, v in target_in.items()}  # (N, L, T, d_in)
         for j, i in enumerate(idx):
             span = slice(first, first + len(chunks[i]))
-            out[i] = (acts[j, :, span].to("cpu", CACHE_DTYPE), [xs[t][j, :, span].to("cpu", CACHE_DTYPE) for t in targets])
+            out[i] = (acts[j, :, span].to("cpu", CACHE_DTYPE),
+                      [sketch(xs[t][j, :, span].float(), rows).to("cpu", CACHE_DTYPE) for t in targets])
     return out
 
 
@@ -246,7 +249,8 @@ def dense_examples(model, tok, docs: list[tuple[str, LoraTensors]], cfg: Hyperne
                    autocast: torch.dtype | None = None, max_batch_tokens: int = 4096) -> list[DenseExample]:
     """The dense targets of documents `(text, reference adapter)`, chunked as `cfg` chunks them: one
     base-model pass per batch of chunks, then each target's inputs sketched to `positions` rows
-    (see `sketch`; 0 keeps every position) and the reference's effect on them."""
+    (see `sketch`; 0 keeps every position: each chunk's first, then the document's) and the
+    reference's effect on them."""
     targets = [t.name for t in cfg.targets]
     plans = []
     for text, ref in docs:
@@ -259,14 +263,16 @@ def dense_examples(model, tok, docs: list[tuple[str, LoraTensors]], cfg: Hyperne
         if ref.n_layers != cfg.n_layers:
             raise ValueError(f"the reference adapter has {ref.n_layers} layers, the hypernetwork {cfg.n_layers}")
         plans.append(chunk_ids(ids, cfg.chunk_len, cfg.max_chunks))
-    read = read_chunks(model, tok, [c for chunks in plans for c in chunks], targets, autocast, max_batch_tokens)
+    read = read_chunks(model, tok, [c for chunks in plans for c in chunks], targets, rows=positions,
+                       autocast=autocast, max_batch_tokens=max_batch_tokens)
     out, k = [], 0
     for (_text, ref), chunks in zip(docs, plans):
         mine = read[k:k + len(chunks)]
         k += len(chunks)
         inputs, ref_out = [], []
         for t, name in enumerate(targets):
-            x = sketch(torch.cat([m[1][t].float() for m in mine], dim=1), positions).to(CACHE_DTYPE)  # (L, P, d_in)
+            parts = torch.cat([m[1][t].float() for m in mine], dim=1)  # (L, sum of rows, d_in)
+            x = (parts if len(mine) == 1 else sketch(parts, positions)).to(CACHE_DTYPE)  # (L, P, d_in)
             a, b = ref.factors[name]
             inputs.append(x)
             ref_out.append(effect(a.float(), b.float(), x.float()).to(CACHE_DTYPE))  # of the inputs as cached

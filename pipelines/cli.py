@@ -630,7 +630,9 @@ JOB_FLAGS = (("num_workers", "--workers", "N"), ("global_batch", "--global-batch
              ("max_failures", "--max-failures", "N"), ("eval_file", "--eval-file", "FILE.jsonl"),
              ("eval_docs", "--eval-docs", "N"), ("eval_limit", "--eval-limit", "N"), ("force", "--force", None),
              ("backfill_corpus", "--backfill", "CORPUS"), ("backfill_deployment", "--backfill-deployment",
-                                                           "FLOW/DEPLOYMENT"))
+                                                           "FLOW/DEPLOYMENT"),
+             ("training_corpus", "--corpus", "CORPUS"), ("holdout_share", "--holdout-share", "SHARE"),
+             ("generic_tolerance", "--generic-tolerance", "SHARE"))
 # TrainConfig fields the single-process trainer takes from the settings, and where a user sets them.
 FROM_SETTINGS = {"base_model": "--base-model", "dtype": "DOCPATCH_DTYPE", "torch_threads": "--torch-threads"}
 
@@ -670,11 +672,15 @@ def meta_train_job(args: argparse.Namespace):
 
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
-    if not args.num_workers:
+    if not args.num_workers and not args.training_corpus:
         return _train_single_process(args, settings)
-    if args.num_workers < 0:
-        raise UserError(f"--workers must be 0 (one process) or more, got {args.num_workers}")
+    if args.num_workers is not None and args.num_workers < 1:
+        raise UserError(f"--workers must be 0 (one process) or more, got {args.num_workers}"
+                        if args.num_workers < 0 else "--corpus trains in the meta-train flow: give --workers N >= 1")
     job = meta_train_job(args)
+    if args.training_corpus:
+        check_corpus_name(args.training_corpus)
+        check_corpus(settings, args.training_corpus)
     if args.eval_file:
         from hypernet.evaluate import read_eval_file
 
@@ -688,15 +694,26 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
         check_corpus_name(args.backfill_corpus)
         if not args.backfill_deployment:
             check_corpus(settings, args.backfill_corpus)
+    from pipelines.corpus_training import NoTrainingTargets
     from pipelines.flows import meta_train_flow
     from pipelines.meta_training import train_job_config
 
-    result = meta_train_flow(settings=settings, job=train_job_config(settings, job), progress=not args.json)
+    try:
+        result = meta_train_flow(settings=settings, job=train_job_config(settings, job), progress=not args.json)
+    except NoTrainingTargets as exc:
+        raise UserError(str(exc)) from None
     evaluation, decision = result["eval"], result["decision"]
     rows = [{"checkpoint step": step, "adapter accuracy": f"{acc:.3f}"} for step, acc in evaluation["checkpoints"].items()]
     current = evaluation["current"]
+    corpus = result.get("corpus")
     lines = [f"run {result['run_name']}: {result['steps']} steps, {len(result['restores'])} restores; "
              f"final checkpoint {result['checkpoint']}",
+             *([f"corpus {corpus['split']['corpus']}: {corpus['split']['n_train']} documents trained on "
+                f"({corpus['targets']['n_targets']} dense targets, {corpus['targets']['refined']} refined), "
+                f"{corpus['split']['n_holdout']} held out; their own QA ({corpus['eval']['n_questions']} questions): "
+                f"context {_fraction(corpus['eval']['context'])}, current "
+                f"{_fraction(corpus['eval']['current']['accuracy'])}, new "
+                f"{_fraction(corpus['eval']['checkpoints'][str(result['steps'])])}"] if corpus else []),
              f"eval ({evaluation['n_questions']} questions): base {evaluation['base']:.3f}, "
              f"context {evaluation['context']:.3f}, current {current['id']} "
              + (f"{current['accuracy']:.3f}" if current["accuracy"] is not None else "(does not fit the base model)"),
@@ -709,6 +726,10 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
                                      if "deployment" in backfill else backfill.get("skipped") or _patch_line(backfill)))
     emit(args, result, rows=rows, text="\n".join(lines))
     return 0
+
+
+def _fraction(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 def _train_single_process(args: argparse.Namespace, settings: Settings) -> int:
@@ -781,7 +802,9 @@ def _args_train(p):
         "evaluated against the current hypernetwork on a held-out eval file and registered as the store's "
         "new current hypernetwork only if it answers more questions (or with --force); a report "
         "(training_report.json + .png) is written beside the checkpoints; --backfill then re-patches a corpus "
-        "with it. Both modes train with the same defaults (hypernet.config.TrainConfig). In the flow, "
+        "with it. --corpus KB runs the flow on a corpus: its documents (but a held-out split), its adapters as "
+        "dense targets, the decision on the held-out split's own questions and the eval file, then the backfill "
+        "of KB. Both modes train with the same defaults (hypernet.config.TrainConfig). In the flow, "
         "--num-actors is the number of teacher actors that prepare the data, "
         "--cpus-per-actor / --gpus-per-actor / --torch-threads size every teacher actor and training worker, "
         "and the worker options also apply to the backfill.")

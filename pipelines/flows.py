@@ -5,7 +5,10 @@
                      (all of them with full=True) -> registry
     nightly_repatch  ingest, then adapters for new and changed documents, tombstones for deleted ones
     meta_train_flow  teacher examples -> Ray Train job -> eval against the current hypernetwork ->
-                     register + promote it if it wins (or forced) -> report -> optional backfill
+                     register + promote it if it wins (or forced) -> report -> optional backfill;
+                     on a corpus (job.training_corpus): its split, its adapters as dense targets beside the
+                     teacher examples, the decision on its held-out split and the eval file, and a
+                     backfill of the corpus (pipelines/corpus_training.py)
 
 Tasks that read or write the store retry (S3 has bad moments); the one task that runs the models
 does not: it is the expensive part, and a re-run of the flow resumes where it stopped, because the
@@ -171,8 +174,11 @@ def patch_flow(corpus: str, full: bool = False, settings: Settings | None = None
 
 
 @flow(name="docpatch-nightly", log_prints=False)
-def nightly_repatch(source: str, corpus: str, settings: Settings | None = None, progress: bool = True) -> dict:
-    """Ingest, then patch new and changed documents and tombstone deleted ones."""
+def nightly_repatch(source: str, corpus: str, settings: Settings | None = None, progress: bool = True,
+                    job: MetaTrainJob | None = None) -> dict:
+    """Ingest, then patch new and changed documents and tombstone deleted ones; with the
+    `train_after_refined` setting, then meta-train on the corpus once enough of its adapters were
+    refined since its last training (`job`: that run's settings; its corpus is this one)."""
     settings = settings or Settings.load()
     started = time.perf_counter()
     clock = runs.StageClock()
@@ -185,10 +191,49 @@ def nightly_repatch(source: str, corpus: str, settings: Settings | None = None, 
     tombstoned = tombstone_docs(corpus, settings, find_tombstones(corpus, settings, list(docs), deleted), _run_id())
     get_run_logger().info("tombstoned %d deleted documents", len(tombstoned))
     clock.lap("tombstone")
+    flywheel = None
+    if settings.train_after_refined:
+        flywheel = _flywheel(corpus, settings, job, progress)
+        clock.lap("flywheel")
     result = {"flow": "nightly", "corpus": corpus, "counts": ingested["counts"], "rejected": ingested["rejected"],
               **summary, "tombstoned": len(tombstoned), "tombstoned_ids": tombstoned,
-              "seconds": round(time.perf_counter() - started, 3)}
+              **({"flywheel": flywheel} if flywheel else {}), "seconds": round(time.perf_counter() - started, 3)}
     return _with_report(result, settings, published, clock)
+
+
+@task(**STORE_RETRIES, **TASK_DEFAULTS)
+def count_refined(corpus: str, settings: Settings) -> dict:
+    """Documents of the corpus refined since its last corpus training ({"refined", "since"})."""
+    from pipelines.corpus_training import last_training, refined_since
+
+    last = last_training(settings, corpus)
+    since = last["started_at"] if last else None
+    return {"refined": refined_since(settings, corpus, since), "since": since}
+
+
+def _flywheel(corpus: str, settings: Settings, job: MetaTrainJob | None, progress: bool) -> dict:
+    """Start corpus meta-training when `train_after_refined` documents were refined since the last one.
+    A failed training is reported in the result and logged: the night's patching stands either way."""
+    import dataclasses
+
+    logger = get_run_logger()
+    counted = count_refined(corpus, settings)
+    out = {**counted, "threshold": settings.train_after_refined}
+    if counted["refined"] < settings.train_after_refined:
+        return {**out, "skipped": f"{counted['refined']} refined documents since the last corpus training, fewer "
+                                  f"than {settings.train_after_refined}"}
+    logger.info("flywheel: %d refined documents since %s: meta-training on corpus %s", counted["refined"],
+                counted["since"] or "ever", corpus)
+    try:
+        trained = meta_train_flow(settings=settings, job=dataclasses.replace(job or MetaTrainJob(), training_corpus=corpus),
+                                  progress=progress)
+    except Exception as exc:  # noqa: BLE001 - the nightly patching is done and published
+        logger.warning("flywheel: meta-training on corpus %s failed: %s", corpus, exc)
+        return {**out, "error": f"{type(exc).__name__}: {exc}"}
+    decision = trained["decision"]
+    return {**out, "meta_train": {"run_name": trained["run_name"], "promoted": bool(decision.get("promoted")),
+                                  "hypernet_id": decision.get("hypernet_id"), "reason": decision["reason"],
+                                  "report": trained["report"]}}
 
 
 def _patch(corpus: str, settings: Settings, snapshot_id: str, docs: dict[str, str], mode: str,
@@ -243,25 +288,56 @@ def _log_ingest(result: dict) -> None:
 # -- meta-training ----------------------------------------------------------------------------------------
 # prepare -> train (Ray Train) -> fetch checkpoints -> evaluate against the current hypernetwork ->
 # register + promote only if it beats it (or forced) -> report -> optional backfill.
+@task(**STORE_RETRIES, **TASK_DEFAULTS)
+def plan_corpus_training(cfg: MetaTrainJob, settings: Settings) -> dict:
+    """The corpus's split by doc id, its adapters as dense targets, its documents' questions (no model work)."""
+    from hypernet.base_model import resolve
+    from pipelines import corpus_training as ct
+
+    split = ct.split_corpus(settings, cfg.training_corpus, cfg.holdout_share)
+    ref = resolve(settings.base_model, settings.cache_dir or None)
+    started_at = ct._now()  # adapters published after this are new to the next corpus training
+    targets = ct.dense_targets(settings, cfg.training_corpus, split.train, ref.model_id, ref.revision)
+    distill = ct.distillation_documents(split.train, cfg.train.questions_per_doc) if cfg.train.distill_share else []
+    return {"split": split.record(), "holdout": split.holdout, "targets": targets.record(),
+            "dense_docs": targets.docs, "distill_docs": distill, "started_at": started_at}
+
+
 @task(retries=1, retry_delay_seconds=[10], retry_condition_fn=_worth_retrying, **TASK_DEFAULTS)
 def prepare_training_data(cfg: MetaTrainJob, worker: WorkerConfig, storage: str, storage_options: dict,
-                          progress: bool = True) -> dict:
-    """Teacher examples for the run's documents, as Parquet shards in the training storage (resumable)."""
+                          progress: bool = True, docs: list[dict] | None = None) -> dict:
+    """Teacher examples for the run's documents (`docs`, else train.data's), as Parquet shards in the
+    training storage (resumable)."""
     from workers.meta_train import model_setup, prepare_data
     from workers.train_data import open_location
 
     loc = open_location(storage, storage_options)
-    return prepare_data(cfg, worker, loc, model_setup(cfg, worker), progress=progress).to_dict()
+    return prepare_data(cfg, worker, loc, model_setup(cfg, worker), progress=progress, docs=docs).to_dict()
+
+
+@task(retries=1, retry_delay_seconds=[10], retry_condition_fn=_worth_retrying, **TASK_DEFAULTS)
+def prepare_dense_targets(cfg: MetaTrainJob, settings: Settings, worker: WorkerConfig, docs: list[dict],
+                          progress: bool = True) -> dict:
+    """Dense targets of the corpus's training documents from their adapters, as Parquet shards (resumable)."""
+    from pipelines.corpus_training import adapter_loader
+    from workers.meta_train import model_setup, prepare_dense_data
+    from workers.train_data import open_location
+
+    loc = open_location(settings.training_uri, settings.storage_options)
+    return prepare_dense_data(cfg, worker, loc, model_setup(cfg, worker), docs, adapter_loader(settings, cfg.training_corpus),
+                              progress=progress).to_dict()
 
 
 @task(**TASK_DEFAULTS)
-def run_training_job(cfg: MetaTrainJob, worker: WorkerConfig, storage: str, storage_options: dict, data: dict) -> dict:
+def run_training_job(cfg: MetaTrainJob, worker: WorkerConfig, storage: str, storage_options: dict, data: dict | None,
+                     dense: dict | None = None) -> dict:
     """The Ray Train job. Not retried here: it recovers from worker failures itself, and a re-run resumes."""
     from workers.meta_train import fit, model_setup
     from workers.train_data import PreparedData, open_location
 
     loc = open_location(storage, storage_options)
-    return fit(cfg, worker, loc, PreparedData(**data), model_setup(cfg, worker)).to_dict()
+    return fit(cfg, worker, loc, PreparedData(**data) if data else None, model_setup(cfg, worker),
+               PreparedData(**dense) if dense else None).to_dict()
 
 
 @task(**STORE_RETRIES, **TASK_DEFAULTS)
@@ -289,6 +365,29 @@ def evaluate_hypernets(eval_path: str, settings: Settings, candidates: dict[int,
     from pipelines.meta_training import evaluate_hypernets as run
 
     return run(eval_path, settings, candidates, current, limit, progress)
+
+
+@task(**TASK_DEFAULTS)
+def make_corpus_qa(settings: Settings, docs: list[dict], questions_per_doc: int, path: str) -> dict:
+    """The held-out documents' self-made questions that the in-context teacher answers right, as an eval file."""
+    import torch
+
+    from hypernet import base_model
+    from pipelines import corpus_training as ct
+
+    model, tok, _ref = base_model.load(settings.base_model, settings.cache_dir or None,
+                                       device="cuda" if torch.cuda.is_available() else "cpu", dtype=settings.dtype)
+    records = ct.corpus_qa(docs, questions_per_doc, ct.teacher_verdicts(model, tok, settings.read_dtype))
+    ct.write_jsonl(records, path)
+    return {"path": path, "n_docs": len(records), "n_questions": sum(len(r["qa"]) for r in records)}
+
+
+@task(**STORE_RETRIES, **TASK_DEFAULTS)
+def record_corpus_training(settings: Settings, corpus: str, record: dict) -> None:
+    """Note the corpus's last meta-training (the flywheel counts refined adapters from its start)."""
+    from pipelines.corpus_training import record_training
+
+    record_training(settings, corpus, record)
 
 
 @task(**STORE_RETRIES, **TASK_DEFAULTS)
@@ -328,10 +427,12 @@ def trigger_backfill_deployment(deployment: str, corpus: str) -> str:
 
 @flow(name="docpatch-meta-train", log_prints=False)
 def meta_train_flow(settings: Settings | None = None, job: MetaTrainJob | None = None, progress: bool = True) -> dict:
-    """Meta-train a hypernetwork on Ray Train, evaluate it, register it if it beats the current one, backfill."""
+    """Meta-train a hypernetwork on Ray Train (on a corpus: its adapters as dense targets), evaluate it,
+    register it if it beats the current one, backfill."""
     import tempfile
 
     from hypernet.model import checkpoint_id
+    from pipelines import corpus_training as ct
     from pipelines import meta_training as meta
     from workers import ray_runtime
 
@@ -342,31 +443,67 @@ def meta_train_flow(settings: Settings | None = None, job: MetaTrainJob | None =
     worker, storage, options = settings.to_worker_config(), settings.training_uri, settings.storage_options
     meta.say(progress, f"meta-training run {cfg.run_name}: {cfg.num_workers} workers, {cfg.train.steps} steps "
                        f"of {cfg.global_batch} documents, storage {meta.safe_uri(storage)}")
+    corpus = plan_corpus_training(cfg, settings) if cfg.training_corpus else None
+    if corpus is not None:
+        split, targets = corpus["split"], corpus["targets"]
+        meta.say(progress, f"corpus {cfg.training_corpus}: {split['n_train']} training documents, {split['n_holdout']} held "
+                           f"out; {targets['n_targets']} adapters as dense targets ({targets['refined']} refined)")
+        if targets["unrefined"]:
+            message = (f"{targets['unrefined']} of the {targets['n_targets']} adapters of corpus {cfg.training_corpus} were not "
+                       "refined: the hypernetwork learns to reproduce one-pass adapters there (set refine_steps and "
+                       "backfill for better targets)")
+            logger.warning(message)
+            meta.say(True, "warning: " + message)  # on stderr with --json too: a warning, not progress
     with ray_runtime.session(worker):
-        prepared = prepare_training_data(cfg, worker, storage, options, progress)
-        meta.say(progress, f"training data: {prepared['n_examples']} documents at {meta.safe_uri(prepared['uri'])}"
-                           f"{' (reused)' if prepared['reused'] else ''}")
-        outcome = run_training_job(cfg, worker, storage, options, prepared)
+        prepared, dense = None, None
+        if corpus is None or corpus["distill_docs"]:
+            prepared = prepare_training_data(cfg, worker, storage, options, progress,
+                                             docs=corpus["distill_docs"] if corpus else None)
+            meta.say(progress, f"training data: {prepared['n_examples']} documents at {meta.safe_uri(prepared['uri'])}"
+                               f"{' (reused)' if prepared['reused'] else ''}")
+        if corpus is not None and cfg.train.distill_share < 1:
+            dense = prepare_dense_targets(cfg, settings, worker, corpus["dense_docs"], progress)
+            meta.say(progress, f"dense targets: {dense['n_examples']} documents at {meta.safe_uri(dense['uri'])}"
+                               f"{' (reused)' if dense['reused'] else ''}")
+        outcome = run_training_job(cfg, worker, storage, options, prepared, dense)
     logger.info("trained %s to step %d (%d restores)", cfg.run_name, outcome["steps"], len(outcome["restores"]))
     meta.say(progress, f"trained to step {outcome['steps']} in {outcome['seconds']:.0f} s; final checkpoint "
                        f"{meta.safe_uri(outcome['checkpoint_uri'])}; evaluating")
     current = meta.current_hypernet_info(settings)
+    corpus_eval = None
     with tempfile.TemporaryDirectory(prefix="docpatch-meta-") as tmp:
         folders = fetch_checkpoints(storage, options, outcome["checkpoints"], tmp)
         eval_path = cfg.eval_file or meta.synthetic_eval_file(os.path.join(tmp, "eval.jsonl"), cfg.eval_docs)
         evaluation = evaluate_hypernets(eval_path, settings, folders, current, cfg.eval_limit, progress)
         evaluation["file"] = cfg.eval_file or f"synthetic held-out ({cfg.eval_docs} documents)"
         final = folders[outcome["steps"]]
-        decision = meta.decide(checkpoint_id(final), evaluation["checkpoints"][str(outcome["steps"])],
-                               evaluation["current"], cfg.force)
+        if corpus is not None:
+            qa = make_corpus_qa(settings, corpus["holdout"], cfg.train.questions_per_doc,
+                                os.path.join(tmp, "corpus_qa.jsonl"))
+            meta.say(progress, f"the corpus's own QA: {qa['n_questions']} questions of {qa['n_docs']} held-out "
+                               "documents that the in-context teacher answers right")
+            corpus_eval = (evaluate_hypernets(qa["path"], settings, folders, current, cfg.eval_limit, progress)
+                           if qa["n_questions"] else meta.empty_evaluation(folders, current))
+            corpus_eval["file"] = f"corpus {cfg.training_corpus}: held-out split, self-made questions the teacher answers"
+            decision = ct.decide(checkpoint_id(final), corpus_eval, evaluation, outcome["steps"],
+                                 cfg.generic_tolerance, cfg.force)
+        else:
+            decision = meta.decide(checkpoint_id(final), evaluation["checkpoints"][str(outcome["steps"])],
+                                   evaluation["current"], cfg.force)
         meta.say(progress, f"decision: {decision['reason']}")
         if decision["register"]:
-            lineage = meta.lineage(settings, cfg, outcome, prepared, evaluation)
+            lineage = meta.lineage(settings, cfg, outcome, prepared, evaluation, corpus, dense, corpus_eval)
             decision.update(register_hypernet(settings, final, lineage, current["registry_current"],
                                               decision["reason"], cfg.run_name))
             if not decision["promoted"]:
                 decision["reason"] += "; not promoted: the current hypernetwork changed during the run"
-    report = meta.build_report(cfg, worker, prepared, outcome, evaluation, current, decision)
+    if corpus is not None:
+        record_corpus_training(settings, cfg.training_corpus, {
+            "run_name": cfg.run_name, "started_at": corpus["started_at"], "finished_at": ct._now(),
+            "snapshot_id": corpus["split"]["snapshot_id"], "registered": decision.get("hypernet_id"),
+            "promoted": bool(decision.get("promoted")), "reason": decision["reason"]})
+    report = meta.build_report(cfg, worker, prepared, outcome, evaluation, current, decision,
+                               corpus=meta.corpus_report(corpus, dense, corpus_eval) if corpus else None)
     report_uris = write_training_report(storage, options, outcome["run_path"], report)
     meta.say(progress, f"report: {meta.safe_uri(report_uris['json'])}, {meta.safe_uri(report_uris['png'])}")
 
@@ -380,8 +517,10 @@ def meta_train_flow(settings: Settings | None = None, job: MetaTrainJob | None =
                                   progress=progress)
     elif cfg.backfill_corpus:
         backfill = {"skipped": "no new hypernetwork was promoted"}
+    data = {k: prepared[k] for k in ("fingerprint", "n_examples", "reused")} if prepared else None
     return {"flow": "meta-train", "run_name": cfg.run_name, "run_uri": meta.safe_uri(outcome["run_uri"]),
             "checkpoint": meta.safe_uri(outcome["checkpoint_uri"]), "steps": outcome["steps"],
-            "restores": outcome["restores"], "data": {k: prepared[k] for k in ("fingerprint", "n_examples", "reused")},
-            "final_metrics": outcome["final_metrics"], "eval": evaluation, "decision": decision,
-            "report": report_uris, "backfill": backfill, "seconds": round(time.perf_counter() - started, 3)}
+            "restores": outcome["restores"], "data": data, "final_metrics": outcome["final_metrics"],
+            "eval": evaluation, "decision": decision, "report": report_uris, "backfill": backfill,
+            **({"corpus": report["corpus"]} if corpus else {}),
+            "seconds": round(time.perf_counter() - started, 3)}

@@ -4,7 +4,8 @@ The flow (`pipelines.flows.meta_train_flow`) calls these through thin tasks. The
 the final checkpoint of the run (not the best one on the eval file: choosing on the eval set would
 bias the very comparison it is judged by) is registered and made current when its adapters answer
 more eval questions than the current hypernetwork's, when the current one does not fit the base
-model (nothing to compare), or when forced. A tie keeps the current one.
+model (nothing to compare), or when forced. A tie keeps the current one. A corpus job decides on the
+corpus's held-out questions first (pipelines.corpus_training.decide).
 """
 from __future__ import annotations
 
@@ -60,14 +61,36 @@ class MetaTrainJob(MetaTrainConfig):
     backfill_deployment: str = field(default="", metadata={
         "help": "start this Prefect deployment (FLOW/DEPLOYMENT, e.g. docpatch-backfill/backfill-kb; needs "
                 "PREFECT_API_URL) for the backfill instead, without waiting for it"})
+    training_corpus: str = field(default="", metadata={
+        "help": "train on this corpus (pipelines.corpus_training): the documents of its latest snapshot but a "
+                "held-out split, its registry's adapters as dense targets, questions made up from each document "
+                "for the distillation share; starts from the current hypernetwork (unless train.init_from says "
+                "otherwise), registers the result only if it wins on the held-out split without losing more than "
+                "generic_tolerance on the eval file, then backfills the corpus (unless backfill_corpus names "
+                "another)"})
+    holdout_share: float = field(default=0.1, metadata={
+        "help": "with training_corpus: the share of its documents held out by a hash of the doc id, never trained "
+                "on; their self-made questions that the in-context teacher answers right are the decision's test"})
+    generic_tolerance: float = field(default=0.1, metadata={
+        "help": "with training_corpus: the most the new hypernetwork may lose on the eval file, relative to the "
+                "current one"})
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.eval_docs < 1 or self.eval_limit < 0:
             raise ValueError(f"MetaTrainJob: eval_docs={self.eval_docs} must be >= 1 and "
                              f"eval_limit={self.eval_limit} >= 0")
-        if self.backfill_deployment and not self.backfill_corpus:
+        if self.backfill_deployment and not self.backfill_corpus and not self.training_corpus:
             raise ValueError("MetaTrainJob.backfill_deployment needs backfill_corpus (the corpus it patches)")
+        if not 0 <= self.holdout_share < 1 or not 0 <= self.generic_tolerance <= 1:
+            raise ValueError(f"MetaTrainJob: holdout_share={self.holdout_share} must be in [0, 1) and "
+                             f"generic_tolerance={self.generic_tolerance} in [0, 1]")
+        if self.training_corpus and self.train.data != "synthetic":
+            raise ValueError(f"MetaTrainJob: training_corpus={self.training_corpus!r} and train.data="
+                             f"{self.train.data!r} are two sources of training documents; give one")
+        if self.training_corpus and self.train.dense_batch % self.num_workers:
+            raise ValueError(f"MetaTrainJob: train.dense_batch={self.train.dense_batch} must be a multiple of "
+                             f"num_workers={self.num_workers} (every worker takes an equal share of each batch)")
 
 
 def resolve_train(settings: Settings, train: TrainConfig) -> TrainConfig:
@@ -85,7 +108,11 @@ def resolve_train(settings: Settings, train: TrainConfig) -> TrainConfig:
 
 
 def train_job_config(settings: Settings, job: MetaTrainJob) -> MetaTrainJob:
-    """The job ready to run: named (meta-DATE-TIME unless given), its `train` resolved (resolve_train)."""
+    """The job ready to run: named (meta-DATE-TIME unless given), its `train` resolved (resolve_train). A
+    corpus job starts from the current hypernetwork and backfills its corpus unless told otherwise."""
+    if job.training_corpus:
+        job = dataclasses.replace(job, backfill_corpus=job.backfill_corpus or job.training_corpus,
+                                  train=dataclasses.replace(job.train, init_from=job.train.init_from or "current"))
     return dataclasses.replace(job, run_name=job.run_name or default_run_name(), train=resolve_train(settings, job.train))
 
 
@@ -177,33 +204,63 @@ def decide(candidate_id: str, candidate_accuracy: float, current: dict, force: b
             "reason": f"does not beat the current hypernetwork ({comparison}); not registered (--force registers anyway)"}
 
 
-def lineage(settings: Settings, cfg, outcome: dict, prepared: dict, evaluation: dict) -> dict:
+def empty_evaluation(candidates: dict[int, str], current: dict) -> dict:
+    """The evaluation of an eval set with no question (every accuracy 0, nothing to tell them apart by)."""
+    return {"n_docs": 0, "n_questions": 0, "base": None, "context": None,
+            "checkpoints": {str(step): 0.0 for step in candidates},
+            "current": {"id": current["id"], "source": current["source"], "accuracy": 0.0, "compatible": True}}
+
+
+def _data_record(prepared: dict | None) -> dict | None:
+    if prepared is None:
+        return None
+    return {"uri": safe_uri(prepared["uri"]), "fingerprint": prepared["fingerprint"],
+            "n_examples": prepared["n_examples"], "reused": prepared["reused"],
+            "prepare_seconds": round(prepared["seconds"], 3)}
+
+
+def _eval_record(evaluation: dict, step: int) -> dict:
+    return ({k: evaluation[k] for k in ("file", "n_docs", "n_questions", "base", "context")}
+            | {"adapter": evaluation["checkpoints"].get(str(step))})
+
+
+def lineage(settings: Settings, cfg, outcome: dict, prepared: dict | None, evaluation: dict, corpus: dict | None = None,
+            dense: dict | None = None, corpus_eval: dict | None = None) -> dict:
     """What a registered hypernetwork records about how it was made."""
-    return {"run_name": cfg.run_name, "run_uri": safe_uri(outcome["run_uri"]),
-            "checkpoint_uri": safe_uri(outcome["checkpoint_uri"]), "step": outcome["steps"],
-            "num_workers": cfg.num_workers, "global_batch": cfg.global_batch, "train": dataclasses.asdict(cfg.train),
-            "data": {"uri": safe_uri(prepared["uri"]), "fingerprint": prepared["fingerprint"],
-                     "n_examples": prepared["n_examples"]},
-            "eval": {k: evaluation[k] for k in ("file", "n_docs", "n_questions", "base", "context")}
-            | {"adapter": evaluation["checkpoints"].get(str(outcome["steps"]))},
-            "settings": settings.record()}
+    out = {"run_name": cfg.run_name, "run_uri": safe_uri(outcome["run_uri"]),
+           "checkpoint_uri": safe_uri(outcome["checkpoint_uri"]), "step": outcome["steps"],
+           "num_workers": cfg.num_workers, "global_batch": cfg.global_batch, "train": dataclasses.asdict(cfg.train),
+           "data": _data_record(prepared), "eval": _eval_record(evaluation, outcome["steps"]),
+           "settings": settings.record()}
+    if corpus is not None:
+        out["corpus"] = {"name": cfg.training_corpus, **{k: v for k, v in corpus["split"].items() if k != "holdout_ids"},
+                         "targets": corpus["targets"], "dense": _data_record(dense),
+                         "eval": _eval_record(corpus_eval, outcome["steps"])}
+    return out
 
 
-def build_report(cfg, worker, prepared: dict, outcome: dict, evaluation: dict, current: dict, decision: dict) -> dict:
-    """The JSON report of a run (the PNG is drawn from it)."""
+def corpus_report(corpus: dict, dense: dict | None, corpus_eval: dict) -> dict:
+    """The corpus part of a run's report: the split (held-out ids recorded), the targets, the held-out eval."""
+    return {"split": corpus["split"], "targets": corpus["targets"], "dense_data": _data_record(dense),
+            "distill_documents": len(corpus["distill_docs"]), "eval": corpus_eval}
+
+
+def build_report(cfg, worker, prepared: dict | None, outcome: dict, evaluation: dict, current: dict, decision: dict,
+                 corpus: dict | None = None) -> dict:
+    """The JSON report of a run (the PNG is drawn from it); `corpus` from corpus_report."""
     from pipelines.training_report import timing
 
     checkpoints = [{"step": c["step"], "uri": safe_uri(c["uri"]),
-                    "eval_accuracy": evaluation["checkpoints"].get(str(c["step"]))} for c in outcome["checkpoints"]]
-    return {
+                    "eval_accuracy": evaluation["checkpoints"].get(str(c["step"])),
+                    **({"corpus_accuracy": corpus["eval"]["checkpoints"].get(str(c["step"]))} if corpus else {})}
+                   for c in outcome["checkpoints"]]
+    report = {
         "run": {"name": cfg.run_name, "uri": safe_uri(outcome["run_uri"]), "num_workers": cfg.num_workers,
                 "global_batch": cfg.global_batch, "steps": outcome["steps"], "use_gpu": worker.gpus_per_actor > 0,
                 "train": dataclasses.asdict(cfg.train), "base_model": worker.base_model,
-                "init_from": cfg.train.init_from,
+                "init_from": cfg.train.init_from, "corpus": cfg.training_corpus or None,
                 "finished_at": datetime.now(timezone.utc).isoformat()},
-        "data": {"uri": safe_uri(prepared["uri"]), "fingerprint": prepared["fingerprint"],
-                 "n_examples": prepared["n_examples"], "reused": prepared["reused"],
-                 "prepare_seconds": round(prepared["seconds"], 3)},
+        "data": _data_record(prepared),
         "timing": timing(outcome["history"], outcome["seconds"]),
         "restores": outcome["restores"],
         "final_metrics": outcome["final_metrics"],
@@ -212,3 +269,6 @@ def build_report(cfg, worker, prepared: dict, outcome: dict, evaluation: dict, c
         "decision": decision,
         "history": outcome["history"],
     }
+    if corpus is not None:
+        report["corpus"] = corpus
+    return report

@@ -68,6 +68,10 @@ class Settings(WorkerConfig):
     id_field: str = _opt("id", "the field of a record (a JSONL/JSON key, a Parquet/CSV/TSV column) that holds "
                          "its document id", INGEST)
     text_field: str = _opt("text", "the field of a record that holds its document text", INGEST)
+    train_after_refined: int = _opt(0, "the nightly flow starts meta-training on its corpus (the meta-train flow "
+                                    "with job.training_corpus; see pipelines.corpus_training) once at least this "
+                                    "many of the corpus's documents got refined adapters since its last corpus "
+                                    "training (0: never)")
     max_doc_bytes: int = _opt(10_000_000, "documents larger than this are rejected at ingest")
     row_group_size: int = _opt(1000, "rows per Parquet row group in snapshots")
 
@@ -87,6 +91,8 @@ class Settings(WorkerConfig):
         for name in ("max_doc_bytes", "row_group_size"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.train_after_refined < 0:
+            raise SettingsError(f"train_after_refined must be 0 (off) or more, got {self.train_after_refined}")
         for name in ("id_field", "text_field"):
             if not getattr(self, name):
                 raise SettingsError(f"{name} must not be empty")

@@ -2,8 +2,10 @@
 
     {training storage}/{run}/training_report.json   run, data, timings, per-step metrics, restores,
                                                     eval accuracy per kept checkpoint, the decision
-    {training storage}/{run}/training_report.png    loss curves (loss, KD, CE), answer-token accuracy
-                                                    and learning rate per step, eval accuracy per checkpoint
+    {training storage}/{run}/training_report.png    loss curves (loss, KD, CE; dense on corpus runs),
+                                                    answer-token accuracy and learning rate per step,
+                                                    eval accuracy per checkpoint (and on the corpus's
+                                                    held-out split for corpus runs)
 
 Plotting uses matplotlib's Agg backend (no display needed).
 """
@@ -45,15 +47,20 @@ def plot(report: dict) -> bytes:
 
     history = report.get("history") or []
     steps = [m["step"] for m in history]
-    window = max(1, len(history) // 20)
     fig = Figure(figsize=(13, 4.2), dpi=100)
     ax_loss, ax_acc, ax_eval = fig.subplots(1, 3)
-    for key, color in (("loss", "black"), ("kd", "tab:blue"), ("ce", "tab:orange")):
-        values = [m[key] for m in history]
-        ax_loss.plot(steps, values, color=color, alpha=0.25, linewidth=0.8)
-        ax_loss.plot(steps, _smooth(values, window), color=color, label=key)
-    ax_acc.plot(steps, [m["token_acc"] for m in history], color="tab:green", alpha=0.25, linewidth=0.8)
-    ax_acc.plot(steps, _smooth([m["token_acc"] for m in history], window), color="tab:green", label="token_acc")
+
+    def curve(ax, key: str, color: str) -> None:
+        """A metric on the steps that report it (distillation and dense steps report different ones)."""
+        points = [(m["step"], m[key]) for m in history if key in m]
+        if points:
+            xs, ys = [p[0] for p in points], [p[1] for p in points]
+            ax.plot(xs, ys, color=color, alpha=0.25, linewidth=0.8)
+            ax.plot(xs, _smooth(ys, max(1, len(ys) // 20)), color=color, label=key)
+
+    for key, color in (("loss", "black"), ("kd", "tab:blue"), ("ce", "tab:orange"), ("dense", "tab:purple")):
+        curve(ax_loss, key, color)
+    curve(ax_acc, "token_acc", "tab:green")
     ax_lr = ax_acc.twinx()
     ax_lr.plot(steps, [m["lr"] for m in history], color="tab:gray", linestyle=":", label="lr")
     ax_lr.set_ylabel("learning rate")
@@ -70,6 +77,15 @@ def plot(report: dict) -> bytes:
     if points:
         ax_eval.plot([p[0] for p in points], [p[1] for p in points], marker="o", color="tab:purple",
                      label="adapter (this run)")
+    corpus_eval = (report.get("corpus") or {}).get("eval") or {}
+    corpus_points = [(c["step"], c["corpus_accuracy"]) for c in report.get("checkpoints", [])
+                     if c.get("corpus_accuracy") is not None]
+    if corpus_points:
+        ax_eval.plot([p[0] for p in corpus_points], [p[1] for p in corpus_points], marker="s", color="tab:brown",
+                     label=f"adapter, corpus held-out ({corpus_eval.get('n_questions', 0)} q)")
+    if (corpus_eval.get("current") or {}).get("accuracy") is not None:
+        ax_eval.axhline(corpus_eval["current"]["accuracy"], color="tab:brown", linestyle=":",
+                        label="current, corpus held-out")
     for key, label, color in (("base", "base model", "tab:gray"), ("context", "document in context", "tab:green")):
         if evaluation.get(key) is not None:
             ax_eval.axhline(evaluation[key], color=color, linestyle="--", label=label)

@@ -1,13 +1,17 @@
 """Meta-training the hypernetwork as a Ray Train job: data parallel, checkpointed to storage, resumable.
 
     prepare_data   documents -> teacher examples in Parquet (workers/train_data.py, Ray actors)
+    prepare_dense_data  documents + reference adapters -> dense targets in Parquet (corpus training)
     fit            TorchTrainer(train_loop_per_worker) on N workers:
                      each worker loads the frozen base model (not wrapped) and the hypernetwork
                      (wrapped in DDP: gloo on CPU, NCCL on GPU);
-                     step s: the global batch `batch_indices(s)` is split [rank::N]; each worker
-                     runs hypernet.train.train_step on its share (one micro-batch per document)
-                     and DDP averages the gradients, so the update equals one worker's update
-                     on the whole batch;
+                     step s: distillation, or with dense targets one of them on the steps
+                     `objective_at` gives (an even `train.distill_share` distil); the global
+                     batch `batch_indices(k)` of that objective's k-th step is split [rank::N];
+                     each worker runs hypernet.train.train_step on its share (distillation: one
+                     micro-batch per document; dense: one micro-batch of its share) and DDP
+                     averages the gradients, so the update equals one worker's update on the
+                     whole batch;
                      every `train.save_every` steps rank 0 reports a checkpoint (hypernetwork
                      safetensors + JSON config, optimizer state, step, metric history) with
                      ray.train.report to {storage}/{run_name}/step-NNNNNN;
@@ -15,8 +19,8 @@
                      loop resumes from ray.train.get_checkpoint(); re-running a finished or broken
                      run with the same name resumes it too.
 
-Per-step metrics (loss, kd, ce, token_acc: means over the global batch; lr, grad_norm, step time)
-are reported every step and kept in each checkpoint's train_state.json history, so the latest
+Per-step metrics (the objective; loss, kd, ce, token_acc or loss, dense: means over the global batch;
+lr, grad_norm, step time) are reported every step and kept in each checkpoint's train_state.json history, so the latest
 checkpoint holds the whole curve. A checkpoint folder is also a plain hypernetwork checkpoint
 (`HyperNetwork.load` reads it) in the format of hypernet/train.py.
 """
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import socket
 import sys
@@ -37,7 +42,8 @@ from workers.train_data import Location, PreparedData, batch_indices, open_locat
 
 META_STATE_FILE = "meta_state.json"
 CHECKPOINT_PREFIX = "step-"
-REPORTED = ("loss", "kd", "ce", "token_acc")  # averaged over the whole global batch each step
+# Averaged over the whole global batch each step, by the step's objective.
+REPORTED = {"distill": ("loss", "kd", "ce", "token_acc"), "dense": ("loss", "dense")}
 
 
 def checkpoint_name(step: int) -> str:
@@ -75,23 +81,50 @@ def model_setup(cfg: MetaTrainConfig, worker: WorkerConfig) -> ModelSetup:
 
 
 def prepare_data(cfg: MetaTrainConfig, worker: WorkerConfig, loc: Location, setup: ModelSetup,
-                 progress: bool = True) -> PreparedData:
+                 progress: bool = True, docs: list[dict] | None = None) -> PreparedData:
     """Teacher examples for the run's documents (reused when already prepared); Ray must be up.
 
-    `worker.num_actors` teacher actors, each sized like a training worker."""
+    The documents are `train.data`'s (workers.train_data.training_documents), or `docs` in that form when
+    given (a corpus's, with the questions it makes up). `worker.num_actors` teacher actors, each sized
+    like a training worker."""
     from hypernet.base_model import resolve
     from hypernet.train import training_words
 
     tcfg = cfg.train
-    words = (training_words(tcfg, resolve(worker.base_model, worker.cache_dir or None).path)
-             if tcfg.data == "synthetic" else ())
-    docs = training_documents(tcfg.data, cfg.num_docs, tcfg, words)
+    if docs is None:
+        words = (training_words(tcfg, resolve(worker.base_model, worker.cache_dir or None).path)
+                 if tcfg.data == "synthetic" else ())
+        docs = training_documents(tcfg.data, cfg.num_docs, tcfg, words)
     hcfg = setup.hypernet_config
     return prepare(loc, docs, base_model_spec=worker.base_model, cache_dir=worker.cache_dir,
                    base_model_key={"id": setup.base_model_id, "revision": setup.base_model_revision},
                    chunk_len=hcfg["chunk_len"], max_chunks=hcfg["max_chunks"], top_k=tcfg.top_k,
                    shard_docs=cfg.shard_docs, actors=worker.num_actors, cpus_per_actor=worker.cpus_per_actor,
                    use_gpu=worker.gpus_per_actor > 0, progress=progress)
+
+
+def prepare_dense_data(cfg: MetaTrainConfig, worker: WorkerConfig, loc: Location, setup: ModelSetup,
+                       docs: list[dict], load_adapter, progress: bool = True) -> PreparedData:
+    """Dense targets (hypernet.dense) for `docs` ({doc_id, text, version_id} with `load_adapter(doc)` ->
+    the reference adapter's PEFT files), read as the pipeline reads documents; Ray must be up."""
+    from workers.train_data import prepare_dense
+
+    return prepare_dense(loc, docs, load_adapter, base_model_spec=worker.base_model, cache_dir=worker.cache_dir,
+                         base_model_key={"id": setup.base_model_id, "revision": setup.base_model_revision},
+                         hypernet_config=setup.hypernet_config, positions=cfg.train.dense_positions,
+                         read_dtype=worker.read_dtype, max_batch_tokens=worker.max_batch_tokens,
+                         shard_docs=cfg.shard_docs, actors=worker.num_actors, cpus_per_actor=worker.cpus_per_actor,
+                         use_gpu=worker.gpus_per_actor > 0, progress=progress)
+
+
+def objective_at(step: int, distill_share: float) -> tuple[str, int]:
+    """The objective of step `step` when the run has dense targets, and how many steps of that objective
+    came before it: distillation on an even `distill_share` of the steps, dense targets on the rest.
+    A pure function of its arguments, like `batch_indices`."""
+    before = math.floor(step * distill_share + 1e-9)
+    if math.floor((step + 1) * distill_share + 1e-9) > before:
+        return "distill", before
+    return "dense", step - before
 
 
 # -- the loop on each worker ------------------------------------------------------------------------------------------
@@ -150,7 +183,10 @@ def train_loop_per_worker(config: dict) -> None:
     device = ray.train.torch.get_device()
     model, _tok, _ref = base_model.load(worker.base_model, worker.cache_dir or None, device=str(device),
                                         dtype=worker.dtype)
-    reader = ExampleReader(loc, config["data_dir"])
+    # Teacher examples (distillation) and, for corpus training, dense targets; a run has one or both.
+    reader = ExampleReader(loc, config["data_dir"]) if config["data_dir"] else None
+    dense = ExampleReader(loc, config["dense_dir"]) if config.get("dense_dir") else None
+    share = tcfg.distill_share if dense is not None and reader is not None else (0.0 if reader is None else 1.0)
 
     restored = ray.train.get_checkpoint()
     if restored is not None:
@@ -175,24 +211,32 @@ def train_loop_per_worker(config: dict) -> None:
 
     for step in range(start, tcfg.steps):
         started = time.perf_counter()
-        mine = batch_indices(step, cfg.global_batch, len(reader), tcfg.seed)[rank::world]
-        examples = [example_to(reader.example(idx), device) for idx in mine]
-        met = train_step(model, _DDPView(wrapped) if is_ddp else net, opt, examples, tcfg, step,
+        objective, index = objective_at(step, share)
+        if objective == "distill":  # one micro-batch per document: each runs the base model
+            batch = cfg.global_batch
+            mine = batch_indices(index, batch, len(reader), tcfg.seed)[rank::world]
+            micro = [example_to(reader.example(idx), device) for idx in mine]
+        else:  # the worker's share in one micro-batch: one hypernetwork batch, no base-model pass
+            batch = tcfg.dense_batch
+            mine = batch_indices(index, batch, len(dense), tcfg.seed + 1)[rank::world]
+            micro = [[dense.example(idx).to(device) for idx in mine]]
+        met = train_step(model, _DDPView(wrapped) if is_ddp else net, opt, micro, tcfg, step,
                          no_sync=wrapped.no_sync if is_ddp else None)
-        means = torch.tensor([met[k] for k in REPORTED], dtype=torch.float64)
+        keys = REPORTED[objective]
+        means = torch.tensor([met[k] for k in keys], dtype=torch.float64)
         if world > 1:
             dist.all_reduce(means)  # gloo / NCCL: every worker has an equal share, so the mean of means
             means = means.cpu() / world
         seconds = time.perf_counter() - started
-        metrics = {"step": step + 1, **dict(zip(REPORTED, means.tolist())), "lr": met["lr"],
-                   "grad_norm": met["grad_norm"], "step_seconds": seconds,
-                   "examples_per_second": cfg.global_batch / seconds, "world_size": world, "restores": len(restores)}
+        metrics = {"step": step + 1, "objective": objective, **dict(zip(keys, means.tolist())), "lr": met["lr"],
+                   "grad_norm": met["grad_norm"], "step_seconds": seconds, "examples_per_second": batch / seconds,
+                   "world_size": world, "restores": len(restores)}
         history.append(metrics)
         if rank == 0 and tcfg.log_every and (step + 1) % tcfg.log_every == 0:
             # Not print(): Ray Train patches it to log as well, and the line would show twice.
-            sys.stderr.write(f"[meta-train {cfg.run_name}] step {step + 1}/{tcfg.steps} loss {metrics['loss']:.3f} "
-                             f"kd {metrics['kd']:.3f} ce {metrics['ce']:.3f} tok_acc {metrics['token_acc']:.2f} "
-                             f"lr {metrics['lr']:.2e} {seconds:.2f} s/step\n")
+            sys.stderr.write(f"[meta-train {cfg.run_name}] step {step + 1}/{tcfg.steps} {objective} "
+                             + " ".join(f"{k} {metrics[k]:.3f}" for k in keys)
+                             + f" lr {metrics['lr']:.2e} {seconds:.2f} s/step\n")
             sys.stderr.flush()
         if (step + 1) % tcfg.save_every == 0 or step + 1 == tcfg.steps:
             name = checkpoint_name(step + 1)
@@ -233,14 +277,21 @@ class TrainOutcome:
         return dataclasses.asdict(self)
 
 
-def fit(cfg: MetaTrainConfig, worker: WorkerConfig, loc: Location, data: PreparedData,
-        setup: ModelSetup) -> TrainOutcome:
-    """Run (or resume) the Ray Train job to `train.steps`; Ray must be initialised."""
+def fit(cfg: MetaTrainConfig, worker: WorkerConfig, loc: Location, data: PreparedData | None,
+        setup: ModelSetup, dense: PreparedData | None = None) -> TrainOutcome:
+    """Run (or resume) the Ray Train job to `train.steps`; Ray must be initialised. With `dense` targets,
+    a `train.distill_share` of the steps distil on `data` and the rest match the dense targets (one of
+    the two may be None)."""
     from ray.train import CheckpointConfig, FailureConfig, LoggingConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchConfig, TorchTrainer
 
     if not cfg.run_name:
         raise ValueError("MetaTrainConfig.run_name must name the run before it starts")
+    if data is None and dense is None:
+        raise ValueError("meta-training needs teacher examples, dense targets or both")
+    if dense is not None and cfg.train.dense_batch % cfg.num_workers:
+        raise ValueError(f"train.dense_batch={cfg.train.dense_batch} must be a multiple of num_workers="
+                         f"{cfg.num_workers} (every worker takes an equal share of each batch)")
     started = time.perf_counter()
     # Ray Train gives a worker group 60 s to start; a busy small machine can need longer to start the
     # processes (each imports torch). Ray Train passes this on to its controller.
@@ -250,7 +301,8 @@ def fit(cfg: MetaTrainConfig, worker: WorkerConfig, loc: Location, data: Prepare
     trainer = TorchTrainer(
         train_loop_per_worker,
         train_loop_config={"cfg": cfg.to_dict(), "worker": worker.to_dict(), "location": loc,
-                           "data_dir": data.data_dir, "data_uri": data.uri, "model": dataclasses.asdict(setup)},
+                           "data_dir": data.data_dir if data else "", "data_uri": data.uri if data else "",
+                           "dense_dir": dense.data_dir if dense else "", "model": dataclasses.asdict(setup)},
         scaling_config=ScalingConfig(num_workers=cfg.num_workers, use_gpu=use_gpu, resources_per_worker=resources),
         torch_config=TorchConfig(backend="nccl" if use_gpu else "gloo"),
         run_config=RunConfig(

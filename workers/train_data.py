@@ -1,16 +1,19 @@
-"""Meta-training data: teacher examples computed once by Ray actors and stored as Parquet shards.
+"""Meta-training data: teacher examples and dense targets computed once by Ray actors, stored as Parquet shards.
 
     documents (synthetic, or a JSONL file in the eval format), each with its questions
       -> shards of `shard_docs` documents
       -> TeacherShards actors (each loads the frozen base model once): hypernet.distill.teacher_example
          per document = the activations the hypernetwork reads + the teacher's top-k answer targets
+    or documents of a corpus with the versions of their reference adapters (corpus training)
+      -> DenseShards actors: hypernet.dense.dense_examples = the activations the hypernetwork reads +
+         the target modules' inputs and the reference's effect on them
       -> {storage}/data/{fingerprint}/shard-00000.parquet, ...  one row per document, one row group
          per row (readers fetch single examples), columns below
       -> {storage}/data/{fingerprint}/index.json                written last: the data set exists
                                                                 exactly when its index does
 
-The fingerprint hashes the documents and everything the teacher pass depends on (base model id and
-revision, chunking, top-k), so a second run with the same inputs reuses the data, and a preparation
+The fingerprint hashes the documents and everything the pass depends on (base model id and
+revision, chunking, top-k; for dense targets the adapter versions, the rows kept, the read precision), so a second run with the same inputs reuses the data, and a preparation
 that broke off resumes: a shard that is already stored is not computed again.
 
 Training workers read examples by index (`ExampleReader`); which examples make up the batch of a
@@ -31,7 +34,7 @@ import random
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -200,10 +203,7 @@ class TeacherShards:
     def make(self, loc: Location, path: str, docs: list[dict]) -> dict:
         """Compute and store the shard (or read back the summary of one already stored); its summary."""
         if loc.exists(path):
-            with loc.fs.open_input_file(path) as fh:
-                table = pq.read_table(fh, columns=[DOC_ID, N_CHUNKS])
-            return {"path": path, "doc_ids": table.column(DOC_ID).to_pylist(),
-                    "n_chunks": table.column(N_CHUNKS).to_pylist(), "computed": False, "seconds": 0.0}
+            return _stored_summary(loc, path)
         from hypernet.distill import mark_gold_only, teacher_example
         from hypernet.examples_io import example_to_bytes
 
@@ -221,11 +221,66 @@ class TeacherShards:
             rows.append({DOC_ID: doc["doc_id"], TEXT: doc["text"], QA: json.dumps(doc["qa"]),
                          N_CHUNKS: len(ex.chunk_acts), CHUNK_LEN: chunk_len, N_ANSWER_TOKENS: int(ex.answer_ids.numel()),
                          EXAMPLE: example_to_bytes(ex)})
-        sink = pa.BufferOutputStream()
-        pq.write_table(pa.Table.from_pylist(rows, schema=SHARD_SCHEMA), sink, row_group_size=1)
-        loc.write_bytes(path, sink.getvalue().to_pybytes())
+        _write_shard(loc, path, rows)
         return {"path": path, "doc_ids": [r[DOC_ID] for r in rows], "n_chunks": [r[N_CHUNKS] for r in rows],
                 "computed": True, "seconds": time.perf_counter() - started}
+
+
+class DenseShards:
+    """Holds the frozen base model; turns documents with their reference adapters' PEFT files into one stored
+    Parquet shard of dense examples (hypernet.dense: the hypernetwork's inputs, the target modules' inputs
+    and the reference's effect on them)."""
+
+    def __init__(self, base_model_spec: str, cache_dir: str, device: str, threads: int, hypernet_config: dict,
+                 positions: int, read_dtype: str, max_batch_tokens: int):
+        import torch
+
+        from hypernet import base_model
+        from hypernet.activations import read_autocast
+        from hypernet.config import HypernetConfig
+        from workers.stages import quiet_actor_process
+
+        quiet_actor_process()
+        if threads:
+            torch.set_num_threads(threads)
+        self.model, self.tok, _ = base_model.load(base_model_spec, cache_dir or None, device=device)
+        self.cfg = HypernetConfig.from_dict(hypernet_config)
+        self.positions, self.max_batch_tokens = positions, max_batch_tokens
+        self.autocast = read_autocast(self.model, read_dtype)  # read as adapters are generated
+
+    def make(self, loc: Location, path: str, docs: list[dict]) -> dict:
+        """Compute and store the shard (or read back the summary of one already stored); its summary."""
+        if loc.exists(path):
+            return _stored_summary(loc, path)
+        from hypernet.dense import dense_examples
+        from hypernet.examples_io import example_to_bytes
+        from hypernet.lora import from_peft_files
+
+        started = time.perf_counter()
+        examples = dense_examples(self.model, self.tok, [(d["text"], from_peft_files(d["adapter"])) for d in docs],
+                                  self.cfg, positions=self.positions, autocast=self.autocast,
+                                  max_batch_tokens=self.max_batch_tokens)
+        rows = [{DOC_ID: d["doc_id"], TEXT: d["text"], QA: "[]", N_CHUNKS: len(ex.chunk_acts),
+                 CHUNK_LEN: self.cfg.chunk_len, N_ANSWER_TOKENS: 0, EXAMPLE: example_to_bytes(ex)}
+                for d, ex in zip(docs, examples)]
+        _write_shard(loc, path, rows)
+        return {"path": path, "doc_ids": [r[DOC_ID] for r in rows], "n_chunks": [r[N_CHUNKS] for r in rows],
+                "computed": True, "seconds": time.perf_counter() - started}
+
+
+def _stored_summary(loc: Location, path: str) -> dict:
+    """The summary of a shard already in storage."""
+    with loc.fs.open_input_file(path) as fh:
+        table = pq.read_table(fh, columns=[DOC_ID, N_CHUNKS])
+    return {"path": path, "doc_ids": table.column(DOC_ID).to_pylist(),
+            "n_chunks": table.column(N_CHUNKS).to_pylist(), "computed": False, "seconds": 0.0}
+
+
+def _write_shard(loc: Location, path: str, rows: list[dict]) -> None:
+    """One Parquet file, one row group per row (readers fetch single examples)."""
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.Table.from_pylist(rows, schema=SHARD_SCHEMA), sink, row_group_size=1)
+    loc.write_bytes(path, sink.getvalue().to_pybytes())
 
 
 @dataclass
@@ -253,14 +308,54 @@ def prepare(loc: Location, docs: list[dict], *, base_model_spec: str, base_model
 
     `base_model_key` (id and revision) goes into the fingerprint; `base_model_spec` is what actors load.
     """
+    teacher = {"base_model": base_model_key, "chunk_len": chunk_len, "max_chunks": max_chunks, "top_k": top_k}
+    device = "cuda" if use_gpu else "cpu"
+    return _prepare(loc, docs, teacher, "teacher", "teacher examples", TeacherShards,
+                    lambda n: (base_model_spec, cache_dir, device, n, chunk_len, max_chunks, top_k),
+                    lambda _path, shard: shard, shard_docs=shard_docs, actors=actors,
+                    cpus_per_actor=cpus_per_actor, use_gpu=use_gpu, threads=threads, progress=progress)
+
+
+def prepare_dense(loc: Location, docs: list[dict], load_adapter: Callable[[dict], dict[str, bytes]], *,
+                  base_model_spec: str, base_model_key: dict, cache_dir: str = "", hypernet_config: dict,
+                  positions: int, read_dtype: str = "auto", max_batch_tokens: int = 4096, shard_docs: int = 16,
+                  actors: int = 1, cpus_per_actor: float = 1.0, use_gpu: bool = False, threads: int = 0,
+                  progress: bool = True) -> PreparedData:
+    """Compute (or reuse) the dense examples (hypernet.dense) of `docs` ({doc_id, text, version_id}: the
+    version of the reference adapter) with Ray actors; Ray must be initialised.
+
+    `load_adapter(doc)` returns a document's PEFT files; it runs here in the driver, a shard at a time as
+    an actor takes it (and not for shards already stored), so adapters never all sit in memory at once.
+    """
+    key = {"base_model": base_model_key, "positions": positions, "read_dtype": read_dtype,
+           "hypernet": {k: hypernet_config[k] for k in ("n_layers", "targets", "chunk_len", "max_chunks")}}
+
+    def payload(path: str, shard: list[dict]) -> list[dict]:
+        if loc.exists(path):  # stored by an earlier, broken-off run: the actor only reads its summary
+            return shard
+        return [{**doc, "adapter": load_adapter(doc)} for doc in shard]
+
+    device = "cuda" if use_gpu else "cpu"
+    return _prepare(loc, docs, key, "dense", "dense targets", DenseShards,
+                    lambda n: (base_model_spec, cache_dir, device, n, hypernet_config, positions, read_dtype,
+                               max_batch_tokens),
+                    payload, shard_docs=shard_docs, actors=actors, cpus_per_actor=cpus_per_actor, use_gpu=use_gpu,
+                    threads=threads, progress=progress)
+
+
+def _prepare(loc: Location, docs: list[dict], key: dict, kind: str, desc: str, actor_class,
+             actor_args: Callable[[int], tuple], payload: Callable[[str, list[dict]], list[dict]], *, shard_docs: int,
+             actors: int, cpus_per_actor: float, use_gpu: bool, threads: int, progress: bool) -> PreparedData:
+    """Shards of `docs` made by a pool of `actor_class(*actor_args(torch threads))` actors (each shard by
+    `make(loc, path, payload(path, shard))`), then the index; reused when the index of the same
+    fingerprint exists."""
     import ray
     from ray.util import ActorPool
 
     from workers.progress import Progress
 
     started = time.perf_counter()
-    teacher = {"base_model": base_model_key, "chunk_len": chunk_len, "max_chunks": max_chunks, "top_k": top_k}
-    fp = fingerprint(docs, teacher)
+    fp = fingerprint(docs, key if kind == "teacher" else {kind: key})  # teacher fingerprints as before
     data_dir = loc.path("data", fp)
     index_path = f"{data_dir}/{INDEX_FILE}"
     if loc.exists(index_path):
@@ -269,17 +364,16 @@ def prepare(loc: Location, docs: list[dict], *, base_model_spec: str, base_model
                             0, time.perf_counter() - started)
     shards = [docs[i: i + shard_docs] for i in range(0, len(docs), shard_docs)]
     n_actors = max(1, min(actors, len(shards)))
-    remote = ray.remote(TeacherShards).options(
+    remote = ray.remote(actor_class).options(
         num_cpus=cpus_per_actor, num_gpus=1 if use_gpu else 0, max_restarts=2, max_task_retries=2)
-    pool_actors = [remote.remote(base_model_spec, cache_dir, "cuda" if use_gpu else "cpu",
-                                 threads or max(1, (os.cpu_count() or 1) // n_actors), chunk_len, max_chunks, top_k)
+    pool_actors = [remote.remote(*actor_args(threads or max(1, (os.cpu_count() or 1) // n_actors)))
                    for _ in range(n_actors)]
-    bar = Progress(len(docs), progress, desc="teacher examples")
+    bar = Progress(len(docs), progress, desc=desc)
     summaries = []
     try:
         pool = ActorPool(pool_actors)
         jobs = [(f"{data_dir}/shard-{i:05d}.parquet", shard) for i, shard in enumerate(shards)]
-        for summary in pool.map_unordered(lambda a, job: a.make.remote(loc, job[0], job[1]), jobs):
+        for summary in pool.map_unordered(lambda a, job: a.make.remote(loc, job[0], payload(*job)), jobs):
             summaries.append(summary)
             for _ in summary["doc_ids"]:
                 bar.update(True)
@@ -288,12 +382,12 @@ def prepare(loc: Location, docs: list[dict], *, base_model_spec: str, base_model
             ray.kill(actor)
     rows = sorted((doc_id, s["path"].rsplit("/", 1)[1], row, n)
                   for s in summaries for row, (doc_id, n) in enumerate(zip(s["doc_ids"], s["n_chunks"])))
-    index = {"format": DATA_FORMAT, "fingerprint": fp, "teacher": teacher, "created_at": time.time(),
+    index = {"format": DATA_FORMAT, "fingerprint": fp, kind: key, "created_at": time.time(),
              "shards": sorted(s["path"].rsplit("/", 1)[1] for s in summaries),
              "examples": [{"doc_id": d, "shard": s, "row": r, "n_chunks": n} for d, s, r, n in rows]}
     loc.write_bytes(index_path, json.dumps(index, indent=1).encode())
     computed = sum(s["computed"] for s in summaries)
-    bar.close(f"teacher examples: {len(rows)} documents in {len(shards)} shards ({computed} computed) "
+    bar.close(f"{desc}: {len(rows)} documents in {len(shards)} shards ({computed} computed) "
               f"in {time.perf_counter() - started:.1f} s -> {loc.uri_of(data_dir)}")
     return PreparedData(data_dir, loc.uri_of(data_dir), fp, len(rows), len(shards), False, computed,
                         time.perf_counter() - started)

@@ -189,11 +189,13 @@ def test_docpatch_train_and_the_meta_train_deployment_train_with_the_same_defaul
     settings = Settings(store=str(tmp_path / "store"))
     single = cli.single_process_config(parser.parse_args(["train"]), settings)
     flow_job = cli.meta_train_job(parser.parse_args(["train", "--workers", "2"]))
-    (deployment,) = [d for d in _deployments().values() if d["entrypoint"].endswith(":meta_train_flow")]
-    deployed = MetaTrainJob(**deployment["parameters"].get("job", {}))
+    deployed = [MetaTrainJob(**d["parameters"].get("job", {})) for d in _deployments().values()
+                if d["entrypoint"].endswith(":meta_train_flow")]
+    assert {job.training_corpus for job in deployed} == {"", "kb"}  # the generic run and the knowledge base's own
     assert single == TrainConfig(**{name: getattr(settings, name) for name in cli.FROM_SETTINGS})
-    assert _optimisation(single) == _optimisation(flow_job.train) == _optimisation(deployed.train) \
-        == _optimisation(MetaTrainJob().train) == _optimisation(TrainConfig())
+    for job in deployed:
+        assert _optimisation(single) == _optimisation(flow_job.train) == _optimisation(job.train) \
+            == _optimisation(MetaTrainJob().train) == _optimisation(TrainConfig())
     assert flow_job == MetaTrainJob(num_workers=2)  # the flow's defaults, --workers aside
 
 
