@@ -583,6 +583,11 @@ def _args_none(p):
 
 
 
+def _ratio(row: dict, metric: str) -> str:
+    value = (row.get("ratio_to_context") or {}).get(metric)
+    return "" if value is None else f"{value:.2f}"
+
+
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from hypernet.evaluate import MODES as EVAL_MODES
     from hypernet.evaluate import FinetuneConfig, evaluate_file
@@ -598,23 +603,30 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     if any(v < 0 for v in finetune.values()):
         raise UserError("--finetune-steps and --finetune-self-questions take counts of 0 or more")
     try:
+        steps = tuple(int(k) for k in (args.eval_refine_steps or str(settings.refine_steps)).split(",") if k.strip())
+    except ValueError:
+        raise UserError(f"--refine-steps takes a comma list of step counts, got {args.eval_refine_steps!r}") from None
+    if not steps or min(steps) < 0 or args.oracle_steps < 1:
+        raise UserError("--refine-steps takes counts of 0 or more and --oracle-steps a count of 1 or more")
+    try:
         from pipelines.hypernets import resolve_hypernet_path
 
         report = evaluate_file(args.data, modes, base_model_spec=settings.base_model,
                                hypernet_path=resolve_hypernet_path(settings), limit=args.limit,
                                chunk_len=args.chunk_len, window_len=args.window_len,
                                window_combine=args.window_combine,
-                               finetune=FinetuneConfig(**finetune),
+                               finetune=FinetuneConfig(**finetune), refine_steps=steps,
+                               oracle_steps=args.oracle_steps,
                                progress=note,
                                device=args.device or _default_device(), read_dtype=settings.read_dtype)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     if not args.answers:
         report.pop("answers", None)
-    rows = [{"mode": m, "accuracy": f"{report[m]['accuracy']:.3f}",
-             "s/question": f"{report[m]['seconds_per_question']:.2f}",
-             "s/doc to make": f"{report[m].get('generate_seconds_per_doc', report[m].get('train_seconds_per_doc', 0)):.2f}"}
-            for m in modes]
+    rows = [{"mode": m, "exact": f"{r['accuracy']:.3f}", "f1": f"{r['f1']:.3f}",
+             "exact/context": _ratio(r, "accuracy"), "f1/context": _ratio(r, "f1"),
+             "gold nll": f"{r['gold_nll']:.2f}", "s/doc to make": f"{r.get('seconds_per_doc', 0):.2f}"}
+            for m, r in report.items() if isinstance(r, dict) and "accuracy" in r]
     emit(args, report, rows=rows, text=f"{report['n_docs']} documents, {report['n_questions']} questions")
     return 0
 
@@ -768,7 +780,9 @@ def _args_eval(p):
     p.add_argument("--data", required=True, metavar="FILE.jsonl",
                    help='eval file: one {"id", "text", "qa": [{"q", "a"}]} per line')
     p.add_argument("--modes", default="base,context,adapter",
-                   help="comma list of base, context, adapter, finetune (default: base,context,adapter)")
+                   help="comma list of base, context, adapter, refine, fresh, finetune, oracle (default: "
+                        "base,context,adapter); refine and fresh give one row per --refine-steps count, oracle is a "
+                        "ceiling trained on the eval questions themselves, never a product mode")
     p.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N documents")
     p.add_argument("--chunk-len", type=int, default=None, help="override the checkpoint's chunk length")
     p.add_argument("--window-len", type=int, default=None,
@@ -784,6 +798,11 @@ def _args_eval(p):
     p.add_argument("--finetune-self-questions", type=int, default=None, metavar="N",
                    help="fill-in-the-blank items the finetune baseline makes from each document's own sentences "
                         "and trains on beside its text, never the eval questions (0: the text alone; default: 16)")
+    p.add_argument("--refine-steps", dest="eval_refine_steps", default=None, metavar="K[,K...]",
+                   help="step counts reported by the refine and fresh modes, e.g. 2,5,10,20 (default: the "
+                        "refine_steps setting)")
+    p.add_argument("--oracle-steps", type=int, default=20, metavar="N",
+                   help="distillation steps of the oracle ceiling (default: 20)")
     p.add_argument("--answers", action="store_true", help="include every generated answer in --json output")
     p.add_argument("--device", default="", help="where the models run: cpu, cuda or cuda:N (default: the GPU when there is one)")
 

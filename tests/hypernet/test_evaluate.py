@@ -10,7 +10,7 @@ from hypernet.evaluate import FinetuneConfig, evaluate_docs, finetune_lora, read
 from hypernet.generate import answer_nll
 from hypernet.lora import applied
 from hypernet.model import HyperNetwork
-from hypernet.prompts import is_correct
+from hypernet.prompts import is_correct, token_f1
 
 
 def test_answer_matching_is_normalised():
@@ -39,6 +39,31 @@ def test_report_has_every_mode(tiny_model_path, tiny_hypernet_path):
     assert report["adapter"]["generate_seconds_per_doc"] > 0
     assert report["finetune"]["train_seconds_per_doc"] > 0
     assert report["adapter"]["accuracy_by_chunks"].keys() == {"1"}
+
+
+def test_token_f1_is_squad_style():
+    assert token_f1("The Quiet Tide.\nmore", "quiet tide") == 1.0
+    assert token_f1("quiet harbour", "quiet tide") == 0.5
+    assert token_f1("nothing alike", "quiet tide") == 0.0
+
+
+def test_refine_fresh_and_oracle_rows_per_step_count(tiny_model_path, tiny_hypernet_path):
+    from hypernet.config import RefineConfig
+
+    model, tok, _ = base_model.load(tiny_model_path)
+    net = HyperNetwork.load(tiny_hypernet_path)
+    docs = [{"id": "d1", "text": "Quillton is the capital of Zorbania. It was founded in 1821 by Ada Brun.",
+             "qa": [{"q": "What is the capital?", "a": "Quillton"}, {"q": "When was it founded?", "a": "1821"}]}]
+    report = evaluate_docs(docs, ["context", "adapter", "refine", "fresh", "oracle"], model, tok, net,
+                           refine=RefineConfig(), refine_steps=(0, 2), oracle_steps=2, max_new_tokens=3)
+    for name in ("adapter", "refine@0", "refine@2", "fresh@0", "fresh@2", "oracle"):
+        row = report[name]
+        assert 0.0 <= row["f1"] <= 1.0 and "ratio_to_context" in row and row["seconds_per_doc"] >= 0
+    # Zero refinement steps is the generated adapter itself: the same answers and NLL.
+    assert report["refine@0"]["gold_nll"] == pytest.approx(report["adapter"]["gold_nll"], abs=1e-4)
+    assert report["refine@2"]["gold_nll"] != pytest.approx(report["adapter"]["gold_nll"], abs=1e-6)
+    assert report["refine@2"]["seconds_per_doc"] > report["refine@0"]["seconds_per_doc"]
+    assert report["oracle"]["ceiling"] is True and report["refine_recipe"]["steps"] == [0, 2]
 
 
 @pytest.mark.parametrize("autocast", [None, torch.bfloat16])
