@@ -415,11 +415,18 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
             f"context {score['context']}  (* = gold answer found)\n"
             f"adapters: {patched['patched']} published, {patched['up_to_date']} already current, "
             f"{len(patched['failed'])} failed; store: {settings.store}\n"
+            f"seconds per document to patch: {_per_doc(patched)} (generation + {settings.refine_steps} refinement "
+            f"steps; --refine-steps sets the cost)\n"
             f"try: docpatch adapters list --corpus {DEMO_CORPUS}")
     if not args.json:
         out(format_table(table, ["question", "gold", "base", "adapter", "context"], max_width=36))
     emit(args, summary, text=text)
     return 1 if patched["failed"] else 0
+
+
+def _per_doc(patched: dict) -> str:
+    made = patched["patched"] + len(patched["failed"])
+    return f"{patched['seconds'] / made:.1f}" if made else "0 (all adapters were current)"
 
 
 def demo_questions(n_docs: int) -> list[tuple[str, str, str]]:
