@@ -70,7 +70,8 @@ def plot(report: dict) -> bytes:
     ax_loss.set(title="training loss (per step, smoothed)", xlabel="step")
     ax_acc.set(title="answer-token accuracy (train)", xlabel="step", ylim=(-0.02, 1.02))
     ax_loss.legend(loc="upper right", fontsize=8)
-    ax_acc.legend(loc="upper left", fontsize=8)
+    if ax_acc.get_legend_handles_labels()[0]:  # a run of dense steps alone has no answer tokens
+        ax_acc.legend(loc="upper left", fontsize=8)
 
     evaluation = report.get("eval") or {}
     points = [(c["step"], c["eval_accuracy"]) for c in report.get("checkpoints", []) if c.get("eval_accuracy") is not None]

@@ -132,3 +132,79 @@ def test_prose_documents_reach_the_job_as_gold_only_examples(tmp_path, tiny_mode
     loc.write_bytes(loc.path("data", INDEX_FILE), json.dumps(index).encode())
     reader = ExampleReader(loc, loc.path("data"))
     assert [reader.example(i).is_gold_only() for i in range(2)] == [True, False]
+
+
+def test_a_run_with_dense_targets_spreads_the_distillation_share_evenly():
+    from workers.meta_train import objective_at
+
+    plan = [objective_at(s, 0.25) for s in range(8)]
+    assert [o for o, _ in plan] == ["dense"] * 3 + ["distill"] + ["dense"] * 3 + ["distill"]
+    assert [i for o, i in plan if o == "dense"] == list(range(6)) and [i for o, i in plan if o == "distill"] == [0, 1]
+    assert [objective_at(s, 1.0) for s in range(3)] == [("distill", 0), ("distill", 1), ("distill", 2)]
+    assert [objective_at(s, 0.0) for s in range(3)] == [("dense", 0), ("dense", 1), ("dense", 2)]
+    shares = [sum(objective_at(s, 0.3)[0] == "distill" for s in range(n)) for n in (10, 100)]
+    assert shares == [3, 30]
+
+
+@pytest.mark.usefixtures("ray_local")
+def test_a_job_on_dense_targets_and_teacher_examples_resumes_after_a_killed_worker(tmp_path, tiny_model_path):
+    """Corpus training's job: dense steps (no base-model pass) between distillation steps, under DDP, resumed
+    from the last checkpoint when a worker dies."""
+    import torch
+
+    from hypernet.lora import LoraTensors, to_peft_files
+    from workers.meta_train import prepare_dense_data
+
+    reports = tmp_path / "workers"
+    steps = 6
+    cfg = _config(worker_report_dir=str(reports), num_docs=4, global_batch=2,
+                  train=TrainConfig(steps=steps, save_every=2, log_every=0, warmup=1, lr=3e-3, latent_dim=32,
+                                    n_latents=4, head_dim=16, questions_per_doc=2, distill_share=0.5, dense_batch=4,
+                                    dense_positions=8))
+    worker = WorkerConfig(base_model=tiny_model_path, cpus_per_actor=0.5, torch_threads=1)
+    loc = open_location(str(tmp_path / "storage"))
+    setup = model_setup(cfg, worker)
+    data = prepare_data(cfg, worker, loc, setup, progress=False)
+    docs = [{"doc_id": f"d{i}", "text": f"Document {i}: the Tarrow Bridge was opened in {1900 + i}.",
+             "version_id": f"v{i}"} for i in range(4)]
+    gen = torch.Generator().manual_seed(0)
+    refs = {d["doc_id"]: LoraTensors({"mlp.down_proj": (torch.randn(2, 8, 128, generator=gen),
+                                                         torch.randn(2, 64, 8, generator=gen) * 0.1)}) for d in docs}
+    loaded = []
+
+    def load_adapter(doc):
+        loaded.append(doc["doc_id"])
+        return to_peft_files(refs[doc["doc_id"]], "tiny")
+
+    dense = prepare_dense_data(cfg, worker, loc, setup, docs, load_adapter, progress=False)
+    assert dense.n_examples == 4 and sorted(loaded) == ["d0", "d1", "d2", "d3"]
+    assert prepare_dense_data(cfg, worker, loc, setup, docs, load_adapter, progress=False).reused
+    assert len(loaded) == 4  # reused: no adapter read again
+    assert ExampleReader(loc, dense.data_dir).example(0).inputs[0].shape == (2, 8, 128)
+
+    outcome, errors = {}, []
+
+    def train():
+        try:
+            outcome["result"] = fit(cfg, worker, loc, data, setup, dense)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=train)
+    thread.start()
+    snapshot = tmp_path / "storage" / "run" / "checkpoint_manager_snapshot.json"
+    deadline = time.time() + 300
+    while not _registered(snapshot) and thread.is_alive() and time.time() < deadline:
+        time.sleep(0.05)
+    assert _registered(snapshot), errors
+    victim = [json.loads(open(p).read()) for p in glob.glob(str(reports / "1-*.json"))]
+    os.kill(victim[0]["pid"], signal.SIGKILL)
+    thread.join(timeout=300)
+    assert not thread.is_alive() and not errors, errors
+
+    result = outcome["result"]
+    assert [m["step"] for m in result.history] == list(range(1, steps + 1)) and len(result.restores) == 1
+    assert [m["objective"] for m in result.history] == ["dense", "distill"] * 3
+    assert all(m["dense"] == m["dense"] and "kd" not in m for m in result.history if m["objective"] == "dense")
+    assert all("kd" in m for m in result.history if m["objective"] == "distill")
+    assert result.checkpoints[-1]["step"] == steps
