@@ -5,20 +5,26 @@
 Four sources that ship offline on a Debian machine with Python, none of them written here and none
 of them used by meta-training (which reads the READMEs of installed Python packages, see
 hypernet/package_text.py; Debian package records are kept for an independent check and not read):
-- "man": sections of manual pages (/usr/share/man/man1 and man8), rendered by `man` in ASCII:
-  the NAME line, the first paragraph of the description, a run of consecutive option entries and
-  the "Written by" line. Questions: which option a description belongs to, who wrote the program.
+- "man": excerpts of manual pages (/usr/share/man/man1 and man8), rendered by `man` in ASCII:
+  the NAME line, the first paragraph of the description, a run of consecutive option entries
+  (each as "tag: first paragraph") and the "Written by" line. Questions: which option does what
+  its description says ("Which shred option does not round file sizes ...?"), who wrote the program.
 - "pydoc": Python standard-library modules read with `ast` (never imported): the module
-  docstring's first paragraph and a run of consecutive public functions and classes with their
-  signatures and first docstring lines. Questions: which function or class a description belongs to.
-- "iso-codes": consecutive entries of the ISO tables of the iso-codes package
-  (/usr/share/iso-codes/json): countries (3166-1), subdivisions (3166-2), withdrawn country codes
-  (3166-3), currencies (4217), languages (639-3) and scripts (15924), as a plain listing.
-  Questions: the code of a named entry, the entry of a given code.
+  docstring's first paragraph and a run of consecutive public functions and classes, each as
+  "signature: first docstring sentence". Questions: "What does shlex.quote() do?", the gold being
+  what the docstring's leading verb acts on ("shell-escaped version of the string").
+- "iso-codes": the iso-codes tables (/usr/share/iso-codes/json), one entry a sentence: a country
+  (3166-1) with its subdivisions (3166-2), or a run of consecutive entries of the withdrawn
+  country codes (3166-3), currencies (4217), languages (639-3) or scripts (15924). Questions:
+  the code an entry has (the numeric one where an entry has two), the year a code was withdrawn.
 - "tzdata": the offset history of one zone of the tz database (/usr/share/zoneinfo/tzdata.zi,
-  zone.tab, iso3166.tab), one era a line. Questions: when local mean time ended, which
-  abbreviation or offset an era used.
+  zone.tab, iso3166.tab), one era a sentence. Questions: when local mean time ended, which
+  offset or abbreviation an era used.
 
+Only questions whose answer follows what it is asked about in the text are asked for the table
+sources (the 270M base model, with the document in its prompt, mostly fails reverse look-ups such
+as "which currency has the numeric code 208" and confuses two codes on one line; it answers a
+plain "what does X do" about an option by restating the question until the answer cap).
 Every answer is a 1-5 word span that occurs verbatim in its document; a question is dropped when
 its normalised answer (hypernet.prompts.normalise_answer) is shorter than 3 characters, occurs
 in the normalised question, or when the fact it asks for is not unique in the document. A
