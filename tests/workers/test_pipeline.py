@@ -74,7 +74,10 @@ def test_every_document_gets_exactly_one_result(ray_local, tiny_cfg, make_docs, 
 def test_killed_actor_is_replaced_and_its_documents_redone(ray_local, tiny_cfg, make_docs, docs_table, tmp_path):
     docs = make_docs(200, words=30)
     report = tmp_path / "actors"
-    cfg = dataclasses.replace(tiny_cfg, num_actors=2, cpus_per_actor=0.5, actor_report_dir=str(report))
+    # The actors refine what they generate, as in production; one step (not the default) keeps 200
+    # documents affordable on CPUs.
+    cfg = dataclasses.replace(tiny_cfg, num_actors=2, cpus_per_actor=0.5, actor_report_dir=str(report),
+                              refine_steps=1)
     halfway = threading.Event()
     killed: list[int] = []
 
@@ -98,6 +101,7 @@ def test_killed_actor_is_replaced_and_its_documents_redone(ray_local, tiny_cfg, 
     assert summary.patched + summary.failed == 200
     assert summary.patched == 200, summary.errors  # Ray redid the dead actor's batches
     assert len(adapter_pids(report)) >= 3, "the killed actor should have been replaced by a new process"
+    assert summary.refine == cfg.refine.key() != "", "the adapters should have been refined"
 
 
 def test_batch_given_up_after_its_actor_died_is_reported_failed(ray_local, tiny_cfg, make_docs, docs_table, tmp_path):
