@@ -612,9 +612,9 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     try:
         steps = tuple(int(k) for k in (args.eval_refine_steps or str(settings.refine_steps)).split(",") if k.strip())
     except ValueError:
-        raise UserError(f"--refine-steps takes a comma list of step counts, got {args.eval_refine_steps!r}") from None
+        raise UserError(f"--refine-curve takes a comma list of step counts, got {args.eval_refine_steps!r}") from None
     if not steps or min(steps) < 0 or args.oracle_steps < 1:
-        raise UserError("--refine-steps takes counts of 0 or more and --oracle-steps a count of 1 or more")
+        raise UserError("--refine-curve takes counts of 0 or more and --oracle-steps a count of 1 or more")
     try:
         from pipelines.hypernets import resolve_hypernet_path
 
@@ -788,7 +788,7 @@ def _args_eval(p):
                    help='eval file: one {"id", "text", "qa": [{"q", "a"}]} per line')
     p.add_argument("--modes", default="base,context,adapter",
                    help="comma list of base, context, adapter, refine, fresh, finetune, oracle (default: "
-                        "base,context,adapter); refine and fresh give one row per --refine-steps count, oracle is a "
+                        "base,context,adapter); refine and fresh give one row per --refine-curve count, oracle is a "
                         "ceiling trained on the eval questions themselves, never a product mode")
     p.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N documents")
     p.add_argument("--chunk-len", type=int, default=None, help="override the checkpoint's chunk length")
@@ -805,9 +805,9 @@ def _args_eval(p):
     p.add_argument("--finetune-self-questions", type=int, default=None, metavar="N",
                    help="fill-in-the-blank items the finetune baseline makes from each document's own sentences "
                         "and trains on beside its text, never the eval questions (0: the text alone; default: 16)")
-    p.add_argument("--refine-steps", dest="eval_refine_steps", default=None, metavar="K[,K...]",
-                   help="step counts reported by the refine and fresh modes, e.g. 2,5,10,20 (default: the "
-                        "refine_steps setting)")
+    p.add_argument("--refine-curve", dest="eval_refine_steps", default=None, metavar="K[,K...]",
+                   help="refinement step counts reported by the refine and fresh modes, e.g. 2,5,10,20 (default: "
+                        "the refine_steps setting, --refine-steps on patch)")
     p.add_argument("--oracle-steps", type=int, default=20, metavar="N",
                    help="distillation steps of the oracle ceiling (default: 20)")
     p.add_argument("--answers", action="store_true", help="include every generated answer in --json output")
