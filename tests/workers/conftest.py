@@ -26,8 +26,9 @@ def _docs_table(docs: list[dict]) -> pa.Table:
 
 @pytest.fixture(scope="session")
 def tiny_cfg(tiny_model_path, tiny_hypernet_path) -> WorkerConfig:
+    # One refinement step: the pipeline tests exercise refinement without paying the default's cost.
     return WorkerConfig(base_model=tiny_model_path, hypernet_path=tiny_hypernet_path, torch_threads=1,
-                        cpus_per_actor=1.0, batch_docs=8, max_batch_tokens=512)
+                        cpus_per_actor=1.0, batch_docs=8, max_batch_tokens=512, refine_steps=1)
 
 
 @pytest.fixture(scope="session")
