@@ -84,7 +84,10 @@ class NoTrainingTargets(ValueError):
 
 
 def is_refined(manifest: dict) -> bool:
-    """Whether an adapter version records a refinement (lineage["refine"] with steps, see hypernet.refine)."""
+    """Whether an adapter version was refined: its key names a refinement recipe (manifest["refine"], see
+    hypernet.refine.RefineConfig.key), or its lineage records one (lineage["refine"], with steps)."""
+    if manifest.get("refine"):
+        return True
     refine = (manifest.get("lineage") or {}).get("refine")
     if isinstance(refine, dict):
         return int(refine.get("steps", 0) or 0) > 0

@@ -56,16 +56,17 @@ def test_docpatch_train_on_a_corpus_trains_on_its_adapters_decides_on_its_held_o
     # No adapters yet: nothing to learn from, said in one line.
     assert main(["train", "--corpus", "kb", *TRAIN, "--run-name", "c0", "--json", *common]) == 2
     assert "corpus 'kb' has no adapters to train on; run `docpatch patch --corpus kb` first" in capsys.readouterr().err
-    assert main(["patch", "--corpus", "kb", "--json", *common]) == 0
+    # The backfill refines (one step on the tiny model): the registry holds refined adapters, the targets.
+    assert main(["patch", "--corpus", "kb", "--refine-steps", "1", "--json", *common]) == 0
     first = json.loads(capsys.readouterr().out)
     assert first["generated"] == 10
 
-    code = main(["train", "--corpus", "kb", *TRAIN, "--run-name", "c1", "--force", "--json", *common])
+    code = main(["train", "--corpus", "kb", *TRAIN, "--run-name", "c1", "--force", "--refine-steps", "1", "--json",
+                 *common])
     captured = capsys.readouterr()
     assert code == 0, captured.err
+    assert "were not refined" not in captured.err
     result = json.loads(captured.out)
-    n_train = result["corpus"]["split"]["n_train"]
-    assert f"warning: {n_train} of the {n_train} adapters of corpus kb were not refined" in captured.err
 
     corpus = result["corpus"]
     split = corpus["split"]
@@ -73,7 +74,7 @@ def test_docpatch_train_on_a_corpus_trains_on_its_adapters_decides_on_its_held_o
     holdout = set(split["holdout_ids"])
     assert holdout == {f"doc{i:02d}.txt" for i in range(10) if ct.held_out(f"doc{i:02d}.txt", 0.3)}
     targets = corpus["targets"]
-    assert targets["n_targets"] == split["n_train"] and targets["unrefined"] == split["n_train"]
+    assert targets["n_targets"] == targets["refined"] == split["n_train"] and targets["unrefined"] == 0
     assert corpus["distill_documents"] == split["n_train"] and corpus["dense_data"]["n_examples"] == split["n_train"]
     # Both objectives trained, alternating (distill_share 0.5), from the current hypernetwork.
     report_path = tmp_path / "store" / "training" / "c1" / "training_report.json"
@@ -100,7 +101,7 @@ def test_the_nightly_flow_starts_corpus_training_once_enough_adapters_were_refin
         tmp_path, tiny_model_path, tiny_hypernet_path):
     settings = Settings(store=str(tmp_path / "store"), base_model=tiny_model_path, hypernet_path=tiny_hypernet_path,
                         cache_dir=str(tmp_path / "cache"), cpus_per_actor=0.5, torch_threads=1, batch_docs=4,
-                        train_after_refined=1)
+                        train_after_refined=1, refine_steps=0)  # adapters as generated: none counts
     _write_corpus(tmp_path / "kb")
     ingest_flow(str(tmp_path / "kb"), "kb", settings)
     patch_flow("kb", settings=settings, progress=False)
@@ -113,9 +114,9 @@ def test_the_nightly_flow_starts_corpus_training_once_enough_adapters_were_refin
     # One document gets a refined adapter (as the pipeline's refinement would publish it).
     registry = open_registry(settings, "kb")
     manifest = registry.latest("doc01.txt")
-    key = AdapterKey("doc01.txt", manifest["doc_sha256"], "hn-refined", manifest["base_model_id"],
-                     manifest["base_model_revision"])
-    registry.publish_many([(key, registry.load_files("doc01.txt"), {"refine": {"steps": 3}})], run_id="test")
+    key = AdapterKey("doc01.txt", manifest["doc_sha256"], manifest["hypernet_id"], manifest["base_model_id"],
+                     manifest["base_model_revision"], refine="test-recipe")
+    registry.publish_many([(key, registry.load_files("doc01.txt"), {})], run_id="test")
     night = nightly_repatch(str(tmp_path / "kb"), "kb", settings, progress=False, job=job)
     flywheel = night["flywheel"]
     assert flywheel["refined"] == 1 and "error" not in flywheel, flywheel

@@ -31,10 +31,11 @@ def _corpus(tmp_path, settings: Settings) -> None:
     ingest(str(folder), "kb", settings.store)
 
 
-def _publish(settings: Settings, doc_id: str, lineage: dict, base: tuple[str, str] = ("tiny", "r1")) -> None:
+def _publish(settings: Settings, doc_id: str, lineage: dict, base: tuple[str, str] = ("tiny", "r1"),
+             refine: str = "") -> None:
     lora = LoraTensors({"mlp.down_proj": (torch.randn(2, 8, 16), torch.randn(2, 4, 8))})
     sha = hashlib.sha256(DOCS[doc_id].encode()).hexdigest()
-    key = AdapterKey(doc_id, sha, f"hn-{len(lineage)}", *base)
+    key = AdapterKey(doc_id, sha, f"hn-{len(lineage)}", *base, refine=refine)
     ct.registry_of(settings, "kb").publish_many([(key, to_peft_files(lora, base[0]), lineage)], run_id="test")
 
 
@@ -65,7 +66,7 @@ def test_targets_are_the_latest_adapters_and_a_corpus_without_any_is_refused(tmp
     docs = [{"doc_id": d, "text": t} for d, t in DOCS.items()]
     with pytest.raises(ValueError, match="has no adapters to train on; run `docpatch patch --corpus kb`"):
         ct.dense_targets(settings, "kb", docs, "tiny", "r1")
-    _publish(settings, "bridge.txt", {"refine": {"steps": 5, "lr": 0.002}})
+    _publish(settings, "bridge.txt", {}, refine="steps=5")  # the pipeline keys a refined adapter by its recipe
     _publish(settings, "maker.txt", {"corpus": "kb"})
     _publish(settings, "list.txt", {}, base=("other-model", "r9"))
     targets = ct.dense_targets(settings, "kb", docs, "tiny", "r1")
@@ -128,7 +129,7 @@ def test_the_flywheel_counts_refined_adapters_since_the_last_training(tmp_path):
     settings = _settings(tmp_path)
     _corpus(tmp_path, settings)
     assert ct.last_training(settings, "kb") is None
-    _publish(settings, "bridge.txt", {"refine": {"steps": 5}})
+    _publish(settings, "bridge.txt", {}, refine="steps=5")
     _publish(settings, "maker.txt", {})
     assert ct.refined_since(settings, "kb", None) == 1
     started = ct._now()
