@@ -83,8 +83,11 @@ def test_killed_actor_is_replaced_and_its_documents_redone(ray_local, tiny_cfg, 
 
     def killer() -> None:
         # Mid-run: some results are in, most are not; kill one model actor's process outright.
-        halfway.wait(timeout=120)
-        pids = adapter_pids(report)
+        # On a loaded machine the actors may not have reported in yet: wait for one, then kill it.
+        halfway.wait(timeout=600)
+        deadline = time.monotonic() + 300
+        while not (pids := adapter_pids(report)) and time.monotonic() < deadline:
+            time.sleep(0.5)
         os.kill(pids[0], signal.SIGKILL)
         killed.append(pids[0])
 
