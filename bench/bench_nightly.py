@@ -32,11 +32,11 @@ def document(i: int, edition: int = 0) -> str:
 
 
 def main() -> int:
-    from pipelines.cli import load_settings, _settings_parent
+    from pipelines.cli.options import load_settings, settings_parent
     from pipelines.settings import COMMON, WORKERS
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     parents=[_settings_parent(COMMON, "settings"), _settings_parent(WORKERS, "workers")])
+                                     parents=[settings_parent(COMMON, "settings"), settings_parent(WORKERS, "workers")])
     parser.add_argument("--docs", type=int, default=1000)
     parser.add_argument("--edit", type=int, default=10)
     parser.add_argument("--delete", type=int, default=5)

@@ -92,6 +92,24 @@ class MetaTrainJob(MetaTrainConfig):
             raise ValueError(f"MetaTrainJob: train.dense_batch={self.train.dense_batch} must be a multiple of "
                              f"num_workers={self.num_workers} (every worker takes an equal share of each batch)")
 
+    def check_inputs(self, settings: Settings) -> None:
+        """The eval file and the corpora the job names exist (file and store reads, which __post_init__
+        leaves out): FileNotFoundError, ValueError (a malformed eval file) or pipelines.lookup.Unavailable."""
+        from pipelines.lookup import check_corpus_name, latest_snapshot
+
+        if self.training_corpus:
+            latest_snapshot(settings, self.training_corpus)
+        if self.eval_file:
+            from hypernet.evaluate import read_eval_file
+
+            if not os.path.isfile(self.eval_file):
+                raise FileNotFoundError(f"eval file not found: {self.eval_file}")
+            read_eval_file(self.eval_file)
+        if self.backfill_corpus:
+            check_corpus_name(self.backfill_corpus)
+            if not self.backfill_deployment:  # a deployment's corpus lives where that deployment runs
+                latest_snapshot(settings, self.backfill_corpus)
+
 
 def resolve_train(settings: Settings, train: TrainConfig) -> TrainConfig:
     """`train` with init_from "current" made the folder of the hypernetwork the pipeline uses now; its
@@ -108,8 +126,10 @@ def resolve_train(settings: Settings, train: TrainConfig) -> TrainConfig:
 
 
 def train_job_config(settings: Settings, job: MetaTrainJob) -> MetaTrainJob:
-    """The job ready to run: named (meta-DATE-TIME unless given), its `train` resolved (resolve_train). A
-    corpus job starts from the current hypernetwork and backfills its corpus unless told otherwise."""
+    """The job ready to run: its inputs checked (check_inputs), named (meta-DATE-TIME unless given), its
+    `train` resolved (resolve_train). A corpus job starts from the current hypernetwork and backfills its
+    corpus unless told otherwise."""
+    job.check_inputs(settings)
     if job.training_corpus:
         job = dataclasses.replace(job, backfill_corpus=job.backfill_corpus or job.training_corpus,
                                   train=dataclasses.replace(job.train, init_from=job.train.init_from or "current"))
@@ -144,11 +164,9 @@ def synthetic_eval_file(path: str, n_docs: int) -> str:
 def evaluate_hypernets(eval_path: str, settings: Settings, candidates: dict[int, str], current: dict, limit: int = 0,
                        progress: bool = True) -> dict:
     """Accuracy on the eval file: base and context once, adapters of each candidate and of the current one."""
-    import torch
-
-    from hypernet import base_model
     from hypernet.evaluate import evaluate_docs, read_eval_file
     from hypernet.model import HyperNetwork
+    from pipelines.answering import load_base_model
     from workers.stages import check_compatible
 
     from transformers.utils import logging as hf_logging
@@ -156,9 +174,7 @@ def evaluate_hypernets(eval_path: str, settings: Settings, candidates: dict[int,
     hf_logging.disable_progress_bar()  # the lines below say what is happening
     docs = read_eval_file(eval_path)
     docs = docs[:limit] if limit else docs
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    model, tok, _ref = base_model.load(settings.base_model, settings.cache_dir or None, device=device,
-                                       dtype=settings.dtype)
+    model, tok, _ref = load_base_model(settings)
 
     def run(what: str, modes: list[str], net) -> dict:
         started = time.perf_counter()

@@ -1,4 +1,5 @@
-"""The dependency arrows point down only: pipelines -> workers -> hypernet (checked on the source)."""
+"""The dependency arrows point down only: pipelines -> workers -> hypernet (checked on the source); the CLI
+(pipelines/cli/) is a thin layer over the library that imports no model, storage or registry internals."""
 from __future__ import annotations
 
 import ast
@@ -37,3 +38,52 @@ def test_import_check_sees_lazy_imports(tmp_path):
     src = tmp_path / "m.py"
     src.write_text("def f():\n    import ray.data\n    from pipelines.registry import x\n")
     assert imported_roots(src) == {"ray", "pipelines"}
+
+
+# The CLI parses and prints; models, storage and registries are reached through library functions
+# (pipelines.answering, pipelines.lookup, pipelines.flows, ...), so a server can call the same ones.
+CLI_FORBIDDEN = ("torch", "ray", "prefect", "prefect_ray", "fsspec", "s3fs", "safetensors", "transformers", "peft",
+                 "pyarrow", "workers", "pipelines.registry", "pipelines.storage", "pipelines.snapshot",
+                 "pipelines.hypernets", "pipelines.tasks")
+# Of hypernet, the CLI may use the knobs it makes flags from and the entry points of `eval` and `train`.
+CLI_HYPERNET_API = ("hypernet.config", "hypernet.evaluate", "hypernet.train")
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Dotted names of every module a file imports, at any depth; `from a import b` counts as a and a.b."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def _under(name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def cli_violations(path: Path) -> list[str]:
+    """The imports of a CLI module that reach past the library API."""
+    return sorted(name for name in imported_modules(path)
+                  if _under(name, CLI_FORBIDDEN)
+                  or (_under(name, ("hypernet",)) and name != "hypernet" and not _under(name, CLI_HYPERNET_API)))
+
+
+def test_cli_imports_no_model_storage_or_registry_internals():
+    files = sorted((ROOT / "pipelines" / "cli").rglob("*.py"))
+    assert len(files) > 3, "pipelines/cli/ should be a package of command modules"
+    bad = {str(f.relative_to(ROOT)): cli_violations(f) for f in files}
+    assert not {f: names for f, names in bad.items() if names}
+
+
+def test_cli_import_check_flags_internals_and_allows_the_api(tmp_path):
+    src = tmp_path / "cmd.py"
+    src.write_text("import argparse\nfrom pipelines.flows import patch_flow\nfrom hypernet.config import TrainConfig\n"
+                   "def run():\n    import torch\n    from pipelines import storage\n"
+                   "    from hypernet.lora import from_peft_files\n    from hypernet import base_model\n"
+                   "    from pipelines.registry import Registry\n")
+    assert cli_violations(src) == ["hypernet.base_model", "hypernet.lora", "hypernet.lora.from_peft_files",
+                                   "pipelines.registry", "pipelines.registry.Registry", "pipelines.storage", "torch"]

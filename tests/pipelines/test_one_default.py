@@ -17,6 +17,7 @@ import yaml
 
 from hypernet.config import TrainConfig
 from pipelines import cli, flows
+from pipelines.cli import train as train_cli
 from pipelines.meta_training import MetaTrainJob
 from pipelines.settings import Settings
 from workers.config import MetaTrainConfig, WorkerConfig
@@ -84,10 +85,10 @@ def test_every_flag_that_sets_a_knob_takes_its_default_and_help_from_the_datacla
 def test_the_train_command_has_a_flag_for_each_knob_it_names():
     (train,) = [p for path, p in ALL_PARSERS if path == ("train",)]
     flags = {a.dest: a.option_strings[0] for a in _options(train)}
-    for name, flag, _ in cli.TRAIN_FLAGS + cli.SINGLE_PROCESS_FLAGS + cli.JOB_FLAGS:
+    for name, flag, _ in train_cli.TRAIN_FLAGS + train_cli.SINGLE_PROCESS_FLAGS + train_cli.JOB_FLAGS:
         assert flags[name] == flag
     # The single-process trainer's own copies of settings come from the settings' flags and environment.
-    assert set(cli.FROM_SETTINGS) == set(_fields(TrainConfig)) & set(_fields(Settings)) - {"batch_docs"}
+    assert set(train_cli.FROM_SETTINGS) == set(_fields(TrainConfig)) & set(_fields(Settings)) - {"batch_docs"}
 
 
 def test_eval_flags_state_the_defaults_of_the_finetune_baseline():
@@ -187,12 +188,12 @@ def _optimisation(cfg: TrainConfig) -> dict:
 def test_docpatch_train_and_the_meta_train_deployment_train_with_the_same_defaults(tmp_path):
     parser = cli.build_parser()
     settings = Settings(store=str(tmp_path / "store"))
-    single = cli.single_process_config(parser.parse_args(["train"]), settings)
-    flow_job = cli.meta_train_job(parser.parse_args(["train", "--workers", "2"]))
+    single = train_cli.single_process_config(parser.parse_args(["train"]), settings)
+    flow_job = train_cli.meta_train_job(parser.parse_args(["train", "--workers", "2"]))
     deployed = [MetaTrainJob(**d["parameters"].get("job", {})) for d in _deployments().values()
                 if d["entrypoint"].endswith(":meta_train_flow")]
     assert {job.training_corpus for job in deployed} == {"", "kb"}  # the generic run and the knowledge base's own
-    assert single == TrainConfig(**{name: getattr(settings, name) for name in cli.FROM_SETTINGS})
+    assert single == TrainConfig(**{name: getattr(settings, name) for name in train_cli.FROM_SETTINGS})
     for job in deployed:
         assert _optimisation(single) == _optimisation(flow_job.train) == _optimisation(job.train) \
             == _optimisation(MetaTrainJob().train) == _optimisation(TrainConfig())
