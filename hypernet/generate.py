@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+from transformers import StoppingCriteria
 
 from hypernet.activations import layer_inputs, read_autocast
 from hypernet.chunking import chunk_ids
@@ -116,13 +117,26 @@ def encode_batch(chunks: list[list[int]], tokenizer, device) -> tuple[torch.Tens
     return ids.to(device), mask.to(device), hyper_mask.to(device)
 
 
+class FirstLineDone(StoppingCriteria):
+    """Stops greedy decoding once the answer's first line is complete: `clean_answer` keeps only it."""
+
+    def __init__(self, tokenizer, prompt_len: int):
+        self.tokenizer, self.prompt_len = tokenizer, prompt_len
+
+    def __call__(self, input_ids: torch.LongTensor, scores, **kwargs) -> torch.BoolTensor:
+        done = ["\n" in self.tokenizer.decode(row[self.prompt_len:], skip_special_tokens=True).strip()
+                for row in input_ids]
+        return torch.tensor(done, device=input_ids.device)
+
+
 @torch.inference_mode()
 def answer(model, tokenizer, question: str, *, lora: LoraTensors | None = None, document: str | None = None,
            max_new_tokens: int = 16) -> str:
     """Greedy short answer: base (nothing), adapter (`lora`), or context (`document` in the prompt)."""
     prompt = context_prompt(document, question) if document is not None else question_prompt(question)
     enc = tokenizer(prompt, return_tensors="pt").to(next(model.parameters()).device)
-    kwargs = dict(max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tokenizer.pad_token_id)
+    kwargs = dict(max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tokenizer.pad_token_id,
+                  stopping_criteria=[FirstLineDone(tokenizer, enc.input_ids.shape[1])])
     if lora is None:
         out = model.generate(**enc, **kwargs)
     else:
