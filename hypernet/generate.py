@@ -11,7 +11,7 @@ import torch
 from transformers import StoppingCriteria
 
 from hypernet.activations import layer_inputs, read_autocast
-from hypernet.chunking import chunk_ids
+from hypernet.chunking import Chunker
 from hypernet.lora import LoraTensors, applied, combine_chunks
 from hypernet.model import HyperNetwork, unbatch
 from hypernet.prompts import clean_answer, context_prompt, question_prompt
@@ -38,6 +38,7 @@ class AdapterGenerator:
         self.tokenizer = tokenizer
         self.hypernet = hypernet.eval().requires_grad_(False)
         self.cfg = hypernet.cfg
+        self.chunker = Chunker.of(self.cfg)
         self.max_batch_tokens = max_batch_tokens
         self.device = next(model.parameters()).device
         self.hypernet.to(self.device)
@@ -49,7 +50,8 @@ class AdapterGenerator:
         return self.tokenizer(text, add_special_tokens=False).input_ids
 
     def chunk(self, token_ids: list[int]) -> list[list[int]]:
-        return chunk_ids(token_ids, self.cfg.chunk_len, self.cfg.max_chunks)
+        """The document's chunks, as the Ray ChunkStage cuts them (ValueError when it has no tokens)."""
+        return self.chunker.split(token_ids)
 
     @torch.inference_mode()
     def chunk_loras(self, chunks: list[list[int]]) -> list[LoraTensors]:
@@ -93,8 +95,6 @@ class AdapterGenerator:
         docs = []
         for text in texts:
             ids = self.tokenize(text)
-            if not ids:
-                raise ValueError("document has no tokens")
             docs.append((len(ids), self.chunk(ids)))
         loras = self.generate_from_chunks([c for _, c in docs])
         return [GeneratedAdapter(l, n, len(c)) for l, (n, c) in zip(loras, docs)]

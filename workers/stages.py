@@ -78,7 +78,7 @@ def _objects(values: list) -> np.ndarray:
 
 # -- step 1: tokenise and chunk (CPU) -------------------------------------------------------------
 class ChunkStage:
-    """Text -> token ids and chunk lengths, exactly as `AdapterGenerator.tokenize/chunk` cut them.
+    """Text -> token ids and chunk lengths, cut by the same `Chunker` as `AdapterGenerator.chunk`.
 
     It reads the model folder's tokenizer.json with the `tokenizers` library (the engine behind
     transformers' fast tokenizers): importing transformers pulls in torch, several seconds of CPU
@@ -90,25 +90,27 @@ class ChunkStage:
         quiet_actor_process()
         start_report(cfg)
         from hypernet.base_model import resolve, token_encoder
+        from hypernet.chunking import Chunker
 
         hcfg = read_hypernet_config(hypernet_folder(cfg))
-        self.chunk_len, self.max_chunks = hcfg.chunk_len, hcfg.max_chunks
+        self.chunker = Chunker.of(hcfg)
         self._encode = token_encoder(resolve(cfg.base_model, cfg.cache_dir or None).path)
         if cfg.actor_report_dir:
             report_actor(cfg.actor_report_dir, "chunk", "cpu")
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        from hypernet.chunking import chunk_spans
-
         texts = list(batch[TEXT])
         ids_per_doc, errors = self._tokenize(texts)
         token_ids, chunk_lens, n_tokens = [], [], []
         for i, ids in enumerate(ids_per_doc):
-            if not errors[i] and not ids:
-                errors[i] = "ValueError: document has no tokens"
-            spans = chunk_spans(len(ids), self.chunk_len, self.max_chunks) if not errors[i] else []
+            lengths: list[int] = []
+            if not errors[i]:
+                try:
+                    lengths = self.chunker.lengths(ids)
+                except ValueError as exc:  # a document without tokens
+                    errors[i] = error_text(exc)
             token_ids.append(np.asarray(ids, dtype=np.int32))
-            chunk_lens.append(np.asarray([e - s for s, e in spans], dtype=np.int32))
+            chunk_lens.append(np.asarray(lengths, dtype=np.int32))
             n_tokens.append(len(ids))
         return {
             DOC_ID: batch[DOC_ID],
@@ -286,9 +288,10 @@ def check_compatible(base_config, hcfg) -> None:
 
 
 def split_chunks(token_ids: np.ndarray, chunk_lens: np.ndarray) -> list[list[int]]:
-    ids = np.asarray(token_ids).tolist()
-    bounds = np.concatenate([[0], np.cumsum(chunk_lens)]).tolist()
-    return [ids[bounds[k]:bounds[k + 1]] for k in range(len(chunk_lens))]
+    """A document's chunks from the two columns ChunkStage wrote."""
+    from hypernet.chunking import split_by_lengths
+
+    return split_by_lengths(np.asarray(token_ids).tolist(), np.asarray(chunk_lens).tolist())
 
 
 def _share_time(elapsed: float, n_tokens: np.ndarray, todo: list[int], n: int) -> list[float]:
