@@ -279,6 +279,7 @@ class RefineConfig:
     question_weight: float = field(default=1.0, metadata={"help": "weight of the teacher's top-k on kept natural questions"})
     top_k: int = field(default=16, metadata={"help": "teacher's top-k tokens kept per answer position"})
     train: str = field(default="all", metadata={"help": f"which factors move: {TRAINED_FACTORS} (no-bias: the shared bias rows stay)"})
+    from_layer: int = field(default=0, metadata={"help": "only layers from this index on move; the backward pass stops there"})
 
     def __post_init__(self) -> None:
         if self.steps < 0 or self.questions < 0 or self.blanks < 0 or self.items_per_step < 1:
@@ -286,6 +287,8 @@ class RefineConfig:
                              f">= 0 and items_per_step={self.items_per_step} >= 1")
         if self.lr <= 0 or self.text_tokens < 8 or self.top_k < 1:
             raise ValueError(f"RefineConfig lr={self.lr} must be > 0, text_tokens={self.text_tokens} >= 8, top_k={self.top_k} >= 1")
+        if self.from_layer < 0:
+            raise ValueError(f"RefineConfig.from_layer={self.from_layer} must be >= 0")
         if self.train not in TRAINED_FACTORS:
             raise ValueError(f"RefineConfig.train={self.train!r} not in {TRAINED_FACTORS}")
 

@@ -1,32 +1,19 @@
-"""LoRA tensors <-> PEFT adapters, and applying generated LoRAs to a live model.
+"""LoRA tensors: combining chunks, padding to a serving rank, and applying generated LoRAs to a live model.
 
 An adapter here is a dict `target name -> (A [L, r, d_in], B [L, d_out, r])`: one LoRA per
-decoder layer for each target module. The update is `W + B @ A` (scaling folded into B), so the
-PEFT export uses lora_alpha == r (PEFT scaling 1) and needs no rescaling.
+decoder layer for each target module. The update is `W + B @ A` (scaling folded into B); the PEFT
+file format lives in hypernet/peft_format.py.
 """
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 from dataclasses import dataclass, field
 from typing import Iterator
 
 import torch
-from safetensors.numpy import save as np_save
-from safetensors.torch import load as st_load
-from safetensors.torch import save as st_save
 
 from hypernet.config import SERVING_RANKS
-
-ADAPTER_CONFIG_FILE = "adapter_config.json"
-ADAPTER_WEIGHTS_FILE = "adapter_model.safetensors"
-
-
-def peft_key(layer: int, target: str, which: str) -> str:
-    """The one place that builds PEFT state-dict keys (adapter-name free, as PEFT saves them)."""
-    assert which in ("A", "B"), which
-    return f"base_model.model.model.layers.{layer}.{target}.lora_{which}.weight"
 
 
 @dataclass
@@ -106,89 +93,6 @@ def pad_rank(lora: LoraTensors, rank: int) -> LoraTensors:
     return LoraTensors(out)
 
 
-def peft_state_dict(lora: LoraTensors, dtype: torch.dtype = torch.float32) -> dict[str, torch.Tensor]:
-    state = {}
-    for target, (a, b) in lora.factors.items():
-        for layer in range(a.shape[0]):
-            state[peft_key(layer, target, "A")] = a[layer].to(dtype).contiguous()
-            state[peft_key(layer, target, "B")] = b[layer].to(dtype).contiguous()
-    return state
-
-
-def peft_adapter_config(lora: LoraTensors, base_model_id: str) -> dict:
-    targets = sorted({t.split(".")[-1] for t in lora.factors})
-    r = lora.rank
-    return {
-        "peft_type": "LORA",
-        "task_type": "CAUSAL_LM",
-        "base_model_name_or_path": base_model_id,
-        "r": r,
-        "lora_alpha": r,  # scaling = alpha / r = 1: the scale is already folded into B
-        "lora_dropout": 0.0,
-        "bias": "none",
-        "target_modules": targets,
-        "fan_in_fan_out": False,
-        "modules_to_save": None,
-        "use_rslora": False,
-        "use_dora": False,
-        "inference_mode": True,
-    }
-
-
-def to_peft_files(lora: LoraTensors, base_model_id: str, dtype: torch.dtype = torch.float32) -> dict[str, bytes]:
-    """Serialise as a standard PEFT adapter folder (file name -> bytes), rank padded for serving."""
-    if not lora.is_finite():
-        raise ValueError("adapter has NaN or infinite weights; refusing to serialise it")
-    padded = pad_rank(lora, serving_rank(lora.rank))
-    config = peft_adapter_config(padded, base_model_id)
-    state = peft_state_dict(padded, dtype)
-    if dtype in (torch.float32, torch.float16):  # the same bytes, ~2.5x faster than safetensors.torch.save
-        weights = np_save({k: v.numpy() for k, v in state.items()}, metadata={"format": "pt"})
-    else:  # numpy has no bfloat16
-        weights = st_save(state, metadata={"format": "pt"})
-    return {
-        ADAPTER_CONFIG_FILE: (json.dumps(config, indent=2, sort_keys=True) + "\n").encode(),
-        ADAPTER_WEIGHTS_FILE: weights,
-    }
-
-
-def from_peft_files(files: dict[str, bytes]) -> LoraTensors:
-    """Parse PEFT adapter files back into LoraTensors (strict about key names)."""
-    config = json.loads(files[ADAPTER_CONFIG_FILE])
-    state = st_load(files[ADAPTER_WEIGHTS_FILE])
-    per_target: dict[str, dict[int, dict[str, torch.Tensor]]] = {}
-    prefix = "base_model.model.model.layers."
-    for key, tensor in state.items():
-        if not key.startswith(prefix) or not key.endswith(".weight"):
-            raise ValueError(f"unexpected key in adapter: {key}")
-        rest = key[len(prefix):-len(".weight")]
-        layer_s, *path, which = rest.split(".")
-        if which not in ("lora_A", "lora_B"):
-            raise ValueError(f"unexpected key in adapter: {key}")
-        per_target.setdefault(".".join(path), {}).setdefault(int(layer_s), {})[which[-1]] = tensor
-    factors = {}
-    for target, layers in per_target.items():
-        n = max(layers) + 1
-        if sorted(layers) != list(range(n)) or any(set(v) != {"A", "B"} for v in layers.values()):
-            raise ValueError(f"adapter for {target} is missing layers or factors")
-        a = torch.stack([layers[i]["A"] for i in range(n)])
-        b = torch.stack([layers[i]["B"] for i in range(n)])
-        if a.shape[1] != config["r"]:
-            raise ValueError(f"adapter rank {a.shape[1]} disagrees with adapter_config r={config['r']}")
-        scaling = config["lora_alpha"] / config["r"]
-        factors[target] = (a, b * scaling)
-    return LoraTensors(factors)
-
-
-def save_peft_folder(lora: LoraTensors, folder: str, base_model_id: str) -> None:
-    import os
-
-    os.makedirs(folder, exist_ok=True)
-    for name, data in to_peft_files(lora, base_model_id).items():
-        with open(os.path.join(folder, name), "wb") as fh:
-            fh.write(data)
-
-
 def decoder_layers(model: torch.nn.Module) -> torch.nn.ModuleList:
     """The decoder layer list of a Hugging Face causal LM (or a PEFT wrapper of one)."""
     inner = model
@@ -220,10 +124,12 @@ def applied(model: torch.nn.Module, lora: LoraTensors | list[LoraTensors]) -> It
             b_all = torch.stack([l.factors[target][1] for l in lora])  # (N, L, d_out, r)
         else:
             a_all, b_all = first.factors[target]
-        for i, layer in enumerate(layers):
+        # One unbind per factor: its backward stacks the layers' gradients once, where a select per
+        # layer would fill a zero tensor the size of all layers for each of them.
+        a_layers = a_all.unbind(1 if batched else 0)
+        b_layers = b_all.unbind(1 if batched else 0)
+        for layer, a, b in zip(layers, a_layers, b_layers):
             module = layer.get_submodule(target)
-            a = a_all[:, i] if batched else a_all[i]
-            b = b_all[:, i] if batched else b_all[i]
             handles.append(module.register_forward_hook(_lora_hook(a, b, batched)))
     try:
         yield

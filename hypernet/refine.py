@@ -16,7 +16,6 @@ import time
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 
 from hypernet.activations import under_autocast
 from hypernet.config import RefineConfig
@@ -95,29 +94,32 @@ def prepare(model, tok, texts: list[str], cfg: RefineConfig,
 
 
 class _Trainable:
-    """One document's adapter as trainable leaves, split by `cfg.train` into moving and fixed rank rows."""
+    """One document's adapter as trainable leaves: the layers from `cfg.from_layer` on, split by `cfg.train`
+    into moving and fixed rank rows; lower layers stay as generated (so no gradient flows below them)."""
 
-    def __init__(self, lora: LoraTensors, train: str, bias_rank: int):
+    def __init__(self, lora: LoraTensors, cfg: RefineConfig, bias_rank: int):
         self.parts = {}
         for target, (a, b) in lora.factors.items():
             a, b = a.detach().float().clone(), b.detach().float().clone()
-            fixed = bias_rank if train == "no-bias" else 0
+            low = min(cfg.from_layer, a.shape[0])
+            fixed = bias_rank if cfg.train == "no-bias" else 0
             moving = a.shape[1] - fixed
-            a_move = torch.nn.Parameter(a[:, :moving]) if train != "B" else a[:, :moving]
-            b_move = torch.nn.Parameter(b[:, :, :moving])
-            self.parts[target] = (a_move, b_move, a[:, moving:], b[:, :, moving:])
+            a_move = torch.nn.Parameter(a[low:, :moving]) if cfg.train != "B" else a[low:, :moving]
+            b_move = torch.nn.Parameter(b[low:, :, :moving])
+            self.parts[target] = (a_move, b_move, a[low:, moving:], b[low:, :, moving:], a[:low], b[:low])
 
     @property
     def rank(self) -> int:
-        am, _bm, af, _bf = next(iter(self.parts.values()))
+        am, _bm, af, _bf, _al, _bl = next(iter(self.parts.values()))
         return am.shape[1] + af.shape[1]
 
     def params(self) -> list[torch.nn.Parameter]:
         return [p for part in self.parts.values() for p in part[:2] if isinstance(p, torch.nn.Parameter)]
 
     def lora(self) -> LoraTensors:
-        return LoraTensors({t: (torch.cat([am, af], dim=1), torch.cat([bm, bf], dim=2))
-                            for t, (am, bm, af, bf) in self.parts.items()})
+        return LoraTensors({t: (torch.cat([a_low, torch.cat([am, af], dim=1)]),
+                                torch.cat([b_low, torch.cat([bm, bf], dim=2)]))
+                            for t, (am, bm, af, bf, a_low, b_low) in self.parts.items()})
 
 
 def _step_rows(prep: Prepared, step: int, cfg: RefineConfig) -> tuple[list[int] | None, list[Item]]:
@@ -144,7 +146,7 @@ def refine(model, tok, loras: list[LoraTensors], prepared: list[Prepared], cfg: 
     """
     device = next(model.parameters()).device
     bos = _bos(tok)
-    docs = [_Trainable(l.to(device), cfg.train, bias_rank) for l in loras]
+    docs = [_Trainable(l.to(device), cfg, bias_rank) for l in loras]
     opt = torch.optim.AdamW([p for d in docs for p in d.params()], lr=cfg.lr, weight_decay=0.0) if cfg.steps else None
     taken: dict[int, tuple[list[LoraTensors], float]] = {}
     t0 = time.perf_counter()
@@ -192,14 +194,44 @@ def _step(model, tok, docs: list[_Trainable], prepared: list[Prepared], step: in
         r_idx = torch.tensor([i for i, r in enumerate(bucket) for _ in r[1]], device=device)
         p_idx = torch.tensor([p for r in bucket for p in r[1]], device=device)
         logp = torch.log_softmax(lm_logits(model, hidden[r_idx, p_idx], head), dim=-1)  # (P, V)
-        loss, k = logp.new_zeros(()), 0
-        for _ids, pos, kind, d, x in bucket:
-            lp = logp[k:k + len(pos)]
-            k += len(pos)
-            loss = loss + _term(lp, kind, x, cfg, device) / counts[(d, kind)]
+        loss = _bucket_loss(logp, bucket, counts, cfg)
         loss.backward()
         total += loss.item()
     return total
+
+
+def _bucket_loss(logp: torch.Tensor, bucket: list, counts: dict, cfg: RefineConfig) -> torch.Tensor:
+    """Every row's weighted loss from two gathers over the bucket's log-probabilities (a slice per row
+    would cost a vocabulary-wide zero fill per row in the backward pass). Each row's summed loss is
+    divided by its document's count of positions of that kind: next-token CE on text, gold CE on a
+    blank, cross-entropy to the teacher's top-k on a question."""
+    gold_pos, gold_ids, gold_w = [], [], []
+    topk_pos, topk_ids, topk_p, topk_w = [], [], [], []
+    k = 0
+    for _ids, pos, kind, d, x in bucket:
+        at = list(range(k, k + len(pos)))
+        k += len(pos)
+        if kind == "text" or x.gold:
+            weight = cfg.text_weight if kind == "text" else cfg.blank_weight
+            gold_pos += at
+            gold_ids += x if kind == "text" else x.ids[x.first:]
+            gold_w += [weight / counts[(d, kind)]] * len(pos)
+        else:
+            topk_pos += at
+            topk_ids.append(x.topk_ids)
+            topk_p.append(torch.softmax(x.topk_logp.float(), dim=-1))
+            topk_w += [cfg.question_weight / counts[(d, kind)]] * len(pos)
+    device = logp.device
+    loss = logp.new_zeros(())
+    if gold_pos:
+        picked = logp[torch.tensor(gold_pos, device=device), torch.tensor(gold_ids, device=device)]
+        loss = loss - (torch.tensor(gold_w, device=device) * picked).sum()
+    if topk_pos:
+        ids = torch.cat(topk_ids).to(device)  # (P_q, K)
+        picked = logp[torch.tensor(topk_pos, device=device)[:, None], ids]
+        weighted = torch.tensor(topk_w, device=device)[:, None] * torch.cat(topk_p).to(device)
+        loss = loss - (weighted * picked).sum()
+    return loss
 
 
 MAX_BATCH_TOKENS = 2048
@@ -214,16 +246,6 @@ def _buckets(rows: list) -> list[list]:
             cur = []
         cur.append(r)
     return out + [cur] if cur else out
-
-
-def _term(lp: torch.Tensor, kind: str, x, cfg: RefineConfig, device) -> torch.Tensor:
-    """A row's summed loss: next-token CE on text, gold CE on a blank, teacher cross-entropy on a question."""
-    if kind == "text":
-        return cfg.text_weight * F.nll_loss(lp, torch.tensor(x, device=device), reduction="sum")
-    if x.gold:
-        return cfg.blank_weight * F.nll_loss(lp, torch.tensor(x.ids[x.first:], device=device), reduction="sum")
-    t_prob = torch.softmax(x.topk_logp.to(device).float(), dim=-1)
-    return cfg.question_weight * -(t_prob * lp.gather(-1, x.topk_ids.to(device))).sum()
 
 
 def fresh_lora(n_layers: int, targets: dict[str, tuple[int, int]], rank: int, seed: int = 0) -> LoraTensors:

@@ -1,0 +1,86 @@
+"""Refinement: its batched loss equals the per-row definition, it learns, and it moves only what the recipe says."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+from hypernet import base_model
+from hypernet.config import RefineConfig
+from hypernet.lora import LoraTensors
+from hypernet.refine import Item, _bucket_loss, prepare, refine
+
+TEXT = ("Quillton is the capital of Zorbania. It was founded in 1821 by Ada Brun. "
+        "Its river is the Ossel and its mayor is Edda Vrane.")
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_model_path):
+    model, tok, _ = base_model.load(tiny_model_path)
+    return model, tok
+
+
+def _lora(model, seed=0) -> LoraTensors:
+    gen = torch.Generator().manual_seed(seed)
+    n, d_in, d_out = model.config.num_hidden_layers, model.config.intermediate_size, model.config.hidden_size
+    return LoraTensors({"mlp.down_proj": (torch.randn(n, 4, d_in, generator=gen) / d_in**0.5,
+                                          torch.randn(n, d_out, 4, generator=gen) * 0.01)})
+
+
+def test_bucket_loss_is_each_rows_weighted_mean():
+    torch.manual_seed(0)
+    logp = torch.log_softmax(torch.randn(7, 50), dim=-1)
+    blank = Item(ids=[1, 5, 6, 9, 11], first=3, gold=True)  # answer tokens 9, 11
+    teacher = Item(ids=[1, 5, 8, 12], first=2, gold=False, topk_ids=torch.tensor([[8, 3], [12, 4]]),
+                   topk_logp=torch.log(torch.tensor([[0.7, 0.3], [0.9, 0.1]])))
+    bucket = [([1, 2, 3, 4], [0, 1, 2], "text", 0, [2, 3, 4]),
+              (blank.ids, [2, 3], "item", 0, blank),
+              (teacher.ids, [1, 2], "item", 1, teacher)]
+    counts = {(0, "text"): 3, (0, "item"): 2, (1, "item"): 2}
+    cfg = RefineConfig(text_weight=0.5, blank_weight=2.0, question_weight=3.0)
+    want = (0.5 * F.nll_loss(logp[0:3], torch.tensor([2, 3, 4]), reduction="sum") / 3
+            + 2.0 * F.nll_loss(logp[3:5], torch.tensor([9, 11]), reduction="sum") / 2
+            - 3.0 * (torch.tensor([[0.7, 0.3], [0.9, 0.1]]) * logp[5:7].gather(-1, teacher.topk_ids)).sum() / 2)
+    assert _bucket_loss(logp, bucket, counts, cfg).item() == pytest.approx(want.item(), rel=1e-5)
+
+
+def test_refinement_lowers_its_own_loss(tiny):
+    model, tok = tiny
+    cfg = RefineConfig(steps=6, lr=1e-2)
+    prepared = prepare(model, tok, [TEXT], cfg)
+    assert prepared[0].items, "the document yields refinement items"
+    lora = _lora(model)
+    _, snaps = refine(model, tok, [lora], prepared, cfg, snapshots=(0, 6))
+    gold = [i for i in prepared[0].items if i.gold]
+    assert gold, "the document yields fill-in-the-blank items"
+
+    def blank_nll(l):
+        from hypernet.distill import pad_rows
+        from hypernet.lora import applied
+        with torch.no_grad(), applied(model, l):
+            total = 0.0
+            for item in gold:
+                ids, mask = pad_rows([item.ids], tok)
+                logits = model(input_ids=ids, attention_mask=mask).logits[0, item.first - 1:-1]
+                total += F.cross_entropy(logits.float(), torch.tensor(item.ids[item.first:])).item()
+            return total / len(gold)
+
+    assert blank_nll(snaps[6][0][0]) < blank_nll(snaps[0][0][0])
+
+
+def test_from_layer_and_b_only_freeze_what_they_say(tiny):
+    model, tok = tiny
+    n = model.config.num_hidden_layers
+    assert n >= 2
+    lora = _lora(model)
+    cfg = RefineConfig(steps=2, lr=1e-2, from_layer=n - 1, train="B")
+    out = refine(model, tok, [lora], prepare(model, tok, [TEXT], cfg), cfg)[0][0]
+    (a0, b0), (a1, b1) = lora.factors["mlp.down_proj"], out.factors["mlp.down_proj"]
+    assert torch.equal(a1, a0.float()), "train=B leaves A as generated"
+    assert torch.equal(b1[:n - 1], b0[:n - 1].float()), "layers below from_layer stay as generated"
+    assert not torch.equal(b1[n - 1:], b0[n - 1:].float()), "the layers from from_layer on move"
+
+
+def test_a_changed_recipe_changes_the_key():
+    assert RefineConfig(steps=0).key() == ""
+    assert RefineConfig(steps=5).key() != RefineConfig(steps=5, from_layer=6).key()
+    with pytest.raises(ValueError, match="from_layer"):
+        RefineConfig(from_layer=-1)
