@@ -66,8 +66,11 @@ def prepare(model, tok, texts: list[str], cfg: RefineConfig,
         teacher, rows = bos + doc_ids, []
         for q, is_blank in [(x, False) for x in natural] + [(x, True) for x in blanks]:
             prompt, ans = qa_tokens(tok, q.question, q.answer)
+            if is_blank:  # trained on the gold span: the teacher never reads it
+                rows.append((bos + prompt + ans, len(bos) + len(prompt), 0, len(ans), True))
+                continue
             teacher = teacher + sep + prompt
-            rows.append((bos + prompt + ans, len(bos) + len(prompt), len(teacher), len(ans), is_blank))
+            rows.append((bos + prompt + ans, len(bos) + len(prompt), len(teacher), len(ans), False))
             teacher = teacher + ans
         seqs.append(teacher)
         plans.append((doc_ids, rows, len(natural)))
