@@ -49,7 +49,7 @@ import torch
 from hypernet import base_model
 from hypernet.activations import READ_DTYPES, layer_inputs, read_autocast
 from hypernet.generate import AdapterGenerator, encode_batch
-from hypernet.lora import to_peft_files
+from hypernet.peft_format import to_peft_files
 from hypernet.model import HyperNetwork, default_checkpoint
 from workers import ray_runtime
 from workers.config import WorkerConfig

@@ -55,7 +55,7 @@ def document_text(settings: Settings, corpus: str, doc_id: str) -> str:
 def latest_adapter(settings: Settings, corpus: str, doc_id: str):
     """(LoraTensors, version id) of the document's latest adapter, checked to fit the configured base model."""
     from hypernet.base_model import resolve
-    from hypernet.lora import from_peft_files
+    from hypernet.peft_format import from_peft_files
     from pipelines.patching import open_registry
 
     registry = open_registry(settings, corpus)

@@ -37,20 +37,17 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Iterable
 
-from hypernet.config import SERVING_RANKS
-from hypernet.lora import ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, peft_key
+from hypernet.peft_format import ADAPTER_FILES, validate_adapter
 from pipelines.storage import PreconditionFailed, Storage, open_storage, redact_uri
 
 log = logging.getLogger(__name__)
 
-ADAPTER_FILES = (ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE)  # safetensors only: no pickled weights
 MANIFEST_FILE = "manifest.json"
 POINTER_FILE = "latest.json"
 INDEX_FILE = "index.parquet"
 MANIFEST_FORMAT = 1
 CAS_ATTEMPTS = 20
 READ_THREADS = 8
-_PEFT_KEY = re.compile(r"^base_model\.model\.model\.layers\.(\d+)\.(.+)\.lora_([AB])\.weight$")
 _SECRET_NAME = re.compile(r"secret|password|passwd|token|credential|access_key|private_key|api_key", re.I)
 
 
@@ -103,65 +100,6 @@ class PublishResult:
     version_id: str
     created: bool  # False: that version already existed (idempotent re-publish)
     pointer_moved: bool
-
-
-# -- checks on adapter files -----------------------------------------------------------------------
-def serving_config_problems(config: dict) -> list[str]:
-    """vLLM's rules for a LoRA adapter_config (empty when it would load)."""
-    problems = []
-    if config.get("peft_type", "LORA") != "LORA":
-        problems.append(f"peft_type {config.get('peft_type')!r} is not LORA")
-    if config.get("r") not in SERVING_RANKS:
-        problems.append(f"rank r={config.get('r')!r} not in the serving ranks {SERVING_RANKS}")
-    if config.get("bias", "none") != "none":
-        problems.append(f"bias {config.get('bias')!r} must be 'none'")
-    if config.get("modules_to_save"):
-        problems.append("modules_to_save must be empty")
-    if config.get("use_dora"):
-        problems.append("DoRA adapters are not served")
-    if not config.get("target_modules"):
-        problems.append("target_modules is empty")
-    return problems
-
-
-def validate_adapter(files: dict[str, bytes]) -> int:
-    """Check a PEFT adapter before it is stored; its rank, or ValueError naming the problem."""
-    import torch
-    from safetensors.torch import load as st_load
-
-    if set(files) != set(ADAPTER_FILES):
-        raise ValueError(f"an adapter is exactly {list(ADAPTER_FILES)}, got {sorted(files)}")
-    try:
-        config = json.loads(files[ADAPTER_CONFIG_FILE])
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{ADAPTER_CONFIG_FILE} is not JSON: {exc}") from None
-    if not isinstance(config, dict):
-        raise ValueError(f"{ADAPTER_CONFIG_FILE} must hold a JSON object")
-    if problems := serving_config_problems(config):
-        raise ValueError(f"{ADAPTER_CONFIG_FILE} would not serve: {'; '.join(problems)}")
-    try:
-        state = st_load(files[ADAPTER_WEIGHTS_FILE])
-    except Exception as exc:
-        raise ValueError(f"{ADAPTER_WEIGHTS_FILE} does not parse as safetensors: {exc}") from None
-    if not state:
-        raise ValueError(f"{ADAPTER_WEIGHTS_FILE} holds no tensors")
-    rank, targets = config["r"], set(config["target_modules"])
-    pairs: dict[tuple[int, str], set[str]] = {}
-    for key, tensor in state.items():
-        match = _PEFT_KEY.match(key)
-        if not match or peft_key(int(match[1]), match[2], match[3]) != key:
-            raise ValueError(f"unexpected key in adapter: {key}")
-        layer, target, which = int(match[1]), match[2], match[3]
-        if target.rsplit(".", 1)[-1] not in targets:
-            raise ValueError(f"{key}: module not in target_modules {sorted(targets)}")
-        if tensor.ndim != 2 or tensor.shape[0 if which == "A" else 1] != rank:
-            raise ValueError(f"{key}: shape {tuple(tensor.shape)} disagrees with r={rank}")
-        if not tensor.is_floating_point() or not torch.isfinite(tensor).all():
-            raise ValueError(f"{key}: not floating point, or NaN / infinite weights")
-        pairs.setdefault((layer, target), set()).add(which)
-    if incomplete := sorted(k for k, v in pairs.items() if v != {"A", "B"}):
-        raise ValueError(f"lora_A / lora_B missing for {incomplete}")
-    return rank
 
 
 # -- small helpers -----------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ class AdapterResult:
     doc_id: str
     doc_sha256: str
     ok: bool
-    files: dict[str, bytes] | None  # PEFT adapter files (hypernet.lora.to_peft_files) when ok
+    files: dict[str, bytes] | None  # PEFT adapter files (hypernet.peft_format.to_peft_files) when ok
     n_tokens: int
     n_chunks: int
     rank: int  # the adapter's r (serving rank, zero-padded), 0 when not ok

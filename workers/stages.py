@@ -43,7 +43,7 @@ INPUT_COLUMNS = (DOC_ID, SHA256, TEXT)
 
 def file_columns() -> dict[str, str]:
     """PEFT file name -> column that carries it."""
-    from hypernet.lora import ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE
+    from hypernet.peft_format import ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE
 
     return {ADAPTER_CONFIG_FILE: ADAPTER_CONFIG, ADAPTER_WEIGHTS_FILE: ADAPTER_WEIGHTS}
 
@@ -172,7 +172,8 @@ class AdapterStage:
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         import torch
 
-        from hypernet.lora import serving_rank, to_peft_files
+        from hypernet.lora import serving_rank
+        from hypernet.peft_format import to_peft_files
 
         n = len(batch[DOC_ID])
         errors = [str(e) for e in batch[ERROR]]

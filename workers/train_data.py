@@ -254,7 +254,7 @@ class DenseShards:
             return _stored_summary(loc, path)
         from hypernet.dense import dense_examples
         from hypernet.examples_io import example_to_bytes
-        from hypernet.lora import from_peft_files
+        from hypernet.peft_format import from_peft_files
 
         started = time.perf_counter()
         examples = dense_examples(self.model, self.tok, [(d["text"], from_peft_files(d["adapter"])) for d in docs],

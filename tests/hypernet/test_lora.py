@@ -4,10 +4,8 @@ import json
 import pytest
 import torch
 
-from hypernet.lora import (
-    ADAPTER_CONFIG_FILE, LoraTensors, applied, combine_chunks, from_peft_files, pad_rank, peft_key,
-    serving_rank, to_peft_files,
-)
+from hypernet.lora import LoraTensors, applied, combine_chunks, pad_rank, serving_rank
+from hypernet.peft_format import ADAPTER_CONFIG_FILE, from_peft_files, parse_peft_key, peft_key, to_peft_files
 
 
 def random_lora(layers=2, rank=8, d_in=128, d_out=64, seed=0) -> LoraTensors:
@@ -20,6 +18,11 @@ def random_lora(layers=2, rank=8, d_in=128, d_out=64, seed=0) -> LoraTensors:
 def test_peft_key_format_is_pinned():
     assert peft_key(3, "mlp.down_proj", "A") == "base_model.model.model.layers.3.mlp.down_proj.lora_A.weight"
     assert peft_key(0, "mlp.down_proj", "B") == "base_model.model.model.layers.0.mlp.down_proj.lora_B.weight"
+    assert parse_peft_key(peft_key(3, "mlp.down_proj", "A")) == (3, "mlp.down_proj", "A")
+    for bad in ("base_model.model.model.layers.03.mlp.down_proj.lora_A.weight",
+                "base_model.model.model.layers.3.mlp.down_proj.lora_C.weight", "model.layers.3.mlp.lora_A.weight"):
+        with pytest.raises(ValueError, match="unexpected key"):
+            parse_peft_key(bad)
 
 
 def test_combine_chunks_concatenates_ranks_and_scales_updates():
@@ -65,7 +68,7 @@ def test_broken_adapter_is_refused(bad, factor):
 def test_peft_weights_are_the_bytes_safetensors_writes(dtype):
     from safetensors.torch import save
 
-    from hypernet.lora import ADAPTER_WEIGHTS_FILE, peft_state_dict
+    from hypernet.peft_format import ADAPTER_WEIGHTS_FILE, peft_state_dict
 
     lora = combine_chunks([random_lora(seed=1)], random_lora(seed=3), "sum")
     files = to_peft_files(lora, "some/base", dtype=dtype)
@@ -76,7 +79,7 @@ def test_peft_loads_the_export_with_no_missing_keys_and_same_outputs(tiny_model_
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    from hypernet.lora import save_peft_folder
+    from hypernet.peft_format import save_peft_folder
 
     model = AutoModelForCausalLM.from_pretrained(tiny_model_path).eval()
     cfg = model.config

@@ -6,7 +6,8 @@ import hashlib
 import pytest
 import torch
 
-from hypernet.lora import LoraTensors, to_peft_files
+from hypernet.lora import LoraTensors
+from hypernet.peft_format import to_peft_files
 from pipelines import corpus_training as ct
 from pipelines.registry import AdapterKey
 from pipelines.settings import Settings

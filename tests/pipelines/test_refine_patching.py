@@ -131,7 +131,8 @@ def test_a_published_refined_adapter_loads_as_a_peft_folder(refined_once):
     from safetensors.torch import load_file
     from transformers import AutoModelForCausalLM
 
-    from hypernet.lora import ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, applied, from_peft_files
+    from hypernet.lora import applied
+    from hypernet.peft_format import ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, from_peft_files
 
     base, first, tmp = refined_once
     registry = open_registry(base, "kb")

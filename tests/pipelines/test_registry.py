@@ -11,9 +11,10 @@ import torch
 from safetensors.torch import save as st_save
 
 from hypernet.config import SERVING_RANKS
-from hypernet.lora import (ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, LoraTensors, peft_adapter_config,
-                           peft_state_dict, to_peft_files)
-from pipelines.registry import (AdapterKey, IntegrityError, Registry, serving_config_problems, validate_adapter)
+from hypernet.lora import LoraTensors
+from hypernet.peft_format import (ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, peft_adapter_config, peft_state_dict,
+                                  serving_config_problems, to_peft_files, validate_adapter)
+from pipelines.registry import AdapterKey, IntegrityError, Registry
 
 TARGET = "mlp.down_proj"
 D_IN, D_OUT, LAYERS = 16, 8, 2  # matches the tiny Gemma-3 below: down_proj is 16 -> 8
@@ -375,7 +376,8 @@ def test_load_files_fills_and_reuses_a_local_cache_keyed_by_sha256(s3_bucket, tm
     """Serving reads each adapter from S3 once; a corrupt cache entry is ignored, not served."""
     import torch
 
-    from hypernet.lora import LoraTensors, to_peft_files
+    from hypernet.lora import LoraTensors
+    from hypernet.peft_format import to_peft_files
     from pipelines.registry import AdapterKey, Registry
 
     cache = tmp_path / "cache"

@@ -152,7 +152,8 @@ def test_a_job_on_dense_targets_and_teacher_examples_resumes_after_a_killed_work
     from the last checkpoint when a worker dies."""
     import torch
 
-    from hypernet.lora import LoraTensors, to_peft_files
+    from hypernet.lora import LoraTensors
+    from hypernet.peft_format import to_peft_files
     from workers.meta_train import prepare_dense_data
 
     reports = tmp_path / "workers"

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from hypernet.lora import from_peft_files
+from hypernet.peft_format import from_peft_files
 from workers.pipeline import AdapterResult, generate_adapters, model_identity, preflight
 from workers.config import WorkerConfig
 

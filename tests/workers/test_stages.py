@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from hypernet.lora import LoraTensors, from_peft_files, pad_rank
+from hypernet.lora import LoraTensors, pad_rank
+from hypernet.peft_format import from_peft_files
 from workers.config import WorkerConfig
 from workers.stages import (
     ADAPTER_CONFIG, ADAPTER_WEIGHTS, CHUNK_LENS, DOC_ID, ERROR, OK, RANK, SHA256, TEXT, TOKEN_IDS,
