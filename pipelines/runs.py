@@ -161,7 +161,19 @@ def render_markdown(report: dict) -> str:
         counts = report["counts"]
         lines += ["", "Ingest: " + ", ".join(f"{counts.get(k, 0)} {k}" for k in
                                                ("added", "changed", "unchanged", "deleted", "rejected"))]
-    lines += ["", "## Throughput", ""]
+    lines += ["", "## Throughput", "", *_md_throughput(report)]
+    lines += ["", f"![documents per second and time per stage]({PLOT_PNG})", "", *_md_stages(report)]
+    lines += ["", "## Failures", ""]
+    if report["failed"]:
+        lines += ["| document | error |", "|---|---|"]
+        lines += [f"| `{f['doc_id']}` | {_md_cell(f['error'])} |" for f in report["failed"]]
+    else:
+        lines.append("None.")
+    return "\n".join(lines) + "\n"
+
+
+def _md_throughput(report: dict) -> list[str]:
+    lines = []
     if report["generated"]:
         _, rates, _ = throughput(report["timeline"])
         peak = max(rates) if rates else 0.0
@@ -174,8 +186,11 @@ def render_markdown(report: dict) -> str:
                          f"loading the models); the last after {max(times):.1f} s.")
     else:
         lines.append("No model work in this run.")
-    lines += ["", f"![documents per second and time per stage]({PLOT_PNG})", "", "## Time per stage", "",
-              "| stage | seconds | share |", "|---|---:|---:|"]
+    return lines
+
+
+def _md_stages(report: dict) -> list[str]:
+    lines = ["## Time per stage", "", "| stage | seconds | share |", "|---|---:|---:|"]
     total = report["seconds"] or 1.0
     for stage, seconds in _ordered_stages(report["stages"]):
         lines.append(f"| {stage} | {seconds:.2f} | {100 * seconds / total:.0f} % |")
@@ -183,13 +198,7 @@ def render_markdown(report: dict) -> str:
     if report["generated"]:
         lines += ["", f"Inside generate: model compute {inside['model_seconds_all_actors']:.2f} s summed over the "
                       f"actors; publishing to the registry {inside['publish_seconds']:.2f} s."]
-    lines += ["", "## Failures", ""]
-    if report["failed"]:
-        lines += ["| document | error |", "|---|---|"]
-        lines += [f"| `{f['doc_id']}` | {_md_cell(f['error'])} |" for f in report["failed"]]
-    else:
-        lines.append("None.")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _md_cell(text: str, limit: int = 300) -> str:

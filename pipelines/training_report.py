@@ -45,22 +45,36 @@ def plot(report: dict) -> bytes:
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    history = report.get("history") or []
-    steps = [m["step"] for m in history]
     fig = Figure(figsize=(13, 4.2), dpi=100)
     ax_loss, ax_acc, ax_eval = fig.subplots(1, 3)
+    _plot_steps(report, ax_loss, ax_acc)
+    _plot_eval(report, ax_eval)
+    decision = report.get("decision") or {}
+    fig.suptitle(f"meta-training run {report.get('run', {}).get('name', '')}: "
+                 f"{'registered ' + str(decision.get('hypernet_id')) if decision.get('promoted') else 'not registered'}",
+                 fontsize=10)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
 
-    def curve(ax, key: str, color: str) -> None:
-        """A metric on the steps that report it (distillation and dense steps report different ones)."""
-        points = [(m["step"], m[key]) for m in history if key in m]
-        if points:
-            xs, ys = [p[0] for p in points], [p[1] for p in points]
-            ax.plot(xs, ys, color=color, alpha=0.25, linewidth=0.8)
-            ax.plot(xs, _smooth(ys, max(1, len(ys) // 20)), color=color, label=key)
 
+def _curve(ax, history: list[dict], key: str, color: str) -> None:
+    """A metric on the steps that report it (distillation and dense steps report different ones)."""
+    points = [(m["step"], m[key]) for m in history if key in m]
+    if points:
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        ax.plot(xs, ys, color=color, alpha=0.25, linewidth=0.8)
+        ax.plot(xs, _smooth(ys, max(1, len(ys) // 20)), color=color, label=key)
+
+
+def _plot_steps(report: dict, ax_loss, ax_acc) -> None:
+    """Loss curves, answer-token accuracy and learning rate per step, restores marked."""
+    history = report.get("history") or []
+    steps = [m["step"] for m in history]
     for key, color in (("loss", "black"), ("kd", "tab:blue"), ("ce", "tab:orange"), ("dense", "tab:purple")):
-        curve(ax_loss, key, color)
-    curve(ax_acc, "token_acc", "tab:green")
+        _curve(ax_loss, history, key, color)
+    _curve(ax_acc, history, "token_acc", "tab:green")
     ax_lr = ax_acc.twinx()
     ax_lr.plot(steps, [m["lr"] for m in history], color="tab:gray", linestyle=":", label="lr")
     ax_lr.set_ylabel("learning rate")
@@ -73,6 +87,9 @@ def plot(report: dict) -> bytes:
     if ax_acc.get_legend_handles_labels()[0]:  # a run of dense steps alone has no answer tokens
         ax_acc.legend(loc="upper left", fontsize=8)
 
+
+def _plot_eval(report: dict, ax_eval) -> None:
+    """Eval accuracy per checkpoint against the base model, the document in context and the current hypernetwork."""
     evaluation = report.get("eval") or {}
     points = [(c["step"], c["eval_accuracy"]) for c in report.get("checkpoints", []) if c.get("eval_accuracy") is not None]
     if points:
@@ -96,11 +113,3 @@ def plot(report: dict) -> bytes:
     ax_eval.set(title=f"eval accuracy ({evaluation.get('n_questions', 0)} questions)", xlabel="checkpoint step",
                 ylim=(-0.02, 1.02))
     ax_eval.legend(loc="best", fontsize=7)
-    decision = report.get("decision") or {}
-    fig.suptitle(f"meta-training run {report.get('run', {}).get('name', '')}: "
-                 f"{'registered ' + str(decision.get('hypernet_id')) if decision.get('promoted') else 'not registered'}",
-                 fontsize=10)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
