@@ -32,7 +32,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from tables import table  # noqa: E402
 
 
-def main() -> int:
+def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--base-model", default="packaged:gemma-3-270m")
     p.add_argument("--hypernet", default="", help="checkpoint folder (default: the shipped one)")
@@ -42,8 +42,11 @@ def main() -> int:
     p.add_argument("--questions", type=int, default=4, help="questions per document for distillation")
     p.add_argument("--positions", type=int, default=128, help="sketch rows per layer of the dense targets")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
-    args = p.parse_args()
+    return p.parse_args()
 
+
+def main() -> int:
+    args = parse_args()
     import torch
 
     from hypernet import base_model
@@ -54,7 +57,6 @@ def main() -> int:
     from hypernet.generate import AdapterGenerator
     from hypernet.lora import LoraTensors
     from hypernet.model import HyperNetwork
-    from hypernet.train import make_optimizer, train_step
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -84,16 +86,7 @@ def main() -> int:
 
     rows = []
     for name, batch, cached in (("distillation", teacher, teacher_s), ("dense", dense, dense_s)):
-        net = HyperNetwork.load(folder).train()
-        opt = make_optimizer(net, cfg)
-        times, cpu, met = [], [], {}
-        for step in range(args.steps + 1):
-            t, c = time.perf_counter(), _cpu_seconds()
-            met = train_step(model, net, opt, [batch], cfg, step)
-            if step:  # the first step warms up allocators and kernels
-                times.append(time.perf_counter() - t)
-                cpu.append(_cpu_seconds() - c)
-        median, cpu_median = statistics.median(times), statistics.median(cpu)
+        median, cpu_median, met = _time_steps(model, HyperNetwork.load(folder), batch, cfg, args.steps)
         rows.append([name, args.batch, f"{cached:.2f}", f"{median:.2f}", f"{args.batch / median:.1f}",
                      f"{cpu_median:.2f}", f"{args.batch / cpu_median:.1f}", f"{met['loss']:.3f}"])
     print(f"{len(records)} documents of {args.data} (mean {tokens:.0f} tokens), {torch.get_num_threads()} torch "
@@ -103,6 +96,22 @@ def main() -> int:
     print(table(rows, ["objective", "batch", "cache s/doc (once)", "s/step", "docs/s", "CPU s/step", "docs/CPU-s",
                        "last loss"]))
     return 0
+
+
+def _time_steps(model, net, batch: list, cfg, steps: int) -> tuple[float, float, dict]:
+    """Median wall and CPU seconds of `steps` training steps on `batch` after one warm-up step, and the last metrics."""
+    from hypernet.train import make_optimizer, train_step
+
+    net.train()
+    opt = make_optimizer(net, cfg)
+    times, cpu, met = [], [], {}
+    for step in range(steps + 1):
+        t, c = time.perf_counter(), _cpu_seconds()
+        met = train_step(model, net, opt, [batch], cfg, step)
+        if step:  # the first step warms up allocators and kernels
+            times.append(time.perf_counter() - t)
+            cpu.append(_cpu_seconds() - c)
+    return statistics.median(times), statistics.median(cpu), met
 
 
 def _cpu_seconds() -> float:

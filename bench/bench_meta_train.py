@@ -32,7 +32,7 @@ from tables import table  # noqa: E402
 from hypernet.config import TrainConfig  # noqa: E402
 from workers.config import MetaTrainConfig, WorkerConfig  # noqa: E402
 from workers.meta_train import fit, model_setup, prepare_data  # noqa: E402
-from workers.train_data import open_location  # noqa: E402
+from workers.storage import open_location  # noqa: E402
 
 
 def tiny_model(folder: str) -> str:
@@ -54,7 +54,7 @@ def tiny_model(folder: str) -> str:
     return folder
 
 
-def main() -> int:
+def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--base-model", default="tiny", help="'tiny' (a random 2-layer Gemma-3) or a base model spec")
     p.add_argument("--workers", default="1,2", help="comma list of worker counts (default: 1,2)")
@@ -65,8 +65,11 @@ def main() -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--sizes", default="32,4,16", help="latent_dim,n_latents,head_dim of the hypernetwork")
     p.add_argument("--storage", default="", help="training storage (default: a temporary folder)")
-    args = p.parse_args()
+    return p.parse_args()
 
+
+def main() -> int:
+    args = parse_args()
     import ray
 
     counts = [int(x) for x in args.workers.split(",")]
@@ -97,7 +100,12 @@ def main() -> int:
             print(f"training with {workers} worker(s) ...", file=sys.stderr, flush=True)
             runs[workers] = fit(config(workers), worker, loc, data, setup)
         ray.shutdown()
+    print_results(args, runs)
+    return 0
 
+
+def print_results(args: argparse.Namespace, runs: dict) -> None:
+    """Step time per worker count, then the loss curves side by side (they should agree)."""
     rows = []
     for workers, run in runs.items():
         times = [m["step_seconds"] for m in run.history]
@@ -119,7 +127,6 @@ def main() -> int:
     print(table(curve, header))
     if len(runs) > 1:
         print(f"\nlargest loss difference over {args.steps} steps: {max(diffs):.2e}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -239,7 +239,7 @@ def run_pipeline(table: pa.Table, cfg: WorkerConfig, n_tokens: int) -> tuple[Row
     return steady, whole
 
 
-def main(argv: list[str] | None = None) -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--docs", type=int, default=32, help="number of generated documents")
     ap.add_argument("--min-tokens", type=int, default=400, help="shortest document, in tokens")
@@ -261,8 +261,11 @@ def main(argv: list[str] | None = None) -> None:
                     help="precision of the reading pass, for every path alike (WorkerConfig.read_dtype)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", action="store_true", help="print the rows as JSON instead of a table")
-    args = ap.parse_args(argv)
+    return ap.parse_args(argv)
 
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     cores = os.cpu_count() or 1
     device = "cuda" if args.gpus > 0 else "cpu"
     model, tokenizer, ref = base_model.load(args.base_model, device=device)
@@ -293,6 +296,16 @@ def main(argv: list[str] | None = None) -> None:
     del gen, model, net
     gc.collect()
 
+    rows = pipeline_rows(args, docs, n_tokens, cores)
+    model, tokenizer, _ = base_model.load(args.base_model, device=device)
+    bare += [bare_prefill("bare prefill, after", model, tokenizer, batches, t, len(docs), args.read_dtype) for t in threads]
+    limit = Row("bare prefill: limit (fastest)", n_tokens, min(r.seconds for r in bare), len(docs),
+                min(r.cpu_seconds for r in bare))
+    print_table([limit, *bare, inproc, *rows], limit, parts, args.json, flops)
+
+
+def pipeline_rows(args: argparse.Namespace, docs: list[dict], n_tokens: int, cores: int) -> list[Row]:
+    """The Ray pipeline with each of `args.actors` model-actor counts, in one Ray session."""
     cfg_base = WorkerConfig(base_model=args.base_model, hypernet_path=args.hypernet, batch_docs=args.batch_docs,
                             max_batch_tokens=args.max_batch_tokens, read_dtype=args.read_dtype)
     table = pa.Table.from_pylist(docs)
@@ -304,12 +317,7 @@ def main(argv: list[str] | None = None) -> None:
                                       "gpus_per_actor": args.gpus / k, "actor_report_dir": actors_dir})
                 rows.extend(run_pipeline(table, cfg, n_tokens))
                 log(f"measured: {rows[-2]} {rows[-1]}")
-
-    model, tokenizer, _ = base_model.load(args.base_model, device=device)
-    bare += [bare_prefill("bare prefill, after", model, tokenizer, batches, t, len(docs), args.read_dtype) for t in threads]
-    limit = Row("bare prefill: limit (fastest)", n_tokens, min(r.seconds for r in bare), len(docs),
-                min(r.cpu_seconds for r in bare))
-    print_table([limit, *bare, inproc, *rows], limit, parts, args.json, flops)
+    return rows
 
 
 def log(msg: str) -> None:

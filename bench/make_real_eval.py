@@ -269,7 +269,8 @@ def _first_clause(desc: str) -> str:
     return s
 
 
-def man_docs(rng: random.Random, fits: Callable[[str], bool]) -> Iterator[Record]:
+def _man_pages() -> list[Path]:
+    """The installed man pages small enough to use; SourceMissing without pages or `man` and `col`."""
     pages = []
     for d in MAN_DIRS:
         if not d.is_dir():
@@ -284,6 +285,48 @@ def man_docs(rng: random.Random, fits: Callable[[str], bool]) -> Iterator[Record
         subprocess.run(["col", "-V"], capture_output=True, check=True)
     except (OSError, subprocess.CalledProcessError) as exc:
         raise SourceMissing(f"man pages: the `man` and `col` programs are needed ({exc})") from exc
+    return pages
+
+
+def _man_intro_author(secs: dict) -> tuple[str, tuple[str, str] | str]:
+    """The first DESCRIPTION paragraph when short, and the (line, name) of a "Written by" author ("" for none)."""
+    intro = ""
+    desc_paras = [p for p in _paragraphs(secs.get("DESCRIPTION", []))
+                  if not _OPTION_TAG.match(p[0].strip())]
+    if desc_paras:
+        intro = " ".join(l.strip() for l in desc_paras[0])
+        if len(intro.split()) > 70:
+            intro = ""
+    author = ""
+    for l in secs.get("AUTHOR", []) + secs.get("AUTHORS", []):
+        m = _WRITTEN_BY.match(l.strip())
+        if m:
+            author = (l.strip(), m.group(1))
+            break
+    return intro, author
+
+
+def _man_questions(prog: str, chosen: list, author, rng: random.Random) -> list[tuple[str, str]]:
+    """Questions: who wrote the program (first, when known), and which option does what, for each chosen
+    option whose phrase is its own."""
+    cands = []
+    tags = [t for t, _ in chosen]
+    opts = []
+    for tag in tags:
+        longs = _LONG_OPTION.findall(tag)
+        opts.append(longs[0] if longs else tag.split(",")[0].split("=")[0].split("[")[0].split()[0])
+    phrases = [_verb_phrase(d) for _, d in chosen]
+    for opt, vp in zip(opts, phrases):
+        if vp and phrases.count(vp) == 1 and opts.count(opt) == 1:
+            cands.append((f"Which {prog} option {vp}?", opt))
+    rng.shuffle(cands)
+    if author:
+        cands.insert(0, (f"Who wrote {prog}?", author[1]))
+    return cands
+
+
+def man_docs(rng: random.Random, fits: Callable[[str], bool]) -> Iterator[Record]:
+    pages = _man_pages()
     rng.shuffle(pages)
     seen_names = set()
     for page in pages:
@@ -305,19 +348,7 @@ def man_docs(rng: random.Random, fits: Callable[[str], bool]) -> Iterator[Record
                    if not re.search(r"--(help|version|usage)\b", t) and len(d.split()) >= 3]
         if len(entries) < 3:
             continue
-        intro = ""
-        desc_paras = [p for p in _paragraphs(secs.get("DESCRIPTION", []))
-                      if not _OPTION_TAG.match(p[0].strip())]
-        if desc_paras:
-            intro = " ".join(l.strip() for l in desc_paras[0])
-            if len(intro.split()) > 70:
-                intro = ""
-        author = ""
-        for l in secs.get("AUTHOR", []) + secs.get("AUTHORS", []):
-            m = _WRITTEN_BY.match(l.strip())
-            if m:
-                author = (l.strip(), m.group(1))
-                break
+        intro, author = _man_intro_author(secs)
         # a run of consecutive option entries, the longest that fits (at least 3)
         start = rng.randrange(0, max(1, len(entries) - 3))
         best = None
@@ -330,19 +361,7 @@ def man_docs(rng: random.Random, fits: Callable[[str], bool]) -> Iterator[Record
         if best is None:
             continue
         text, chosen = best
-        cands = []
-        tags = [t for t, _ in chosen]
-        opts = []
-        for tag in tags:
-            longs = _LONG_OPTION.findall(tag)
-            opts.append(longs[0] if longs else tag.split(",")[0].split("=")[0].split("[")[0].split()[0])
-        phrases = [_verb_phrase(d) for _, d in chosen]
-        for opt, vp in zip(opts, phrases):
-            if vp and phrases.count(vp) == 1 and opts.count(opt) == 1:
-                cands.append((f"Which {prog} option {vp}?", opt))
-        rng.shuffle(cands)
-        if author:
-            cands.insert(0, (f"Who wrote {prog}?", author[1]))
+        cands = _man_questions(prog, chosen, author, rng)
         rec = _finish(Record(f"real-man-{page.name[:-3]}", "man", "man-options", text), cands, rng)
         if rec:
             seen_names.add(prog)
@@ -610,7 +629,8 @@ def _tz_era(fields: list[str], letters: dict[str, list[str]]) -> tuple[str, str,
     return _tz_offset(off), saving, fmt, until
 
 
-def tz_docs(rng: random.Random, fits: Callable[[str], bool]) -> Iterator[Record]:
+def _tz_tables() -> tuple[str, dict[str, str], dict[str, tuple], dict[str, list[list[str]]], dict[str, list[str]]]:
+    """tzdata's version, country names, zone.tab rows, each zone's era lines and each rule's letters."""
     zi, zone_tab, iso_tab = TZ_DIR / "tzdata.zi", TZ_DIR / "zone.tab", TZ_DIR / "iso3166.tab"
     for p in (zi, zone_tab, iso_tab):
         if not p.is_file():
@@ -646,6 +666,31 @@ def tz_docs(rng: random.Random, fits: Callable[[str], bool]) -> Iterator[Record]
             current = None
         elif current and line.strip():
             zones[current].append(line.split())
+    return version, countries, zone_info, zones, letters
+
+
+def _tz_questions(zone: str, eras: list[tuple[str, str, str, str]], comment: str) -> list[tuple[str, str]]:
+    """Offsets and abbreviations until each distinct change, the offset since the last, the area covered."""
+    untils = [e[3] for e in eras]
+    cands = []
+    off0, _, fmt0, until0 = eras[0]
+    if fmt0 == "LMT" and until0:
+        cands.append((f"In what year did {zone} stop keeping local mean time?", until0.split()[0]))
+    for off, _, fmt, until in eras:
+        if not until or untils.count(until) != 1:
+            continue
+        cands.append((f"What UTC offset did {zone} use until {until}?", off))
+        if fmt != "LMT" and re.fullmatch(r"[A-Z]{3,5}", fmt):
+            cands.append((f"Which abbreviation did {zone} use until {until}?", fmt))
+    if eras[-2][3] and untils.count(eras[-2][3]) == 1:
+        cands.append((f"What UTC offset has {zone} used since {eras[-2][3]}?", eras[-1][0]))
+    if comment and len(comment.split()) <= 5:
+        cands.append((f"Which area does {zone} cover?", comment))
+    return cands
+
+
+def tz_docs(rng: random.Random, fits: Callable[[str], bool]) -> Iterator[Record]:
+    version, countries, zone_info, zones, letters = _tz_tables()
     names = sorted(z for z in zones if z in zone_info and len(zones[z]) >= 3)
     rng.shuffle(names)
     for zone in names:
@@ -667,23 +712,8 @@ def tz_docs(rng: random.Random, fits: Callable[[str], bool]) -> Iterator[Record]
         text = "\n".join(lines)
         if not fits(text):
             continue
-        untils = [e[3] for e in eras]
-        cands = []
-        off0, _, fmt0, until0 = eras[0]
-        if fmt0 == "LMT" and until0:
-            cands.append((f"In what year did {zone} stop keeping local mean time?", until0.split()[0]))
-        for off, _, fmt, until in eras:
-            if not until or untils.count(until) != 1:
-                continue
-            cands.append((f"What UTC offset did {zone} use until {until}?", off))
-            if fmt != "LMT" and re.fullmatch(r"[A-Z]{3,5}", fmt):
-                cands.append((f"Which abbreviation did {zone} use until {until}?", fmt))
-        if eras[-2][3] and untils.count(eras[-2][3]) == 1:
-            cands.append((f"What UTC offset has {zone} used since {eras[-2][3]}?", eras[-1][0]))
-        if comment and len(comment.split()) <= 5:
-            cands.append((f"Which area does {zone} cover?", comment))
         rec = _finish(Record(f"real-tz-{zone.lower().replace('/', '-')}", "tzdata", "tz-zone-history", text),
-                      cands, rng)
+                      _tz_questions(zone, eras, comment), rng)
         if rec:
             yield rec
 
