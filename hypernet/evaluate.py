@@ -156,27 +156,40 @@ def evaluate_docs(docs: list[dict], modes: list[str], model, tok, hypernet: Hype
         for name, secs in seconds.items():
             stats[name]["adapter_seconds"] += secs
         for qa in doc["qa"]:
-            row = {"id": doc["id"], "q": qa["q"], "gold": qa["a"]}
-            for name in rows_of:
-                kwargs = {"base": {}, "context": {"document": doc["text"]}}.get(name, {"lora": loras.get(name)})
-                t = time.perf_counter()
-                got = answer(model, tok, qa["q"], max_new_tokens=max_new_tokens, **kwargs)
-                st = stats[name]
-                st["answer_seconds"] += time.perf_counter() - t
-                st["nll"] += answer_nll(model, tok, qa["q"], qa["a"], **kwargs)
-                ok = is_correct(got, qa["a"])
-                st["correct"] += ok
-                st["f1"] += token_f1(got, qa["a"])
-                st["questions"] += 1
-                row[name], row[name + "_ok"] = got, ok
-                if name != "base" and name != "context":
-                    bucket = by_chunks.setdefault(n_chunks, {}).setdefault(name, {"correct": 0, "questions": 0})
-                    bucket["correct"] += ok
-                    bucket["questions"] += 1
-            rows.append(row)
+            rows.append(_answer_question(doc, qa, loras, n_chunks, stats, by_chunks, model, tok, max_new_tokens))
         if progress:
             done = {m: f"{s['correct']}/{s['questions']}" for m, s in stats.items()}
             progress(f"[{i + 1}/{len(docs)}] {doc['id']}: {done}")
+    report = _report(docs, stats, by_chunks)
+    _add_recipes(report, modes, finetune, refine, refine_steps, oracle_steps, autocast)
+    report["answers"] = rows
+    return report
+
+
+def _answer_question(doc: dict, qa: dict, loras: dict[str, LoraTensors], n_chunks: int | None, stats: dict,
+                     by_chunks: dict, model, tok, max_new_tokens: int) -> dict:
+    """One question answered in every report row's mode; adds to `stats` and `by_chunks`, returns the answers row."""
+    row = {"id": doc["id"], "q": qa["q"], "gold": qa["a"]}
+    for name, st in stats.items():
+        kwargs = {"base": {}, "context": {"document": doc["text"]}}.get(name, {"lora": loras.get(name)})
+        t = time.perf_counter()
+        got = answer(model, tok, qa["q"], max_new_tokens=max_new_tokens, **kwargs)
+        st["answer_seconds"] += time.perf_counter() - t
+        st["nll"] += answer_nll(model, tok, qa["q"], qa["a"], **kwargs)
+        ok = is_correct(got, qa["a"])
+        st["correct"] += ok
+        st["f1"] += token_f1(got, qa["a"])
+        st["questions"] += 1
+        row[name], row[name + "_ok"] = got, ok
+        if name != "base" and name != "context":
+            bucket = by_chunks.setdefault(n_chunks, {}).setdefault(name, {"correct": 0, "questions": 0})
+            bucket["correct"] += ok
+            bucket["questions"] += 1
+    return row
+
+
+def _report(docs: list[dict], stats: dict, by_chunks: dict) -> dict:
+    """Per report row: the means over questions and documents, and the ratios to `context`."""
     report: dict = {"n_docs": len(docs), "n_questions": sum(len(d["qa"]) for d in docs)}
     for name, s in stats.items():
         n = max(1, s["questions"])
@@ -187,11 +200,17 @@ def evaluate_docs(docs: list[dict], modes: list[str], model, tok, hypernet: Hype
             report[name]["accuracy_by_chunks"] = {
                 str(k): v[name]["correct"] / v[name]["questions"] for k, v in sorted(by_chunks.items()) if name in v}
     if "context" in stats:
-        for name in rows_of:
+        for name in stats:
             ctx = report["context"]
             report[name]["ratio_to_context"] = {
                 "accuracy": report[name]["accuracy"] / ctx["accuracy"] if ctx["accuracy"] else None,
                 "f1": report[name]["f1"] / ctx["f1"] if ctx["f1"] else None}
+    return report
+
+
+def _add_recipes(report: dict, modes: list[str], finetune: FinetuneConfig, refine: RefineConfig,
+                 refine_steps: tuple[int, ...], oracle_steps: int, autocast) -> None:
+    """The settings each mode ran with, beside its figures."""
     if "adapter" in modes:
         report["adapter"]["generate_seconds_per_doc"] = report["adapter"]["seconds_per_doc"]
     if "finetune" in modes:
@@ -205,8 +224,6 @@ def evaluate_docs(docs: list[dict], modes: list[str], model, tok, hypernet: Hype
         report["oracle"]["steps"] = oracle_steps
     if set(modes) & set(STEPPED_MODES):
         report["refine_recipe"] = refine.recipe() | {"steps": list(refine_steps)}
-    report["answers"] = rows
-    return report
 
 
 def _document_loras(doc: dict, modes: list[str], model, tok, hypernet, gen, finetune: FinetuneConfig,

@@ -204,11 +204,7 @@ def train(cfg: TrainConfig, log=print) -> str:
     if cfg.torch_threads:
         torch.set_num_threads(cfg.torch_threads)
     torch.manual_seed(cfg.seed)
-    device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if cfg.device == "auto" else cfg.device)
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            raise RuntimeError(f"TrainConfig.device={cfg.device!r} but torch sees no CUDA GPU")
-        torch.backends.cuda.matmul.allow_tf32 = True  # the hypernetwork's float32 matmuls
+    device = _train_device(cfg)
     model, tok, ref = base_model.load(cfg.base_model, device=str(device), dtype=cfg.dtype)
     log(f"training on {device} ({next(model.parameters()).dtype} base model), {cfg.batch_docs} documents per step")
     records = None if cfg.data == "synthetic" else _records(cfg.data)
@@ -218,20 +214,7 @@ def train(cfg: TrainConfig, log=print) -> str:
         log(f"package prose: {len(found)} passages from {len({p.source for p in found})} installed distributions "
             f"(digest {package_text.digest(found)}), {cfg.package_text_prob:.0%} of the documents")
     latest = os.path.join(cfg.out_dir, LATEST)
-
-    if os.path.exists(os.path.join(latest, STATE_FILE)):
-        net, opt, start, history = load_checkpoint(latest, lambda net: make_optimizer(net, cfg))
-        log(f"resuming from {latest} at step {start}")
-    else:
-        net = initial_hypernet(cfg, model.config, ref.model_id)
-        if cfg.init_from:
-            log(f"starting from the weights of {cfg.init_from}")
-            reused = _reused_documents(cfg)
-            if reused:
-                log(f"warning: {cfg.init_from} was trained on --seed {cfg.seed} ({reused} documents at least); "
-                    f"this run draws those documents again (pass another --seed for fresh ones)")
-        start, history = 0, []
-        opt = make_optimizer(net, cfg)
+    net, opt, start, history = _resume_or_start(cfg, latest, model.config, ref.model_id, log)
     net.to(device)
     optimizer_to(opt, device)
     net.train()
@@ -239,17 +222,7 @@ def train(cfg: TrainConfig, log=print) -> str:
     os.makedirs(cfg.out_dir, exist_ok=True)
     t0, window = time.time(), []
     for step in range(start, cfg.steps):
-        batch, gold_only = [], []
-        for index in range(cfg.batch_docs):
-            doc, split = document_for_step(cfg, step, records, words, index)
-            chunk_len = net.cfg.chunk_len
-            if split:
-                n_tokens = len(tok(doc.text, add_special_tokens=False).input_ids)
-                chunk_len = max(16, math.ceil(n_tokens / -split))
-            batch.append((doc.text, [(x.q, x.a) for x in doc.qa], chunk_len))
-            gold_only.append(doc.gold_only)
-        examples = teacher_examples(model, tok, batch, max_chunks=net.cfg.max_chunks, top_k=cfg.top_k)
-        examples = [mark_gold_only(ex) if gold else ex for ex, gold in zip(examples, gold_only)]
+        examples = _step_examples(cfg, step, records, words, model, tok, net.cfg)
         time_fraction = (time.time() - t0) / cfg.max_seconds if cfg.max_seconds else 0.0
         met = train_step(model, net, opt, [examples], cfg, step, time_fraction=time_fraction)
         met.update(chunks=sum(len(ex.chunk_acts) for ex in examples), docs=len(examples), seconds=time.time() - t0)
@@ -258,12 +231,7 @@ def train(cfg: TrainConfig, log=print) -> str:
             fh.write(json.dumps(met) + "\n")
         if cfg.log_every and (step + 1) % cfg.log_every == 0:
             avg = _means(window, ("loss", "kd", "ce", "token_acc", "retrieval_top1", "retrieval_select"))
-            per_step = (time.time() - t0) / (step + 1 - start)
-            retrieval = (f" retrieval top1 {avg['retrieval_top1']:.2f} select {avg['retrieval_select']:.2f}"
-                         if "retrieval_top1" in avg else "")
-            log(f"step {step + 1}/{cfg.steps} loss {avg['loss']:.3f} kd {avg['kd']:.3f} ce {avg['ce']:.3f} "
-                f"tok_acc {avg['token_acc']:.2f}{retrieval} lr {met['lr']:.2e} {per_step:.2f}s/step "
-                f"{cfg.batch_docs / per_step:.1f} docs/s")
+            _log_progress(log, cfg, step, avg, met["lr"], (time.time() - t0) / (step + 1 - start))
             history.append({"step": step + 1, **avg})
             window = []
         out_of_time = bool(cfg.max_seconds) and time.time() - t0 >= cfg.max_seconds
@@ -273,6 +241,56 @@ def train(cfg: TrainConfig, log=print) -> str:
             log(f"stopping at step {step + 1}: the time limit of {cfg.max_seconds:.0f} s is spent")
             break
     return latest
+
+
+def _train_device(cfg: TrainConfig) -> torch.device:
+    device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if cfg.device == "auto" else cfg.device)
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise RuntimeError(f"TrainConfig.device={cfg.device!r} but torch sees no CUDA GPU")
+        torch.backends.cuda.matmul.allow_tf32 = True  # the hypernetwork's float32 matmuls
+    return device
+
+
+def _resume_or_start(cfg: TrainConfig, latest: str, base_config, base_model_id: str, log
+                     ) -> tuple[HyperNetwork, torch.optim.Optimizer, int, list[dict]]:
+    """The network, optimizer, first step and history: from `latest` when it holds a checkpoint, else fresh."""
+    if os.path.exists(os.path.join(latest, STATE_FILE)):
+        net, opt, start, history = load_checkpoint(latest, lambda net: make_optimizer(net, cfg))
+        log(f"resuming from {latest} at step {start}")
+        return net, opt, start, history
+    net = initial_hypernet(cfg, base_config, base_model_id)
+    if cfg.init_from:
+        log(f"starting from the weights of {cfg.init_from}")
+        reused = _reused_documents(cfg)
+        if reused:
+            log(f"warning: {cfg.init_from} was trained on --seed {cfg.seed} ({reused} documents at least); "
+                f"this run draws those documents again (pass another --seed for fresh ones)")
+    return net, make_optimizer(net, cfg), 0, []
+
+
+def _step_examples(cfg: TrainConfig, step: int, records: list[dict] | None, words: Sequence[str], model, tok,
+                   hcfg: HypernetConfig) -> list[Example]:
+    """The step's documents as teacher examples (a split document cut into its own number of chunks)."""
+    batch, gold_only = [], []
+    for index in range(cfg.batch_docs):
+        doc, split = document_for_step(cfg, step, records, words, index)
+        chunk_len = hcfg.chunk_len
+        if split:
+            n_tokens = len(tok(doc.text, add_special_tokens=False).input_ids)
+            chunk_len = max(16, math.ceil(n_tokens / -split))
+        batch.append((doc.text, [(x.q, x.a) for x in doc.qa], chunk_len))
+        gold_only.append(doc.gold_only)
+    examples = teacher_examples(model, tok, batch, max_chunks=hcfg.max_chunks, top_k=cfg.top_k)
+    return [mark_gold_only(ex) if gold else ex for ex, gold in zip(examples, gold_only)]
+
+
+def _log_progress(log, cfg: TrainConfig, step: int, avg: dict[str, float], lr: float, per_step: float) -> None:
+    retrieval = (f" retrieval top1 {avg['retrieval_top1']:.2f} select {avg['retrieval_select']:.2f}"
+                 if "retrieval_top1" in avg else "")
+    log(f"step {step + 1}/{cfg.steps} loss {avg['loss']:.3f} kd {avg['kd']:.3f} ce {avg['ce']:.3f} "
+        f"tok_acc {avg['token_acc']:.2f}{retrieval} lr {lr:.2e} {per_step:.2f}s/step "
+        f"{cfg.batch_docs / per_step:.1f} docs/s")
 
 
 def _means(window: list[dict], keys: Sequence[str]) -> dict[str, float]:

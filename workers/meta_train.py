@@ -161,14 +161,9 @@ def train_loop_per_worker(config: dict) -> None:
     import ray.train
     import ray.train.torch
     import torch
-    import torch.distributed as dist
-    from safetensors.torch import load as st_load
 
     from hypernet import base_model
-    from hypernet.config import HypernetConfig
-    from hypernet.distill import example_to
-    from hypernet.model import HyperNetwork
-    from hypernet.train import load_checkpoint, make_optimizer, optimizer_to, save_checkpoint, train_step
+    from hypernet.train import optimizer_to, train_step
     from workers.stages import quiet_actor_process
     from workers.train_data import ExampleReader
 
@@ -189,18 +184,7 @@ def train_loop_per_worker(config: dict) -> None:
     share = tcfg.distill_share if dense is not None and reader is not None else (0.0 if reader is None else 1.0)
 
     restored = ray.train.get_checkpoint()
-    if restored is not None:
-        with restored.as_directory() as folder:
-            net, opt, start, history = load_checkpoint(folder, lambda net: make_optimizer(net, tcfg))
-            with open(os.path.join(folder, META_STATE_FILE)) as fh:
-                meta = json.load(fh)
-        restores = meta["restores"] + [{"from_step": start, "world_size": world, "at": time.time()}]
-    else:
-        torch.manual_seed(tcfg.seed)  # the same init on every worker (DDP also broadcasts rank 0's)
-        net = HyperNetwork(HypernetConfig.from_dict(config["model"]["hypernet_config"]))
-        if config["model"]["init_state"] is not None:
-            net.load_state_dict(st_load(config["model"]["init_state"]))
-        opt, start, history, restores = make_optimizer(net, tcfg), 0, [], []
+    net, opt, start, history, restores = _restore_or_init(restored, config["model"], tcfg, world)
     if cfg.worker_report_dir:
         _report_worker(cfg.worker_report_dir, rank, world, start if restored is not None else None)
     net.to(device)
@@ -212,47 +196,98 @@ def train_loop_per_worker(config: dict) -> None:
     for step in range(start, tcfg.steps):
         started = time.perf_counter()
         objective, index = objective_at(step, share)
-        if objective == "distill":  # one micro-batch per document: each runs the base model
-            batch = cfg.global_batch
-            mine = batch_indices(index, batch, len(reader), tcfg.seed)[rank::world]
-            micro = [example_to(reader.example(idx), device) for idx in mine]
-        else:  # the worker's share in one micro-batch: one hypernetwork batch, no base-model pass
-            batch = tcfg.dense_batch
-            mine = batch_indices(index, batch, len(dense), tcfg.seed + 1)[rank::world]
-            micro = [[dense.example(idx).to(device) for idx in mine]]
+        batch, micro = _worker_share(cfg, objective, index, reader, dense, rank, world, device)
         met = train_step(model, _DDPView(wrapped) if is_ddp else net, opt, micro, tcfg, step,
                          no_sync=wrapped.no_sync if is_ddp else None)
-        keys = REPORTED[objective]
-        means = torch.tensor([met[k] for k in keys], dtype=torch.float64)
-        if world > 1:
-            dist.all_reduce(means)  # gloo / NCCL: every worker has an equal share, so the mean of means
-            means = means.cpu() / world
         seconds = time.perf_counter() - started
-        metrics = {"step": step + 1, "objective": objective, **dict(zip(keys, means.tolist())), "lr": met["lr"],
-                   "grad_norm": met["grad_norm"], "step_seconds": seconds, "examples_per_second": batch / seconds,
-                   "world_size": world, "restores": len(restores)}
+        metrics = {"step": step + 1, "objective": objective, **_global_means(met, REPORTED[objective], world),
+                   "lr": met["lr"], "grad_norm": met["grad_norm"], "step_seconds": seconds,
+                   "examples_per_second": batch / seconds, "world_size": world, "restores": len(restores)}
         history.append(metrics)
         if rank == 0 and tcfg.log_every and (step + 1) % tcfg.log_every == 0:
-            # Not print(): Ray Train patches it to log as well, and the line would show twice.
-            sys.stderr.write(f"[meta-train {cfg.run_name}] step {step + 1}/{tcfg.steps} {objective} "
-                             + " ".join(f"{k} {metrics[k]:.3f}" for k in keys)
-                             + f" lr {metrics['lr']:.2e} {seconds:.2f} s/step\n")
-            sys.stderr.flush()
+            _log_step(cfg, metrics, REPORTED[objective])
         if (step + 1) % tcfg.save_every == 0 or step + 1 == tcfg.steps:
-            name = checkpoint_name(step + 1)
-            with tempfile.TemporaryDirectory(prefix="docpatch-ckpt-") as tmp:
-                checkpoint = None
-                if rank == 0:
-                    folder = os.path.join(tmp, name)
-                    save_checkpoint(folder, net, opt, step + 1, tcfg, history)
-                    meta = {"step": step + 1, "restores": restores, "run_name": cfg.run_name,
-                            "data": config["data_uri"], "global_batch": cfg.global_batch, "world_size": world}
-                    with open(os.path.join(folder, META_STATE_FILE), "w") as fh:
-                        json.dump(meta, fh)
-                    checkpoint = ray.train.Checkpoint.from_directory(folder)
-                ray.train.report(metrics, checkpoint=checkpoint, checkpoint_dir_name=name)
+            meta = {"step": step + 1, "restores": restores, "run_name": cfg.run_name,
+                    "data": config["data_uri"], "global_batch": cfg.global_batch, "world_size": world}
+            _report_checkpoint(metrics, net, opt, tcfg, history, meta, rank)
         else:
             ray.train.report(metrics)
+
+
+def _worker_share(cfg: MetaTrainConfig, objective: str, index: int, reader, dense, rank: int, world: int,
+                  device) -> tuple[int, list]:
+    """The global batch size of the objective's `index`-th step, and this worker's micro-batches of it."""
+    from hypernet.distill import example_to
+
+    tcfg = cfg.train
+    if objective == "distill":  # one micro-batch per document: each runs the base model
+        mine = batch_indices(index, cfg.global_batch, len(reader), tcfg.seed)[rank::world]
+        return cfg.global_batch, [example_to(reader.example(idx), device) for idx in mine]
+    # the worker's share in one micro-batch: one hypernetwork batch, no base-model pass
+    mine = batch_indices(index, tcfg.dense_batch, len(dense), tcfg.seed + 1)[rank::world]
+    return tcfg.dense_batch, [[dense.example(idx).to(device) for idx in mine]]
+
+
+def _restore_or_init(restored, model_setup: dict, tcfg, world: int) -> tuple:
+    """(net, optimizer, first step, history, restores): from Ray Train's checkpoint when the group
+    restarted, else the same seeded (or shipped) initial weights on every worker."""
+    import torch
+    from safetensors.torch import load as st_load
+
+    from hypernet.config import HypernetConfig
+    from hypernet.model import HyperNetwork
+    from hypernet.train import load_checkpoint, make_optimizer
+
+    if restored is not None:
+        with restored.as_directory() as folder:
+            net, opt, start, history = load_checkpoint(folder, lambda net: make_optimizer(net, tcfg))
+            with open(os.path.join(folder, META_STATE_FILE)) as fh:
+                meta = json.load(fh)
+        restores = meta["restores"] + [{"from_step": start, "world_size": world, "at": time.time()}]
+        return net, opt, start, history, restores
+    torch.manual_seed(tcfg.seed)  # the same init on every worker (DDP also broadcasts rank 0's)
+    net = HyperNetwork(HypernetConfig.from_dict(model_setup["hypernet_config"]))
+    if model_setup["init_state"] is not None:
+        net.load_state_dict(st_load(model_setup["init_state"]))
+    return net, make_optimizer(net, tcfg), 0, [], []
+
+
+def _global_means(met: dict, keys: tuple[str, ...], world: int) -> dict[str, float]:
+    """The step's metrics averaged over all workers (each has an equal share, so the mean of means)."""
+    import torch
+    import torch.distributed as dist
+
+    means = torch.tensor([met[k] for k in keys], dtype=torch.float64)
+    if world > 1:
+        dist.all_reduce(means)  # gloo / NCCL
+        means = means.cpu() / world
+    return dict(zip(keys, means.tolist()))
+
+
+def _log_step(cfg: MetaTrainConfig, metrics: dict, keys: tuple[str, ...]) -> None:
+    # Not print(): Ray Train patches it to log as well, and the line would show twice.
+    sys.stderr.write(f"[meta-train {cfg.run_name}] step {metrics['step']}/{cfg.train.steps} {metrics['objective']} "
+                     + " ".join(f"{k} {metrics[k]:.3f}" for k in keys)
+                     + f" lr {metrics['lr']:.2e} {metrics['step_seconds']:.2f} s/step\n")
+    sys.stderr.flush()
+
+
+def _report_checkpoint(metrics: dict, net, opt, tcfg, history: list[dict], meta: dict, rank: int) -> None:
+    """Every worker reports the step; rank 0 attaches the checkpoint (hypernetwork, optimizer, history, meta)."""
+    import ray.train
+
+    from hypernet.train import save_checkpoint
+
+    name = checkpoint_name(meta["step"])
+    with tempfile.TemporaryDirectory(prefix="docpatch-ckpt-") as tmp:
+        checkpoint = None
+        if rank == 0:
+            folder = os.path.join(tmp, name)
+            save_checkpoint(folder, net, opt, meta["step"], tcfg, history)
+            with open(os.path.join(folder, META_STATE_FILE), "w") as fh:
+                json.dump(meta, fh)
+            checkpoint = ray.train.Checkpoint.from_directory(folder)
+        ray.train.report(metrics, checkpoint=checkpoint, checkpoint_dir_name=name)
 
 
 # -- the job, from the driver -----------------------------------------------------------------------------------------
