@@ -80,8 +80,7 @@ def finetune_lora(model, tok, text: str, hidden_targets: dict[str, tuple[int, in
 
     `autocast`: run the model's forward and backward under this autocast dtype (the LoRA and
     AdamW stay float32). The evaluation passes the adapter's reading autocast, so the baseline
-    gets the same bf16 hardware the hypernetwork reads with (~1.5x faster on the AVX512-BF16 dev
-    CPU, the document's NLL after 10 steps the same to 0.01 nats)."""
+    gets the same bf16 hardware the hypernetwork reads with."""
     torch.manual_seed(0)
     device = next(model.parameters()).device
     params = {}

@@ -42,7 +42,7 @@ class LoraTensors:
 
     def is_finite(self) -> bool:
         # max and min are finite exactly when every entry is (NaN propagates through both); two
-        # reductions are ~7x faster than isfinite().all(), which builds a mask as big as the adapter.
+        # reductions are cheaper than isfinite().all(), which builds a mask as big as the adapter.
         return all(bool(torch.isfinite(torch.stack([x.amax(), x.amin()])).all())
                    for a, b in self.factors.values() for x in (a, b))
 

@@ -75,7 +75,7 @@ def to_peft_files(lora: LoraTensors, base_model_id: str, dtype: torch.dtype = to
     padded = pad_rank(lora, serving_rank(lora.rank))
     config = peft_adapter_config(padded, base_model_id)
     state = peft_state_dict(padded, dtype)
-    if dtype in (torch.float32, torch.float16):  # the same bytes, ~2.5x faster than safetensors.torch.save
+    if dtype in (torch.float32, torch.float16):  # the same bytes, written faster than safetensors.torch.save
         weights = np_save({k: v.numpy() for k, v in state.items()}, metadata={"format": "pt"})
     else:  # numpy has no bfloat16
         weights = st_save(state, metadata={"format": "pt"})

@@ -46,7 +46,7 @@ class WorkerConfig:
         "help": f"base model dtype, one of {', '.join(DTYPES)} ('auto': bfloat16 on a GPU, float32 on the CPU)"})
     read_dtype: str = field(default="auto", metadata={
         "help": "precision of the document-reading pass: auto (a bfloat16 autocast over a float32 model on CPUs "
-                "with native bf16, AVX512-BF16 or AMX: ~1.6x faster; else the model's dtype), model (always the "
+                "with native bf16, AVX512-BF16 or AMX, where it is faster; else the model's dtype), model (always the "
                 "model's dtype: no bf16 rounding, adapters independent of batching) or bfloat16"})
     refine_steps: int = field(default=RefineConfig.steps, metadata={
         "help": "refinement steps per document after generation (hypernet.refine: the adapter trained on questions "
