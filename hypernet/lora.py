@@ -108,11 +108,12 @@ def decoder_layers(model: torch.nn.Module) -> torch.nn.ModuleList:
 
 
 @contextlib.contextmanager
-def applied(model: torch.nn.Module, lora: LoraTensors | list[LoraTensors]) -> Iterator[None]:
+def applied(model: torch.nn.Module, lora: LoraTensors | list[LoraTensors], frozen_below: int = 0) -> Iterator[None]:
     """Add generated LoRA updates to the target modules for the duration of the block.
 
     `lora` is one adapter (applied to every sequence in the batch) or a list with one adapter per
-    sequence of the batch. Differentiable: gradients flow into the factors (meta-training).
+    sequence of the batch. Differentiable: gradients flow into the factors (meta-training), except
+    into layers below `frozen_below`, whose factors are detached so the backward pass stops above them.
     """
     layers = decoder_layers(model)
     batched = isinstance(lora, list)
@@ -128,7 +129,9 @@ def applied(model: torch.nn.Module, lora: LoraTensors | list[LoraTensors]) -> It
         # layer would fill a zero tensor the size of all layers for each of them.
         a_layers = a_all.unbind(1 if batched else 0)
         b_layers = b_all.unbind(1 if batched else 0)
-        for layer, a, b in zip(layers, a_layers, b_layers):
+        for i, (layer, a, b) in enumerate(zip(layers, a_layers, b_layers)):
+            if i < frozen_below:
+                a, b = a.detach(), b.detach()
             module = layer.get_submodule(target)
             handles.append(module.register_forward_hook(_lora_hook(a, b, batched)))
     try:

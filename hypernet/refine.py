@@ -128,9 +128,12 @@ class _Trainable:
 def _step_rows(prep: Prepared, step: int, cfg: RefineConfig) -> tuple[list[int] | None, list[Item]]:
     """The document's rows for one step: a window of its text and its items taken in turn."""
     text = None
-    if cfg.text_weight > 0 and len(prep.text_ids) > 1:
-        n_windows = max(1, -(-len(prep.text_ids) // cfg.text_tokens))
-        start = (step % n_windows) * cfg.text_tokens
+    n = len(prep.text_ids)
+    if cfg.text_weight > 0 and n > 1:
+        # Every window is full length: the last one ends at the text's end rather than holding a stub
+        # of a token or two with nothing to predict.
+        n_windows = max(1, -(-n // cfg.text_tokens))
+        start = max(0, min((step % n_windows) * cfg.text_tokens, n - cfg.text_tokens))
         text = prep.text_ids[start:start + cfg.text_tokens]
     items = prep.items
     if len(items) > cfg.items_per_step:
@@ -192,7 +195,8 @@ def _step(model, tok, docs: list[_Trainable], prepared: list[Prepared], step: in
     for bucket in _buckets(sorted(rows, key=lambda r: len(r[0]))):
         loras = [pad_rank(d.lora(), rank) for d in docs]  # rebuilt per bucket: each backward frees its graph
         ids, mask = pad_rows([r[0] for r in bucket], tok)
-        with applied(model, [loras[r[3]] for r in bucket]), under_autocast(device.type, autocast):
+        with applied(model, [loras[r[3]] for r in bucket], frozen_below=cfg.from_layer), \
+                under_autocast(device.type, autocast):
             hidden = final_hidden(model, ids.to(device), mask.to(device))  # (rows, S, H)
         r_idx = torch.tensor([i for i, r in enumerate(bucket) for _ in r[1]], device=device)
         p_idx = torch.tensor([p for r in bucket for p in r[1]], device=device)

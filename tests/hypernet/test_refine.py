@@ -5,8 +5,8 @@ import torch.nn.functional as F
 
 from hypernet import base_model
 from hypernet.config import RefineConfig
-from hypernet.lora import LoraTensors
-from hypernet.refine import Item, _bucket_loss, prepare, refine
+from hypernet.lora import LoraTensors, applied, decoder_layers
+from hypernet.refine import Item, Prepared, _bucket_loss, _step_rows, prepare, refine
 
 TEXT = ("Quillton is the capital of Zorbania. It was founded in 1821 by Ada Brun. "
         "Its river is the Ossel and its mayor is Edda Vrane.")
@@ -84,3 +84,33 @@ def test_a_changed_recipe_changes_the_key():
     assert RefineConfig(steps=5).key() != RefineConfig(steps=5, from_layer=6).key()
     with pytest.raises(ValueError, match="from_layer"):
         RefineConfig(from_layer=-1)
+
+
+@pytest.mark.parametrize("n_tokens", [5, 64, 65, 130, 200])
+def test_every_text_window_has_tokens_to_predict(n_tokens):
+    cfg = RefineConfig(text_tokens=64)
+    prep = Prepared(text_ids=list(range(n_tokens)), items=[], made=0, kept=0)
+    windows = [_step_rows(prep, step, cfg)[0] for step in range(6)]
+    assert all(len(w) == min(n_tokens, 64) for w in windows)
+    assert set().union(*windows) == set(range(n_tokens)), "the windows cover the whole text"
+
+
+def test_frozen_below_stops_the_backward_pass_above_those_layers(tiny):
+    model, tok = tiny
+    n = model.config.num_hidden_layers
+    lora = _lora(model)
+    a, b = lora.factors["mlp.down_proj"]
+    trainable = LoraTensors({"mlp.down_proj": (a.clone().requires_grad_(), b.clone().requires_grad_())})
+    needs_grad = []
+    hooks = [layer.register_forward_hook(lambda _m, _i, out: needs_grad.append(
+        (out[0] if isinstance(out, tuple) else out).requires_grad)) for layer in decoder_layers(model)]
+    try:
+        ids = torch.tensor([tok(TEXT).input_ids])
+        with applied(model, trainable, frozen_below=n - 1):
+            model(input_ids=ids).logits.sum().backward()
+    finally:
+        for h in hooks:
+            h.remove()
+    assert needs_grad == [False] * (n - 1) + [True]
+    grad_b = trainable.factors["mlp.down_proj"][1].grad
+    assert grad_b[: n - 1].abs().sum() == 0 and grad_b[n - 1].abs().sum() > 0
