@@ -26,6 +26,8 @@ from pathlib import Path
 import pytest
 
 from infra.local import stack
+from infra.local.config import StackConfig, StackError
+from infra.local.procs import executable, is_running
 from pipelines import runs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,8 +37,8 @@ def _missing_binaries() -> list[str]:
     missing = []
     for name in ("ray", "prefect", "moto_server"):
         try:
-            stack.executable(name)
-        except stack.StackError:
+            executable(name)
+        except StackError:
             missing.append(name)
     return missing
 
@@ -49,12 +51,12 @@ pytestmark = [pytest.mark.cluster,
 def cluster(tmp_path_factory):
     """The whole local stack for this module; `down` afterwards must leave none of its processes."""
     state = tmp_path_factory.mktemp("stack")
-    cfg = stack.StackConfig(state_dir=str(state), ray_workers=2, cpus_per_node=2, gpus_per_worker=1,
-                            bucket="docpatch", timeout_s=300)
+    cfg = StackConfig(state_dir=str(state), ray_workers=2, cpus_per_node=2, gpus_per_worker=1,
+                      bucket="docpatch", timeout_s=300)
     running = stack.up(cfg, log=lambda msg: print(msg, file=sys.stderr))
     yield running
     stack.down(state, log=lambda msg: print(msg, file=sys.stderr))
-    left = [p.name for p in running.procs if stack.is_running(p)]
+    left = [p.name for p in running.procs if is_running(p)]
     assert not left, f"still running after down: {left}"
 
 
@@ -103,7 +105,7 @@ def _wait_for_deployment(api: str, name: str, serve: subprocess.Popen, log: Path
 
 
 def _run_deployment(name: str, env: dict, serve_log: Path) -> str:
-    proc = subprocess.run([stack.executable("prefect"), "deployment", "run", name, "--watch", "--watch-timeout", "400"],
+    proc = subprocess.run([executable("prefect"), "deployment", "run", name, "--watch", "--watch-timeout", "400"],
                           capture_output=True, text=True, timeout=450, env=env, cwd=ROOT)
     assert proc.returncode == 0, f"{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}\nserve log:\n{serve_log.read_text()[-4000:]}"
     return proc.stdout

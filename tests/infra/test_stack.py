@@ -1,4 +1,4 @@
-"""infra/local/stack.py without Ray: the env file, the pid file, idempotent `up`, and a `down` that
+"""infra/local without Ray: the env file, the pid file, idempotent `up`, and a `down` that
 stops exactly what `up` started (never a process that only looks like it)."""
 from __future__ import annotations
 
@@ -10,30 +10,31 @@ from pathlib import Path
 
 import pytest
 
-from infra.local import stack
+from infra.local import procs, stack
+from infra.local.config import ENV_FILE, PID_FILE, StackConfig, StackError
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _have(name: str) -> bool:
     try:
-        stack.executable(name)
+        procs.executable(name)
         return True
-    except stack.StackError:
+    except StackError:
         return False
 
 
 def test_stop_proc_signals_only_the_process_it_started(tmp_path):
-    env = dict(stack._base_env())
-    ours = stack._spawn("ours", [sys.executable, "-c", "import time; time.sleep(60)"], tmp_path / "ours.log", env)
+    env = dict(procs.base_env())
+    ours = procs.spawn("ours", [sys.executable, "-c", "import time; time.sleep(60)"], tmp_path / "ours.log", env)
     decoy = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        assert stack.is_running(ours)
+        assert procs.is_running(ours)
         # The same pid with another start time is a different process (pid reuse): not ours to stop.
-        impostor = stack.Proc("ours", ours.pid, str(int(ours.started_at or 0) + 1), ours.argv, ours.log)
-        assert not stack.is_running(impostor) and not stack.stop_proc(impostor)
-        assert stack.is_running(ours)
-        assert stack.stop_proc(ours, grace_s=5) and not stack.is_running(ours)
+        impostor = procs.Proc("ours", ours.pid, str(int(ours.started_at or 0) + 1), ours.argv, ours.log)
+        assert not procs.is_running(impostor) and not procs.stop_proc(impostor)
+        assert procs.is_running(ours)
+        assert procs.stop_proc(ours, grace_s=5) and not procs.is_running(ours)
         assert decoy.poll() is None  # an identical command line elsewhere is untouched
     finally:
         decoy.kill()
@@ -45,14 +46,14 @@ def test_up_writes_env_and_pid_files_is_idempotent_and_down_stops_it(tmp_path):
     import boto3
 
     state = tmp_path / "stack"
-    cfg = stack.StackConfig(state_dir=str(state), prefect=False, ray=False, bucket="kb-bucket", prefix="p")
+    cfg = StackConfig(state_dir=str(state), prefect=False, ray=False, bucket="kb-bucket", prefix="p")
     first = stack.up(cfg, log=lambda msg: None)
     try:
         assert [p.name for p in first.procs] == ["s3"]
-        env_text = (state / stack.ENV_FILE).read_text()
+        env_text = (state / ENV_FILE).read_text()
         assert "export DOCPATCH_STORE=s3://kb-bucket/p" in env_text and "AWS_ENDPOINT_URL=http://127.0.0.1:" in env_text
         assert stack.read_env(state)["AWS_SECRET_ACCESS_KEY"] == "testing"
-        recorded = json.loads((state / stack.PID_FILE).read_text())
+        recorded = json.loads((state / PID_FILE).read_text())
         assert recorded["procs"][0]["pid"] == first.procs[0].pid
         s3 = boto3.client("s3", endpoint_url=first.env["AWS_ENDPOINT_URL"], aws_access_key_id="testing",
                           aws_secret_access_key="testing", region_name="us-east-1")
@@ -67,8 +68,8 @@ def test_up_writes_env_and_pid_files_is_idempotent_and_down_stops_it(tmp_path):
     finally:
         stopped = stack.down(state, log=lambda msg: None)
     assert stopped == ["s3"]
-    assert not any(stack.is_running(p) for p in first.procs)
-    assert not (state / stack.PID_FILE).exists() and not (state / stack.ENV_FILE).exists()
+    assert not any(procs.is_running(p) for p in first.procs)
+    assert not (state / PID_FILE).exists() and not (state / ENV_FILE).exists()
     assert stack.down(state, log=lambda msg: None) == []  # nothing left: a no-op
 
 
