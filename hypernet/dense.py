@@ -128,9 +128,9 @@ def relative_error(gen: list[LoraTensors], examples: list[DenseExample], targets
 
 
 def step_autocast(device: torch.device) -> torch.dtype | None:
-    """The autocast of a dense step: bfloat16 on a CPU that multiplies it natively (on the 2-core dev
-    machine a step costs 0.77x the CPU time of float32; the loss's floor moves from 1e-7 to 2e-5,
-    far below what training reaches), else none (float32; on GPUs the step is cheap already)."""
+    """The autocast of a dense step: bfloat16 on a CPU that multiplies it natively (cheaper there, and
+    its rounding floor on the loss sits far below what training reaches), else none (float32; on
+    GPUs the step is cheap already)."""
     return torch.bfloat16 if device.type == "cpu" and cpu_has_native_bf16() else None
 
 

@@ -267,8 +267,8 @@ def retrieval_loss(hypernet: HyperNetwork, copy_trace, examples: list[Example], 
     """Teach the copy heads where a document's answers are and which question state reads them.
 
     Context distillation alone rewards a right answer only once attention, key and value are all
-    right together, which one-document CPU training did not find (see TRAINING.md). Here two
-    direct signals, for every question whose answer occurs verbatim in a one-chunk document, at
+    right together, a conjunction that training rarely stumbles on. Here two direct signals, for
+    every question whose answer occurs verbatim in a one-chunk document, at
     the upper two thirds of the layers: (1) some rank row attends to the position just before the
     answer, or with copy_next to the answer's first token (`select`: minus the best row's log weight
     there); (2) among all positions of the document,

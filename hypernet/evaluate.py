@@ -50,7 +50,7 @@ class FinetuneConfig:
     # Fill-in-the-blank items made from the document's sentences, trained beside its text
     # (0: the text alone). They teach the answering format the eval asks in.
     self_questions: int = 16
-    # Blanks per step, taken in turn: a step on all 16 costs ~4x a step on the text alone.
+    # Blanks per step, taken in turn: a step on all of them would cost several steps on the text alone.
     questions_per_step: int = 4
 
 

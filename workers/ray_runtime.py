@@ -50,7 +50,7 @@ def start(cfg: WorkerConfig) -> bool:
         return False
     common = dict(include_dashboard=False, logging_level=logging.WARNING, log_to_driver=True)
     if cfg.ray_address:
-        # Shipping the packaged hypernetwork checkpoint (11 MB) with the code is intended.
+        # Ray warns about the size of the code it uploads; shipping the packaged checkpoint with it is intended.
         logging.getLogger("ray._private.runtime_env.packaging").setLevel(logging.ERROR)
         ray.init(address=cfg.ray_address, runtime_env=runtime_env(True, not cfg.hypernet_path), **common)
     else:
