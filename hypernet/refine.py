@@ -77,23 +77,42 @@ def prepare(model, tok, texts: list[str], cfg: RefineConfig,
     ids, mask = pad_rows(seqs, tok)
     with under_autocast(device.type, autocast):
         hidden = final_hidden(model, ids.to(device), mask.to(device)).float()  # (N, T, H)
-    out = []
-    for d, (doc_ids, rows, n_natural) in enumerate(plans):
+    # Logits at t_first-1+j predict answer token j; the trailing line break is the answer's end.
+    at = [(d, t) for d, (_doc, rows, _n) in enumerate(plans) for _i, _f, t_first, n_ans, blank in rows
+          if not blank for t in range(t_first - 1, t_first - 1 + n_ans)]
+    top_ids, top_logp = _teacher_topk(model, hidden, at, cfg.top_k)
+    out, k = [], 0
+    for doc_ids, rows, n_natural in plans:
         items, kept = [], 0
-        for ids_, first, t_first, n_ans, is_blank in rows:
+        for ids_, first, _t_first, n_ans, is_blank in rows:
             if is_blank:
                 items.append(Item(ids_, first, gold=True))
                 continue
-            # Logits at t_first-1+j predict answer token j; the trailing line break is the answer's end.
-            logits = lm_logits(model, hidden[d, t_first - 1: t_first - 1 + n_ans])  # (n_ans, V)
-            top = torch.log_softmax(logits, dim=-1).topk(cfg.top_k, dim=-1)
-            gold_ids = torch.tensor(ids_[first:first + n_ans], device=device)
-            agrees = bool((top.indices[:-1, 0] == gold_ids[:-1]).all())
+            t_ids, t_logp = top_ids[k:k + n_ans], top_logp[k:k + n_ans]
+            k += n_ans
+            agrees = t_ids[:-1, 0].tolist() == ids_[first:first + n_ans - 1]
             if agrees or questions is not None:
                 kept += agrees
-                items.append(Item(ids_, first, gold=False, topk_ids=top.indices.cpu(), topk_logp=top.values.cpu()))
+                items.append(Item(ids_, first, gold=False, topk_ids=t_ids, topk_logp=t_logp))
         out.append(Prepared(doc_ids, items, n_natural, kept))
     return out
+
+
+def _teacher_topk(model, hidden: torch.Tensor, at: list[tuple[int, int]], k: int,
+                  rows_per_pass: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
+    """The top-k log-probabilities at the (sequence, position) pairs `at`, as CPU tensors: the LM head
+    is read once per `rows_per_pass` positions (one pass per question would read its 262k rows each time)."""
+    if not at:
+        return torch.zeros(0, k, dtype=torch.long), torch.zeros(0, k)
+    seq = torch.tensor([d for d, _t in at], device=hidden.device)
+    pos = torch.tensor([t for _d, t in at], device=hidden.device)
+    ids, logp = [], []
+    for i in range(0, len(at), rows_per_pass):
+        logits = lm_logits(model, hidden[seq[i:i + rows_per_pass], pos[i:i + rows_per_pass]])
+        top = torch.log_softmax(logits, dim=-1).topk(k, dim=-1)
+        ids.append(top.indices.cpu())
+        logp.append(top.values.cpu())
+    return torch.cat(ids), torch.cat(logp)
 
 
 class _Trainable:

@@ -211,6 +211,9 @@ def configure_context(ctx) -> None:
     # A batch that failed for good (its actor died more than max_task_retries times) must not stop
     # the others; the driver reports its documents as failed.
     ctx.max_errored_blocks = -1
+    # A refining batch holds its actor for minutes and gigabytes by design: Ray's hang and memory
+    # detectors would repeat a warning every 30 s; our progress bar and run report say what runs.
+    ctx.issue_detectors_config.detectors = []
 
 
 class _Delivery:
