@@ -32,7 +32,7 @@ from tables import table  # noqa: E402
 from hypernet.config import TrainConfig  # noqa: E402
 from workers.config import MetaTrainConfig, WorkerConfig  # noqa: E402
 from workers.meta_train import fit, model_setup, prepare_data  # noqa: E402
-from workers.train_data import open_location  # noqa: E402
+from workers.storage import open_location  # noqa: E402
 
 
 def tiny_model(folder: str) -> str:

@@ -248,7 +248,7 @@ def _now() -> str:
 
 def _corpus_storage(settings: Settings, corpus: str):
     from pipelines.snapshot import corpus_uri
-    from pipelines.storage import open_storage
+    from workers.storage import open_storage
 
     return open_storage(corpus_uri(settings.store, corpus), settings.storage_options)
 
@@ -261,10 +261,8 @@ def last_training(settings: Settings, corpus: str) -> dict | None:
 
 def record_training(settings: Settings, corpus: str, record: dict) -> None:
     """Replace the record of the corpus's last meta-training (whatever the decision)."""
-    storage = _corpus_storage(settings, corpus)
-    current = storage.read_versioned(MARKER_FILE)
-    storage.put_if_match(MARKER_FILE, (json.dumps(record, indent=2, sort_keys=True) + "\n").encode(),
-                         current.etag if current else None)
+    body = (json.dumps(record, indent=2, sort_keys=True) + "\n").encode()
+    _corpus_storage(settings, corpus).update(MARKER_FILE, lambda _current: body)
 
 
 def refined_since(settings: Settings, corpus: str, since: str | None) -> int:

@@ -1,6 +1,6 @@
 """The hypernetwork registry: immutable versions in the store, and a `current` pointer.
 
-Layout under `{store}/hypernets` (a local directory or s3://bucket/prefix, through pipelines/storage.py):
+Layout under `{store}/hypernets` (a local directory or s3://bucket/prefix, through workers/storage):
 
     {hypernet_id}/hypernet.safetensors   create-only
     {hypernet_id}/hypernet_config.json   create-only
@@ -23,8 +23,9 @@ import tempfile
 from datetime import datetime, timezone
 
 from hypernet.model import CONFIG_FILE, WEIGHTS_FILE, checkpoint_id, checkpoint_meta, default_checkpoint
-from pipelines.registry import ConcurrentUpdateError, IntegrityError
-from pipelines.storage import PreconditionFailed, Storage, open_storage, redact_uri
+from workers.storage import Storage, open_storage, redact_uri
+
+from pipelines.registry import IntegrityError
 
 HYPERNETS_DIR = "hypernets"
 CURRENT_FILE = "current.json"
@@ -86,21 +87,18 @@ class HypernetRegistry:
         """
         if self.manifest(hypernet_id) is None:
             raise KeyError(f"hypernetwork {hypernet_id} is not registered in {redact_uri(self.uri)}")
-        for _ in range(CAS_ATTEMPTS):
-            got = self.storage.read_versioned(CURRENT_FILE)
-            current = json.loads(got.data) if got else None
-            if (current or {}).get("hypernet_id") == hypernet_id:
-                return True  # already current (a retried promotion that had succeeded)
-            if (current or {}).get("hypernet_id") != expected:
-                return False
-            pointer = {"hypernet_id": hypernet_id, "previous": expected, "updated_at": _now(), "reason": reason,
-                       "run": run}
-            try:
-                self.storage.put_if_match(CURRENT_FILE, _json_bytes(pointer), got.etag if got else None)
-                return True
-            except PreconditionFailed:
-                continue
-        raise ConcurrentUpdateError(f"{CURRENT_FILE}: lost {CAS_ATTEMPTS} compare-and-swaps in a row")
+        already = False
+
+        def decide(data: bytes | None) -> bytes | None:
+            nonlocal already
+            current = (json.loads(data) if data is not None else None) or {}
+            already = current.get("hypernet_id") == hypernet_id  # a retried promotion that had succeeded
+            if already or current.get("hypernet_id") != expected:
+                return None
+            return _json_bytes({"hypernet_id": hypernet_id, "previous": expected, "updated_at": _now(),
+                                "reason": reason, "run": run})
+
+        return self.storage.update(CURRENT_FILE, decide, attempts=CAS_ATTEMPTS) or already
 
     # -- reading ----------------------------------------------------------------------------------
     def current(self) -> dict | None:

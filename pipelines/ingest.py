@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 
-import fsspec
+from workers.storage import FileSystem, display_path, open_fs
 
 TEXT_EXTENSIONS = (".txt", ".md")
 HTML_EXTENSIONS = (".html", ".htm")
@@ -219,18 +219,7 @@ def _extension(path: str) -> str:
     return name[dot:].lower() if dot > 0 else ""
 
 
-def is_local_fs(fs: fsspec.AbstractFileSystem) -> bool:
-    """Whether fs is the local filesystem."""
-    protocols = (fs.protocol,) if isinstance(fs.protocol, str) else tuple(fs.protocol)
-    return "file" in protocols or "local" in protocols
-
-
-def _display(fs: fsspec.AbstractFileSystem, path: str) -> str:
-    """The path as a user would write it: plain for local files, with its protocol otherwise."""
-    return path if is_local_fs(fs) else fs.unstrip_protocol(path)
-
-
-def _read_capped(fs: fsspec.AbstractFileSystem, path: str, max_bytes: int) -> bytes | None:
+def _read_capped(fs: FileSystem, path: str, max_bytes: int) -> bytes | None:
     """The file's bytes, or None when it turns out larger than max_bytes (listing sizes can lie)."""
     with fs.open(path, "rb") as f:
         data = f.read(max_bytes + 1)
@@ -241,7 +230,7 @@ def _file_document(fs, path: str, rel: str, size: int | None, max_doc_bytes: int
     """One document file (.txt, .md, .html, .htm, .pdf) as a Document or a Rejected."""
     ext = _extension(path)
     doc_id = sanitise_doc_id(rel)
-    source = _display(fs, path)
+    source = display_path(fs, path)
     if ext not in TEXT_EXTENSIONS + HTML_EXTENSIONS + PDF_EXTENSIONS:
         what = f"unsupported extension '{ext}'" if ext else "unsupported file type (no extension)"
         return Rejected(doc_id, source, what)
@@ -313,7 +302,7 @@ def _record_line_cap(rules: _RecordRules) -> int:
 
 def _iter_jsonl(fs, path: str, rules: _RecordRules) -> Iterator[Document | Rejected]:
     """Records of a JSONL file, one line at a time; an over-long line is skipped without being held."""
-    where = _display(fs, path)
+    where = display_path(fs, path)
     line_cap = _record_line_cap(rules)
     with fs.open(path, "rb") as f:
         for lineno, (line, size) in enumerate(_bounded_lines(f, line_cap), start=1):
@@ -362,7 +351,7 @@ def _parse_json_record(line: bytes, source: str, rules: _RecordRules) -> Documen
 
 def _iter_json(fs, path: str, size: int | None, rules: _RecordRules) -> Iterator[Document | Rejected]:
     """Records of a .json file (one object or a list); the file is parsed whole, so it is capped."""
-    where = _display(fs, path)
+    where = display_path(fs, path)
     if size is not None and size > rules.max_doc_bytes:
         yield Rejected(None, where, f"JSON file is {size} bytes, over max_doc_bytes={rules.max_doc_bytes}; "
                                     "use .jsonl for large record sets")
@@ -390,7 +379,7 @@ def _iter_parquet(fs, path: str, rules: _RecordRules) -> Iterator[Document | Rej
     """Records of a Parquet file, in small batches."""
     import pyarrow.parquet as pq
 
-    where = _display(fs, path)
+    where = display_path(fs, path)
     with fs.open(path, "rb") as f:
         pf = pq.ParquetFile(f)
         missing = _missing_columns(rules, pf.schema_arrow.names)
@@ -409,7 +398,7 @@ def _iter_delimited(fs, path: str, rules: _RecordRules, delimiter: str) -> Itera
 
     A malformed row is rejected on its own; what the parser cannot step over (bad UTF-8, a line over
     the cap, an unclosed quote running past it) rejects the rest of the file, keeping what came before."""
-    where = _display(fs, path)
+    where = display_path(fs, path)
     # The parser's field cap is process-wide; set, not raised, so that it never depends on earlier calls.
     csv.field_size_limit(_record_line_cap(rules))
     with fs.open(path, "rb") as f:
@@ -482,7 +471,7 @@ def _iter_records(fs, path: str, size: int | None, rules: _RecordRules) -> Itera
 
 
 # -- Sources -------------------------------------------------------------------------------------------
-def _walk(fs: fsspec.AbstractFileSystem, root: str) -> Iterator[tuple[str, int | None]]:
+def _walk(fs: FileSystem, root: str) -> Iterator[tuple[str, int | None]]:
     """(path, size) of every non-hidden file under root, sorted, one directory listing at a time."""
     # refresh: a long-lived process (a nightly worker) must not see yesterday's cached listing.
     for info in sorted(fs.ls(root, detail=True, refresh=True), key=lambda i: i["name"]):
@@ -524,7 +513,7 @@ def iter_documents(
     """Stream the documents of a source (directory, .jsonl/.json/.parquet/.csv/.tsv file or s3:// prefix)."""
     if max_doc_bytes <= 0:
         raise ValueError(f"max_doc_bytes must be positive, got {max_doc_bytes}")
-    fs, root = fsspec.core.url_to_fs(source, **(storage_options or {}))
+    fs, root = open_fs(source, storage_options)
     fs.invalidate_cache(root)
     if not fs.exists(root):
         raise FileNotFoundError(f"corpus source not found: {source}")

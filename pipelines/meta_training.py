@@ -19,9 +19,9 @@ from datetime import datetime, timezone
 
 from hypernet.config import TrainConfig
 from workers.config import MetaTrainConfig
+from workers.storage import redact_uri
 
 from pipelines.settings import Settings
-from pipelines.storage import redact_uri
 
 SYNTHETIC_EVAL_SEED = 20_261_125
 

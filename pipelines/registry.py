@@ -29,7 +29,6 @@ import io
 import json
 import logging
 import os
-import random
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -38,7 +37,7 @@ from datetime import datetime, timezone
 from typing import Callable, Iterable
 
 from hypernet.peft_format import ADAPTER_FILES, validate_adapter
-from pipelines.storage import PreconditionFailed, Storage, open_storage, redact_uri
+from workers.storage import ConcurrentUpdateError, Storage, open_storage, redact_secrets, redact_uri
 
 log = logging.getLogger(__name__)
 
@@ -46,17 +45,11 @@ MANIFEST_FILE = "manifest.json"
 POINTER_FILE = "latest.json"
 INDEX_FILE = "index.parquet"
 MANIFEST_FORMAT = 1
-CAS_ATTEMPTS = 20
 READ_THREADS = 8
-_SECRET_NAME = re.compile(r"secret|password|passwd|token|credential|access_key|private_key|api_key", re.I)
 
 
 class IntegrityError(Exception):
     """Stored bytes disagree with their manifest, or a pointer names a missing version."""
-
-
-class ConcurrentUpdateError(Exception):
-    """A compare-and-swap kept losing to other writers after every retry."""
 
 
 def check_doc_id(doc_id: str) -> None:
@@ -113,15 +106,6 @@ def _json_bytes(obj: dict) -> bytes:
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
-
-
-def _redact(obj):
-    """A copy with values under secret-looking keys masked: lineage may carry settings."""
-    if isinstance(obj, dict):
-        return {k: "***" if _SECRET_NAME.search(str(k)) else _redact(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_redact(v) for v in obj]
-    return obj
 
 
 def _key_of(manifest: dict) -> AdapterKey:
@@ -190,7 +174,7 @@ class Registry:
                 run_id: str = "") -> PublishResult:
         """Store the adapter as an immutable version (if new) and point `latest` at it."""
         rank = validate_adapter(files)
-        lineage = _redact(lineage or {})
+        lineage = redact_secrets(lineage or {})  # lineage may carry settings
         try:
             json.dumps(lineage)
         except (TypeError, ValueError) as exc:
@@ -255,18 +239,11 @@ class Registry:
     # -- pointers --
     def _cas_pointer(self, doc_id: str, decide: Callable[[dict | None], dict | None]) -> bool:
         """Move the pointer to `decide(current)` by compare-and-swap; False if decide says no change."""
-        path = _pointer_path(doc_id)
-        for attempt in range(CAS_ATTEMPTS):
-            current = self.store.read_versioned(path)
-            new = decide(json.loads(current.data) if current else None)
-            if new is None:
-                return False
-            try:
-                self.store.put_if_match(path, _json_bytes(new), current.etag if current else None)
-                return True
-            except PreconditionFailed:
-                time.sleep(min(1.0, 0.01 * 2**attempt) * random.random())  # another writer moved it
-        raise ConcurrentUpdateError(f"pointer of {doc_id} kept changing; gave up after {CAS_ATTEMPTS} tries")
+        def decide_bytes(data: bytes | None) -> bytes | None:
+            new = decide(json.loads(data) if data is not None else None)
+            return None if new is None else _json_bytes(new)
+
+        return self.store.update(_pointer_path(doc_id), decide_bytes)
 
     def _move_pointer(self, doc_id: str, manifest: dict, run_id: str) -> bool:
         version_id = manifest["version_id"]
@@ -505,21 +482,22 @@ class Registry:
 
     def _update_index(self, doc_ids: set[str] | None) -> int:
         """Recompute the rows of `doc_ids` (None: every doc) and swap the index in; its row count."""
-        for attempt in range(CAS_ATTEMPTS):
-            current = self.store.read_versioned(INDEX_FILE)
-            full = current is None or doc_ids is None  # no index yet: a partial one would hide docs
-            rows = {} if full else {r["doc_id"]: r for r in _index_rows(current.data)}
+        count = 0
+
+        def recompute(data: bytes | None) -> bytes:
+            nonlocal count
+            full = data is None or doc_ids is None  # no index yet: a partial one would hide docs
+            rows = {} if full else {r["doc_id"]: r for r in _index_rows(data)}
             todo = self.doc_ids() if full else sorted(doc_ids)
             for doc_id, row in zip(todo, self._map(self._index_row, todo)):
                 rows.pop(doc_id, None)
                 if row is not None:
                     rows[doc_id] = row
-            try:
-                self.store.put_if_match(INDEX_FILE, _index_bytes(list(rows.values())), current.etag if current else None)
-                return len(rows)
-            except PreconditionFailed:
-                time.sleep(min(1.0, 0.01 * 2**attempt) * random.random())
-        raise ConcurrentUpdateError(f"index kept changing; gave up after {CAS_ATTEMPTS} tries")
+            count = len(rows)
+            return _index_bytes(list(rows.values()))
+
+        self.store.update(INDEX_FILE, recompute)
+        return count
 
     def rebuild_index(self) -> int:
         """Rebuild index.parquet from every pointer; the number of rows."""

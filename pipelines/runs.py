@@ -10,7 +10,7 @@ RUN_ID is `<UTC start, YYYYmmddTHHMMSSZ>-<first 8 hex digits of the Prefect flow
 start time and lead back to the flow run. report.json is written last: a run folder without it is a
 report that was still being written (or broke off) and is not listed.
 
-Plain functions over fsspec; no Prefect (pipelines/flows.py calls them from a task) and no Ray.
+Plain functions over workers/storage; no Prefect (pipelines/flows.py calls them from a task) and no Ray.
 matplotlib (Agg, no display) is imported only to draw the plot.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
-import fsspec
+from workers.storage import check_store, open_fs
 
 REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
@@ -258,16 +258,11 @@ def render_plot(report: dict) -> bytes:
 
 # -- the store --------------------------------------------------------------------------------------------
 def runs_uri(store: str) -> str:
-    if not store:
-        raise ValueError("store must be a directory path or an fsspec URI such as s3://bucket/prefix")
-    return f"{store.rstrip('/')}/runs"
+    return f"{check_store(store).rstrip('/')}/runs"
 
 
 def _fs(store: str, storage_options: dict | None):
-    options = dict(storage_options or {})
-    if store.startswith(("s3://", "s3a://")):
-        options.setdefault("use_listings_cache", False)  # new runs must show up at once
-    return fsspec.core.url_to_fs(runs_uri(store), **options)
+    return open_fs(runs_uri(store), storage_options)  # listings uncached on S3: new runs show up at once
 
 
 def write_report(store: str, report: dict, storage_options: dict | None = None) -> str:

@@ -24,9 +24,9 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from workers.config import WorkerConfig
+from workers.storage import redact_uri
 
 ENV_PREFIX = "DOCPATCH_"
 CONFIG_ENV = "DOCPATCH_CONFIG"
@@ -138,7 +138,7 @@ class Settings(WorkerConfig):
         """A JSON-able copy safe to store beside snapshots and adapters (credentials stripped from URIs)."""
         out = asdict(self)
         for key in ("store", "ray_address", "train_storage"):
-            out[key] = strip_credentials(out[key])
+            out[key] = redact_uri(out[key])
         return out
 
 
@@ -231,13 +231,3 @@ def _coerce(name: str, annotation: str, value: Any, where: str) -> Any:
         return target(value.strip() if isinstance(value, str) and target is not str else value)
     except (TypeError, ValueError):
         raise SettingsError(f"{where} must be a {_TYPE_WORDS[annotation]}, got {value!r}") from None
-
-
-def strip_credentials(uri: str) -> str:
-    """Remove a user:password part from a URI (s3://key:secret@bucket -> s3://bucket)."""
-    if "://" not in uri:
-        return uri
-    parts = urlsplit(uri)
-    if "@" not in parts.netloc:
-        return uri
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))

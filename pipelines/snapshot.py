@@ -20,11 +20,12 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
-import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.ingest import Document, Rejected, is_local_fs, iter_documents
+from workers.storage import FileSystem, check_store, move, open_fs, put_atomic, remove_quietly
+
+from pipelines.ingest import Document, Rejected, iter_documents
 
 SNAPSHOT_SCHEMA = pa.schema([
     pa.field("doc_id", pa.string(), nullable=False),
@@ -78,8 +79,7 @@ class IngestResult:
 # -- Names and places ------------------------------------------------------------------------------
 def corpus_uri(store: str, corpus: str) -> str:
     """The folder of one corpus inside a store."""
-    if not store:
-        raise ValueError("store must be a directory path or an fsspec URI such as s3://bucket/prefix")
+    check_store(store)
     if not _CORPUS_RE.match(corpus or "") or ".." in corpus:
         raise ValueError(
             f"invalid corpus name {corpus!r}: use 1-128 characters from A-Z a-z 0-9 . _ -, "
@@ -93,9 +93,9 @@ def new_snapshot_id() -> str:
     return f"{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
-def _corpus_fs(store: str, corpus: str, storage_options: dict | None) -> tuple[fsspec.AbstractFileSystem, str]:
+def _corpus_fs(store: str, corpus: str, storage_options: dict | None) -> tuple[FileSystem, str]:
     """The filesystem and the bare path of the corpus folder."""
-    return fsspec.core.url_to_fs(corpus_uri(store, corpus), **(storage_options or {}))
+    return open_fs(corpus_uri(store, corpus), storage_options)
 
 
 def _snapshot_path(base: str, snapshot_id: str) -> str:
@@ -111,34 +111,6 @@ def _check_snapshot_id(snapshot_id: str) -> str:
     if not isinstance(snapshot_id, str) or not _SNAPSHOT_ID_RE.match(snapshot_id):
         raise ValueError(f"invalid snapshot id {snapshot_id!r}: expected e.g. 20261125T170102Z-a1b2c3")
     return snapshot_id
-
-
-# -- Small writes ------------------------------------------------------------------------------------
-def _put_atomic(fs: fsspec.AbstractFileSystem, path: str, data: bytes) -> None:
-    """Replace a small file in one step: rename on local disks, a single PUT on object stores."""
-    fs.makedirs(fs._parent(path), exist_ok=True)
-    if is_local_fs(fs):  # rename is atomic here; an object store has no rename, but a PUT is atomic
-        tmp = f"{path}.tmp-{secrets.token_hex(4)}"
-        fs.pipe_file(tmp, data)
-        _move(fs, tmp, path)
-    else:
-        fs.pipe_file(path, data)
-
-
-def _move(fs: fsspec.AbstractFileSystem, src: str, dst: str) -> None:
-    """Move a finished file into place (a rename on local disks, a server-side copy on S3)."""
-    fs.makedirs(fs._parent(dst), exist_ok=True)
-    fs.mv(src, dst)
-
-
-def _remove_quietly(fs: fsspec.AbstractFileSystem, paths: list[str]) -> None:
-    """Best-effort cleanup of temporary files after a failure (the original error matters more)."""
-    for path in paths:
-        try:
-            if fs.exists(path):
-                fs.rm(path)
-        except Exception:  # noqa: BLE001 - cleanup must not mask the error being raised
-            pass
 
 
 # -- Streaming Parquet ----------------------------------------------------------------------------------
@@ -279,15 +251,15 @@ def ingest(
                           "previous_sha256": previous[doc_id], "source": gone_from, "reason": None})
             snap.flush()
             diff.flush()
-        _move(fs, tmp_snap, _snapshot_path(base, snapshot_id))
-        _move(fs, tmp_diff, _diff_path(base, snapshot_id))
+        move(fs, tmp_snap, _snapshot_path(base, snapshot_id))
+        move(fs, tmp_diff, _diff_path(base, snapshot_id))
     except BaseException:
-        _remove_quietly(fs, [tmp_snap, tmp_diff])
+        remove_quietly(fs, [tmp_snap, tmp_diff])
         raise
     if rejected:
         lines = "".join(json.dumps(asdict(r), ensure_ascii=False) + "\n" for r in rejected)
-        _put_atomic(fs, f"{base}/rejected/{snapshot_id}.jsonl", lines.encode("utf-8"))
-    _put_atomic(fs, f"{base}/LATEST", f"{snapshot_id}\n".encode())  # the commit point
+        put_atomic(fs, f"{base}/rejected/{snapshot_id}.jsonl", lines.encode("utf-8"))
+    put_atomic(fs, f"{base}/LATEST", f"{snapshot_id}\n".encode())  # the commit point
 
     counts["total"] = counts[ADDED] + counts[CHANGED] + counts[UNCHANGED]
     return IngestResult(

@@ -13,12 +13,12 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from workers.config import WorkerConfig
+from workers.storage import open_location, redact_uri
 
 from pipelines import patching, runs
 from pipelines.meta_training import MetaTrainJob
 from pipelines.patching import ModelIdentity, PatchPlan, PublishReport, open_registry
 from pipelines.settings import Settings
-from pipelines.storage import redact_uri
 
 def _worth_retrying(task, task_run, state) -> bool:
     """Retry store hiccups, not answers: a missing snapshot or a bad value is the same 15 s later."""
@@ -174,7 +174,6 @@ def prepare_training_data(cfg: MetaTrainJob, worker: WorkerConfig, storage: str,
     """Teacher examples for the run's documents (`docs`, else train.data's), as Parquet shards in the
     training storage (resumable)."""
     from workers.meta_train import model_setup, prepare_data
-    from workers.train_data import open_location
 
     loc = open_location(storage, storage_options)
     return prepare_data(cfg, worker, loc, model_setup(cfg, worker), progress=progress, docs=docs).to_dict()
@@ -186,7 +185,6 @@ def prepare_dense_targets(cfg: MetaTrainJob, settings: Settings, worker: WorkerC
     """Dense targets of the corpus's training documents from their adapters, as Parquet shards (resumable)."""
     from pipelines.corpus_training import adapter_loader
     from workers.meta_train import model_setup, prepare_dense_data
-    from workers.train_data import open_location
 
     loc = open_location(settings.training_uri, settings.storage_options)
     return prepare_dense_data(cfg, worker, loc, model_setup(cfg, worker), docs, adapter_loader(settings, cfg.training_corpus),
@@ -198,7 +196,7 @@ def run_training_job(cfg: MetaTrainJob, worker: WorkerConfig, storage: str, stor
                      dense: dict | None = None) -> dict:
     """The Ray Train job. Not retried here: it recovers from worker failures itself, and a re-run resumes."""
     from workers.meta_train import fit, model_setup
-    from workers.train_data import PreparedData, open_location
+    from workers.train_data import PreparedData
 
     loc = open_location(storage, storage_options)
     return fit(cfg, worker, loc, PreparedData(**data) if data else None, model_setup(cfg, worker),
@@ -209,7 +207,6 @@ def run_training_job(cfg: MetaTrainJob, worker: WorkerConfig, storage: str, stor
 def fetch_checkpoints(storage: str, storage_options: dict, checkpoints: list[dict], dest: str) -> dict[int, str]:
     """Copy the kept checkpoints' hypernetwork files to local folders: step -> folder."""
     from hypernet.model import CONFIG_FILE, WEIGHTS_FILE
-    from workers.train_data import open_location
 
     loc = open_location(storage, storage_options)
     folders = {}
@@ -269,7 +266,6 @@ def register_hypernet(settings: Settings, folder: str, lineage: dict, expected_c
 def write_training_report(storage: str, storage_options: dict, run_path: str, report: dict) -> dict:
     """The run's report as JSON and PNG beside its checkpoints; their URIs."""
     from pipelines.training_report import JSON_NAME, PNG_NAME, plot
-    from workers.train_data import open_location
 
     loc = open_location(storage, storage_options)
     uris = {"json": loc.uri_of(f"{run_path}/{JSON_NAME}"), "png": loc.uri_of(f"{run_path}/{PNG_NAME}")}

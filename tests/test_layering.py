@@ -1,4 +1,5 @@
-"""The dependency arrows point down only: pipelines -> workers -> hypernet (checked on the source); the CLI
+"""The dependency arrows point down only: pipelines -> workers -> hypernet (checked on the source); storage
+(workers/storage/) is the only importer of fsspec and s3fs and imports no model, Ray or Prefect; the CLI
 (pipelines/cli/) is a thin layer over the library that imports no model, storage or registry internals."""
 from __future__ import annotations
 
@@ -34,6 +35,47 @@ def test_package_imports_only_the_layers_below_it(package):
     assert not {f: names for f, names in bad.items() if names}
 
 
+# Filesystems and object stores are spoken to in one place; every other module goes through it.
+STORAGE = "workers/storage"
+STORAGE_CLIENTS = {"fsspec", "s3fs"}
+STORAGE_FORBIDDEN = {"torch", "ray", "prefect", "prefect_ray", "hypernet", "pipelines", "transformers", "peft",
+                     "safetensors"}
+
+
+def storage_client_imports(root: Path) -> dict[str, list[str]]:
+    """Modules of hypernet/, workers/ and pipelines/ outside the storage package that import fsspec or s3fs."""
+    found = {}
+    for package in ("hypernet", "workers", "pipelines"):
+        for path in sorted((root / package).rglob("*.py")):
+            rel = path.relative_to(root).as_posix()
+            names = sorted(imported_roots(path) & STORAGE_CLIENTS)
+            if names and not rel.startswith(STORAGE + "/"):
+                found[rel] = names
+    return found
+
+
+def test_only_the_storage_package_imports_fsspec_or_s3fs():
+    assert not storage_client_imports(ROOT)
+
+
+def test_storage_client_check_finds_a_stray_import(tmp_path):
+    (tmp_path / "pipelines").mkdir()
+    (tmp_path / "workers" / "storage").mkdir(parents=True)
+    (tmp_path / "pipelines" / "m.py").write_text("import os\ndef f():\n    from fsspec.asyn import sync\n")
+    (tmp_path / "workers" / "storage" / "s3.py").write_text("import s3fs\n")
+    (tmp_path / "workers" / "m.py").write_text('"""Not through s3fs."""\n')
+    assert storage_client_imports(tmp_path) == {"pipelines/m.py": ["fsspec"]}
+
+
+def test_storage_imports_no_model_ray_prefect_or_other_workers_module():
+    files = sorted((ROOT / STORAGE).rglob("*.py"))
+    assert files, "workers/storage/ should hold the storage package"
+    bad = {str(f.relative_to(ROOT)): sorted((imported_roots(f) & STORAGE_FORBIDDEN)
+                                            | {m for m in imported_modules(f) if m.startswith("workers.")
+                                               and not m.startswith("workers.storage")}) for f in files}
+    assert not {f: names for f, names in bad.items() if names}
+
+
 def test_import_check_sees_lazy_imports(tmp_path):
     src = tmp_path / "m.py"
     src.write_text("def f():\n    import ray.data\n    from pipelines.registry import x\n")
@@ -43,7 +85,7 @@ def test_import_check_sees_lazy_imports(tmp_path):
 # The CLI parses and prints; models, storage and registries are reached through library functions
 # (pipelines.answering, pipelines.lookup, pipelines.flows, ...), so a server can call the same ones.
 CLI_FORBIDDEN = ("torch", "ray", "prefect", "prefect_ray", "fsspec", "s3fs", "safetensors", "transformers", "peft",
-                 "pyarrow", "workers", "pipelines.registry", "pipelines.storage", "pipelines.snapshot",
+                 "pyarrow", "workers", "pipelines.registry", "pipelines.snapshot",
                  "pipelines.hypernets", "pipelines.tasks")
 # Of hypernet, the CLI may use the knobs it makes flags from and the entry points of `eval` and `train`.
 CLI_HYPERNET_API = ("hypernet.config", "hypernet.evaluate", "hypernet.train")
@@ -82,8 +124,9 @@ def test_cli_imports_no_model_storage_or_registry_internals():
 def test_cli_import_check_flags_internals_and_allows_the_api(tmp_path):
     src = tmp_path / "cmd.py"
     src.write_text("import argparse\nfrom pipelines.flows import patch_flow\nfrom hypernet.config import TrainConfig\n"
-                   "def run():\n    import torch\n    from pipelines import storage\n"
+                   "def run():\n    import torch\n    from workers import storage\n"
                    "    from hypernet.lora import from_peft_files\n    from hypernet import base_model\n"
                    "    from pipelines.registry import Registry\n")
     assert cli_violations(src) == ["hypernet.base_model", "hypernet.lora", "hypernet.lora.from_peft_files",
-                                   "pipelines.registry", "pipelines.registry.Registry", "pipelines.storage", "torch"]
+                                   "pipelines.registry", "pipelines.registry.Registry", "torch", "workers",
+                                   "workers.storage"]

@@ -38,7 +38,8 @@ from dataclasses import dataclass, field
 
 from workers import ray_runtime
 from workers.config import MetaTrainConfig, WorkerConfig
-from workers.train_data import Location, PreparedData, batch_indices, open_location, prepare, training_documents
+from workers.storage import Location, open_location
+from workers.train_data import PreparedData, batch_indices, prepare, training_documents
 
 META_STATE_FILE = "meta_state.json"
 CHECKPOINT_PREFIX = "step-"

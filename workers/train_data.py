@@ -20,8 +20,8 @@ Training workers read examples by index (`ExampleReader`); which examples make u
 step is a pure function of (seed, step) (`batch_indices`), so a resumed run, or a run with another
 number of workers, sees the same global batches.
 
-Storage is a `Location`: a pyarrow filesystem and a root inside it, picklable, so Ray ships it to
-actors and Train workers (S3 goes through s3fs; see `open_location` for credentials).
+Storage is a `workers.storage.Location`: a pyarrow filesystem and a root inside it, picklable, so Ray
+ships it to actors and Train workers.
 """
 from __future__ import annotations
 
@@ -32,12 +32,13 @@ import math
 import os
 import random
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from workers.storage import Location
 
 log = logging.getLogger(__name__)
 
@@ -50,90 +51,6 @@ DOC_ID, TEXT, QA, N_CHUNKS, CHUNK_LEN, N_ANSWER_TOKENS, EXAMPLE = (
 SHARD_SCHEMA = pa.schema([(DOC_ID, pa.string()), (TEXT, pa.string()), (QA, pa.string()),
                           (N_CHUNKS, pa.int32()), (CHUNK_LEN, pa.int32()), (N_ANSWER_TOKENS, pa.int32()),
                           (EXAMPLE, pa.binary())])
-
-
-# -- storage ------------------------------------------------------------------------------------------------
-@dataclass
-class Location:
-    """A folder in a pyarrow filesystem (local or S3); picklable, so it travels to Ray workers."""
-
-    fs: Any  # pyarrow.fs.FileSystem
-    root: str  # path inside fs (no scheme)
-    uri: str  # what the user gave, for messages and reports (credentials never live here)
-
-    @property
-    def is_local(self) -> bool:
-        import pyarrow.fs as pafs
-
-        return isinstance(self.fs, pafs.LocalFileSystem)
-
-    def path(self, *parts: str) -> str:
-        return "/".join([self.root.rstrip("/"), *parts])
-
-    def uri_of(self, path: str) -> str:
-        """The user-facing URI of a path inside this location's filesystem."""
-        return path if self.is_local else "s3://" + path
-
-    def exists(self, path: str) -> bool:
-        import pyarrow.fs as pafs
-
-        return self.fs.get_file_info(path).type != pafs.FileType.NotFound
-
-    def read_bytes(self, path: str) -> bytes:
-        with self.fs.open_input_stream(path) as fh:
-            return fh.read()
-
-    def write_bytes(self, path: str, data: bytes) -> None:
-        """Write a whole file; readers never see part of it (local: temp + rename; S3: one PUT)."""
-        folder = path.rsplit("/", 1)[0]
-        self.fs.create_dir(folder, recursive=True)
-        target = f"{folder}/.{path.rsplit('/', 1)[1]}.tmp-{uuid.uuid4().hex}" if self.is_local else path
-        with self.fs.open_output_stream(target) as fh:
-            fh.write(data)
-        if target != path:
-            self.fs.move(target, path)
-
-    def list(self, path: str) -> list[str]:
-        """Base names directly under a folder ([] when it does not exist)."""
-        import pyarrow.fs as pafs
-
-        infos = self.fs.get_file_info(pafs.FileSelector(path, allow_not_found=True))
-        return sorted(i.base_name for i in infos if not i.base_name.startswith("."))
-
-
-S3_ENV = {"AWS_ACCESS_KEY_ID": "key", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_SESSION_TOKEN": "token"}
-
-
-def open_location(uri: str, storage_options: dict | None = None) -> Location:
-    """A local directory (made absolute) or `s3://bucket/prefix`.
-
-    For S3 the filesystem is s3fs wrapped for pyarrow. Its endpoint (AWS_ENDPOINT_URL) and, when they
-    are set here, the AWS key variables are pinned into it, because Ray's worker processes may not
-    share this process's environment (a Ray started earlier, a remote cluster); without key variables
-    each worker uses its own credential chain (instance role, ~/.aws).
-    """
-    import pyarrow.fs as pafs
-
-    if uri.startswith(("s3://", "s3a://")):
-        import s3fs
-
-        opts = dict(storage_options or {})
-        client = dict(opts.pop("client_kwargs", {}) or {})
-        if os.environ.get("AWS_ENDPOINT_URL") and "endpoint_url" not in client and "endpoint_url" not in opts:
-            client["endpoint_url"] = os.environ["AWS_ENDPOINT_URL"]
-        if os.environ.get("AWS_DEFAULT_REGION") and "region_name" not in client:
-            client["region_name"] = os.environ["AWS_DEFAULT_REGION"]
-        if "key" not in opts and "anon" not in opts:
-            opts.update({name: os.environ[var] for var, name in S3_ENV.items() if os.environ.get(var)})
-        fs = s3fs.S3FileSystem(client_kwargs=client, skip_instance_cache=True, use_listings_cache=False, **opts)
-        root = uri.split("://", 1)[1].strip("/")
-        if not root:
-            raise ValueError(f"an S3 storage URI needs a bucket: {uri!r}")
-        return Location(pafs.PyFileSystem(pafs.FSSpecHandler(fs)), root, "s3://" + root)
-    if "://" in uri and not uri.startswith("file://"):
-        raise ValueError(f"training storage must be a directory, file:// or s3:// URI, got {uri.split('://')[0]}://...")
-    path = os.path.abspath(os.path.expanduser(uri.removeprefix("file://")))
-    return Location(pafs.LocalFileSystem(), path, path)
 
 
 # -- documents ------------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.settings import Settings, SettingsError, strip_credentials
+from pipelines.settings import Settings, SettingsError
 
 
 @pytest.fixture(autouse=True)
@@ -94,9 +94,3 @@ def test_with_overrides_checks_names():
     assert s.with_overrides(batch_docs=2).batch_docs == 2
     with pytest.raises(SettingsError, match="unknown setting"):
         s.with_overrides(batch=2)
-
-
-def test_strip_credentials():
-    assert strip_credentials("s3://k:s@bucket/p") == "s3://bucket/p"
-    assert strip_credentials("/local/path") == "/local/path"
-    assert strip_credentials("ray://host:10001") == "ray://host:10001"

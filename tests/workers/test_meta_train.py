@@ -13,7 +13,8 @@ import pytest
 from hypernet.config import TrainConfig
 from workers.config import MetaTrainConfig, WorkerConfig
 from workers.meta_train import checkpoint_name, fit, model_setup, prepare_data
-from workers.train_data import ExampleReader, batch_indices, open_location
+from workers.storage import open_location
+from workers.train_data import ExampleReader, batch_indices
 
 STEPS = 8
 

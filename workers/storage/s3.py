@@ -1,27 +1,19 @@
-"""Conditional-write storage for the adapter registry: a local directory or S3 (through s3fs).
+"""S3 through s3fs: the conditional-write back-end, retries, and the one place an s3fs client is made.
 
-One small interface, paths relative to the registry root, two back-ends:
-- LocalStorage: create-only = temp file + `os.link` (fails when the name exists); compare-and-swap =
-  an fcntl lock per file, compare the content hash read before, then `os.replace`. Readers never
-  lock: `os.replace` swaps the whole file atomically.
-- S3Storage: create-only = `put_object(IfNoneMatch="*")`; compare-and-swap = `put_object(IfMatch=etag)`.
-  Throttling, 5xx and connection errors retry with exponential backoff and jitter; a 412 is an
-  answer, never retried. Credentials live in the s3fs client only, never in logs or messages.
+Throttling, 5xx and connection errors retry with exponential backoff and jitter; a 412 is an
+answer, never retried. Credentials live in the s3fs client only, never in logs or messages.
 """
 from __future__ import annotations
 
-import abc
 import asyncio
-import fcntl
-import hashlib
 import logging
 import os
 import random
-import re
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Callable, TypeVar
+
+from workers.storage.conditional import PreconditionFailed, Storage, Versioned
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -32,18 +24,6 @@ TRANSIENT_CODES = frozenset({
     "ServiceUnavailable", "InternalError", "RequestTimeout", "ConditionalRequestConflict",
 })
 TRANSIENT_STATUSES = frozenset({409, 429, 500, 502, 503, 504})
-
-
-class PreconditionFailed(Exception):
-    """A conditional write lost: the object exists, changed or vanished since it was read."""
-
-
-@dataclass(frozen=True)
-class Versioned:
-    """Object bytes plus the tag a compare-and-swap must name to replace them."""
-
-    data: bytes
-    etag: str
 
 
 @dataclass(frozen=True)
@@ -119,141 +99,42 @@ def with_retries(fn: Callable[[], T], policy: RetryPolicy, what: str) -> T:
     raise AssertionError("unreachable")
 
 
-# -- the interface -------------------------------------------------------------------------------
-class Storage(abc.ABC):
-    """Bytes at relative paths, with create-only and compare-and-swap writes."""
-
-    @abc.abstractmethod
-    def read(self, path: str) -> bytes | None:
-        """The object's bytes, or None if it does not exist."""
-
-    @abc.abstractmethod
-    def read_versioned(self, path: str) -> Versioned | None:
-        """Bytes and etag read together, or None if it does not exist."""
-
-    @abc.abstractmethod
-    def put_new(self, path: str, data: bytes) -> bool:
-        """Create the object; False (nothing written) if it already exists."""
-
-    @abc.abstractmethod
-    def put_if_match(self, path: str, data: bytes, etag: str | None) -> str:
-        """Replace the object only if its etag is still `etag` (None: only if absent); new etag."""
-
-    @abc.abstractmethod
-    def list(self, path: str) -> list[str]:
-        """Names directly under a folder (hidden names skipped); [] if there is none."""
-
-    @abc.abstractmethod
-    def delete(self, path: str) -> None:
-        """Remove one object; a missing one is fine."""
-
-    @abc.abstractmethod
-    def delete_tree(self, path: str) -> None:
-        """Remove a folder and everything under it; a missing one is fine."""
-
-    @abc.abstractmethod
-    def modified(self, path: str) -> float | None:
-        """Last-modified POSIX time, or None if it does not exist."""
+# -- the client --------------------------------------------------------------------------------
+ENV_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "key", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_SESSION_TOKEN": "token"}
 
 
-def content_etag(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def s3_filesystem(storage_options: dict | None = None, *, pin_environment: bool = False):
+    """A fresh s3fs client of our own, listing caches off (new objects must show up at once).
+
+    `pin_environment` copies the endpoint, region and (unless the options name credentials) the AWS
+    key variables into the client, because Ray's worker processes may not share this process's
+    environment; without key variables each worker uses its own credential chain.
+    """
+    import s3fs
+
+    options = {"use_listings_cache": False, **(storage_options or {}), "skip_instance_cache": True}
+    return s3fs.S3FileSystem(**(_pinned(options) if pin_environment else options))
 
 
-# -- local directory -----------------------------------------------------------------------------
-class LocalStorage(Storage):
-    """A directory on a POSIX filesystem (a shared one must honour fcntl locks and hard links)."""
-
-    def __init__(self, root: str):
-        self.root = os.path.abspath(root)
-        os.makedirs(self.root, exist_ok=True)
-
-    def __repr__(self) -> str:
-        return f"LocalStorage({self.root!r})"
-
-    def _full(self, path: str) -> str:
-        return os.path.join(self.root, *path.split("/"))
-
-    def read(self, path: str) -> bytes | None:
-        try:
-            with open(self._full(path), "rb") as fh:
-                return fh.read()
-        except FileNotFoundError:
-            return None
-
-    def read_versioned(self, path: str) -> Versioned | None:
-        data = self.read(path)
-        return None if data is None else Versioned(data, content_etag(data))
-
-    def _write_temp(self, full: str, data: bytes) -> str:
-        """Write and fsync a hidden temp file beside `full` (same filesystem, so link/rename work)."""
-        folder, name = os.path.split(full)
-        os.makedirs(folder, exist_ok=True)
-        tmp = os.path.join(folder, f".{name}.tmp-{uuid.uuid4().hex}")
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        return tmp
-
-    def put_new(self, path: str, data: bytes) -> bool:
-        full = self._full(path)
-        tmp = self._write_temp(full, data)
-        try:
-            os.link(tmp, full)  # atomic, and refuses an existing name
-            return True
-        except FileExistsError:
-            return False
-        finally:
-            os.unlink(tmp)
-
-    def put_if_match(self, path: str, data: bytes, etag: str | None) -> str:
-        full = self._full(path)
-        folder, name = os.path.split(full)
-        os.makedirs(folder, exist_ok=True)
-        # Writers serialise on a lock file per object; readers see the old or the new file whole.
-        with open(os.path.join(folder, f".{name}.lock"), "a") as lock:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-            current = self.read_versioned(path)
-            if (current.etag if current else None) != etag:
-                raise PreconditionFailed(path)
-            tmp = self._write_temp(full, data)
-            os.replace(tmp, full)
-        return content_etag(data)
-
-    def list(self, path: str) -> list[str]:
-        try:
-            return sorted(n for n in os.listdir(self._full(path)) if not n.startswith("."))
-        except (FileNotFoundError, NotADirectoryError):
-            return []
-
-    def delete(self, path: str) -> None:
-        try:
-            os.remove(self._full(path))
-        except FileNotFoundError:
-            pass
-
-    def delete_tree(self, path: str) -> None:
-        import shutil
-
-        shutil.rmtree(self._full(path), ignore_errors=True)
-
-    def modified(self, path: str) -> float | None:
-        try:
-            return os.stat(self._full(path)).st_mtime
-        except FileNotFoundError:
-            return None
+def _pinned(options: dict) -> dict:
+    """The options with AWS_ENDPOINT_URL, AWS_DEFAULT_REGION and the key variables written in."""
+    options = dict(options)
+    client = dict(options.pop("client_kwargs", {}) or {})
+    if os.environ.get("AWS_ENDPOINT_URL") and "endpoint_url" not in client and "endpoint_url" not in options:
+        client["endpoint_url"] = os.environ["AWS_ENDPOINT_URL"]
+    if os.environ.get("AWS_DEFAULT_REGION") and "region_name" not in client:
+        client["region_name"] = os.environ["AWS_DEFAULT_REGION"]
+    if "key" not in options and "anon" not in options:
+        options.update({name: os.environ[var] for var, name in ENV_CREDENTIALS.items() if os.environ.get(var)})
+    return {**options, "client_kwargs": client}
 
 
-# -- S3 through s3fs -----------------------------------------------------------------------------
+# -- conditional writes ------------------------------------------------------------------------
 class S3Storage(Storage):
     """`s3://bucket/prefix`; endpoint and credentials from storage_options or the AWS environment."""
 
     def __init__(self, uri: str, storage_options: dict | None = None, policy: RetryPolicy | None = None):
-        import s3fs
-
-        options = {"use_listings_cache": False, **(storage_options or {}), "skip_instance_cache": True}
-        self.fs = s3fs.S3FileSystem(**options)
+        self.fs = s3_filesystem(storage_options)
         self.fs.retries = 1  # one retry policy (ours, below); our own instance, so others keep theirs
         bucket, _, prefix = uri.removeprefix("s3://").partition("/")
         if not bucket:
@@ -337,23 +218,3 @@ class S3Storage(Storage):
         except FileNotFoundError:
             return None
         return info["LastModified"].timestamp()
-
-
-_CREDENTIALS_IN_URI = re.compile(r"^([a-z0-9+.-]+://)[^@/]*@", re.IGNORECASE)
-
-
-def redact_uri(uri: str) -> str:
-    """The URI with any user:secret@ part removed, safe for logs."""
-    return _CREDENTIALS_IN_URI.sub(r"\1", uri)
-
-
-def open_storage(uri: str, storage_options: dict | None = None) -> Storage:
-    """The back-end for a registry URI: a local path / file:// or s3://bucket/prefix."""
-    if uri.startswith("s3://") or uri.startswith("s3a://"):
-        return S3Storage("s3://" + uri.split("://", 1)[1], storage_options)
-    if uri.startswith("file://"):
-        return LocalStorage(uri.removeprefix("file://"))
-    if "://" in uri:
-        # Other fsspec back-ends lack a create-only / compare-and-swap we could rely on.
-        raise ValueError(f"registry URI scheme not supported (local path, file:// or s3://): {redact_uri(uri)!r}")
-    return LocalStorage(uri)

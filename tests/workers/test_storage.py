@@ -1,10 +1,12 @@
-"""Conditional writes and retries of the registry's storage, on a local directory and moto's S3 server."""
+"""Storage: conditional writes, the compare-and-swap loop and retries on a local directory and moto's S3
+server, atomic file writes, redaction."""
 from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from pipelines.storage import PreconditionFailed, RetryPolicy, classify, open_storage, redact_uri, with_retries
+from workers.storage import (ConcurrentUpdateError, PreconditionFailed, RetryPolicy, classify, open_fs, open_storage,
+                             put_atomic, redact_secrets, redact_uri, with_retries)
 
 FAST = RetryPolicy(attempts=4, base_delay_s=0.001, max_delay_s=0.01)
 
@@ -43,6 +45,33 @@ def test_compare_and_swap_needs_the_etag_it_read(store):
     store.delete("p.json")
     with pytest.raises(PreconditionFailed):
         store.put_if_match("p.json", b"v4", second)  # deleted since read
+
+
+def test_update_decides_again_on_what_another_writer_stored(store):
+    store.put_if_match("p.json", b"1", None)
+    seen = []
+
+    def add_one(data):
+        seen.append(data)
+        if len(seen) == 1:  # another writer swaps in between our read and our write
+            store.put_if_match("p.json", b"10", store.read_versioned("p.json").etag)
+        return str(int(data) + 1).encode()
+
+    assert store.update("p.json", add_one)
+    assert seen == [b"1", b"10"] and store.read("p.json") == b"11"
+    assert not store.update("p.json", lambda data: None)  # "leave it": nothing written
+    assert store.update("new.json", lambda data: b"first" if data is None else None)
+    assert store.read("new.json") == b"first"
+
+
+def test_update_gives_up_when_it_keeps_losing(store):
+    def always_beaten(data):
+        rival = int(data or b"0") + 1
+        store.put_if_match("q", b"%d" % rival, store.read_versioned("q").etag if data else None)
+        return b"mine"
+
+    with pytest.raises(ConcurrentUpdateError, match="q kept changing"):
+        store.update("q", always_beaten, attempts=3)
 
 
 def test_delete_tree_removes_a_folder(store):
@@ -97,5 +126,25 @@ def test_retries_give_up_after_the_last_attempt():
 
 def test_uris_are_redacted_and_unknown_schemes_refused():
     assert redact_uri("s3://AKID:SECRET@bucket/p") == "s3://bucket/p"
+    assert redact_uri("s3://AKID:SE@CRET@bucket/p") == "s3://bucket/p"  # a secret holding '@' goes whole
+    assert redact_uri("/local/path") == "/local/path"
+    assert redact_uri("ray://host:10001") == "ray://host:10001"
+    assert redact_uri("s3://bucket/a@b") == "s3://bucket/a@b"  # an '@' in the path is not a credential
     with pytest.raises(ValueError, match="not supported"):
         open_storage("gcs://bucket/p")
+
+
+def test_secret_looking_keys_are_masked_at_any_depth():
+    record = {"store": "s3://b/p", "settings": {"aws_secret_access_key": "x", "nested": [{"api_key": "y", "n": 1}]}}
+    assert redact_secrets(record) == {"store": "s3://b/p",
+                                      "settings": {"aws_secret_access_key": "***", "nested": [{"api_key": "***", "n": 1}]}}
+
+
+@pytest.mark.parametrize("where", ["local", "s3"])
+def test_put_atomic_replaces_a_whole_file(where, request, tmp_path):
+    root = str(tmp_path / "files") if where == "local" else request.getfixturevalue("s3_bucket") + "/files"
+    fs, path = open_fs(root)
+    put_atomic(fs, f"{path}/a/LATEST", b"one")
+    put_atomic(fs, f"{path}/a/LATEST", b"two")
+    assert fs.cat_file(f"{path}/a/LATEST") == b"two"
+    assert [p.rsplit("/", 1)[-1] for p in fs.ls(f"{path}/a", detail=False, refresh=True)] == ["LATEST"]
