@@ -15,6 +15,28 @@ def context_prompt(document: str, question: str) -> str:
     return f"{document.strip()}\n\n{question_prompt(question)}"
 
 
+def task_student_prompt(input_text: str) -> str:
+    """The student's prompt for a task (Text-to-LoRA): the input alone, the adapter carries the task."""
+    return f"Input: {input_text.strip()}\nOutput:"
+
+
+def task_context_prompt(description: str, input_text: str) -> str:
+    """The teacher's prompt for a task: its description where a document would be, then the input."""
+    return f"{description.strip()}\n\n{task_student_prompt(input_text)}"
+
+
+def clean_task_output(generated: str) -> str:
+    """A task's output may span lines (a list, JSON, a sign-off): keep all of it up to the line where the
+    model starts a new example of its own (a later line opening with "Input:" or "Output:"), without the
+    white space around it."""
+    kept = []
+    for i, line in enumerate(generated.strip().split("\n")):
+        if i and line.lstrip().startswith(("Input:", "Output:")):
+            break
+        kept.append(line)
+    return "\n".join(kept).strip()
+
+
 def clean_answer(generated: str) -> str:
     """Keep the first line of a generated answer (the model tends to run on with new questions)."""
     return generated.strip().split("\n", 1)[0].strip()
