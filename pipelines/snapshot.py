@@ -205,6 +205,22 @@ def _write_rows(items: Iterator[Document | Rejected], previous: dict[str, str], 
         progress(seen)
 
 
+def _add_deleted(previous: dict[str, str], diff: _RowBuffer, gone_from: str, counts: dict[str, int]) -> None:
+    """Diff rows for the documents still in `previous`: the new source no longer has them."""
+    for doc_id in sorted(previous):
+        counts[DELETED] += 1
+        diff.add({"doc_id": doc_id, "status": DELETED, "sha256": None,
+                  "previous_sha256": previous[doc_id], "source": gone_from, "reason": None})
+
+
+def _commit(fs: FileSystem, base: str, snapshot_id: str, rejected: list[Rejected]) -> None:
+    """The rejections beside the snapshot, then LATEST, the commit point."""
+    if rejected:
+        lines = "".join(json.dumps(asdict(r), ensure_ascii=False) + "\n" for r in rejected)
+        put_atomic(fs, f"{base}/rejected/{snapshot_id}.jsonl", lines.encode("utf-8"))
+    put_atomic(fs, f"{base}/LATEST", f"{snapshot_id}\n".encode())
+
+
 def ingest(
     source: str,
     corpus: str,
@@ -244,11 +260,7 @@ def ingest(
             diff = _RowBuffer(diff_writer, DIFF_SCHEMA, row_group_size)
             _write_rows(items, previous, snap, diff, datetime.now(timezone.utc), counts, rejected,
                         progress, row_group_size)
-            gone_from = _snapshot_path(root, previous_id) if previous_id else ""
-            for doc_id in sorted(previous):  # still here = not in the new source
-                counts[DELETED] += 1
-                diff.add({"doc_id": doc_id, "status": DELETED, "sha256": None,
-                          "previous_sha256": previous[doc_id], "source": gone_from, "reason": None})
+            _add_deleted(previous, diff, _snapshot_path(root, previous_id) if previous_id else "", counts)
             snap.flush()
             diff.flush()
         move(fs, tmp_snap, _snapshot_path(base, snapshot_id))
@@ -256,11 +268,7 @@ def ingest(
     except BaseException:
         remove_quietly(fs, [tmp_snap, tmp_diff])
         raise
-    if rejected:
-        lines = "".join(json.dumps(asdict(r), ensure_ascii=False) + "\n" for r in rejected)
-        put_atomic(fs, f"{base}/rejected/{snapshot_id}.jsonl", lines.encode("utf-8"))
-    put_atomic(fs, f"{base}/LATEST", f"{snapshot_id}\n".encode())  # the commit point
-
+    _commit(fs, base, snapshot_id, rejected)
     counts["total"] = counts[ADDED] + counts[CHANGED] + counts[UNCHANGED]
     return IngestResult(
         corpus=corpus,
