@@ -271,14 +271,17 @@ class RefineConfig:
     questions: int = field(default=12, metadata={"help": "natural questions made up per document (before the teacher's check)"})
     blanks: int = field(default=8, metadata={"help": "fill-in-the-blank items per document"})
     items_per_step: int = field(default=8, metadata={"help": "question rows per document in one step, taken in turn"})
-    text_tokens: int = field(default=256, metadata={"help": "document tokens read by the next-token term per step (a window, in turn)"})
+    text_tokens: int = field(default=128, metadata={"help": "document tokens read by the next-token term per step (a window, in turn)"})
     text_positions: int = field(default=48, metadata={"help": "positions of the window whose next token is predicted (the LM head is 262k wide)"})
     text_weight: float = field(default=0.5, metadata={"help": "weight of next-token prediction on the text"})
     blank_weight: float = field(default=1.0, metadata={"help": "weight of gold-span CE on the blanks"})
     question_weight: float = field(default=1.0, metadata={"help": "weight of the teacher's top-k on kept natural questions"})
     top_k: int = field(default=16, metadata={"help": "teacher's top-k tokens kept per answer position"})
     train: str = field(default="all", metadata={"help": f"which factors move: {TRAINED_FACTORS} (no-bias: the shared bias rows stay)"})
-    from_layer: int = field(default=0, metadata={"help": "only layers from this index on move; the backward pass stops there"})
+    # The upper half moves: as accurate per step as all layers on the training split, and the backward
+    # pass stops halfway down (docs/benchmarks.md, refinement recipe).
+    frozen_share: float = field(default=0.5, metadata={
+        "help": "share of the lower layers left as generated (rounded down); the backward pass stops above them"})
 
     def __post_init__(self) -> None:
         if self.steps < 0 or self.questions < 0 or self.blanks < 0 or self.items_per_step < 1:
@@ -286,8 +289,8 @@ class RefineConfig:
                              f">= 0 and items_per_step={self.items_per_step} >= 1")
         if self.lr <= 0 or self.text_tokens < 8 or self.top_k < 1:
             raise ValueError(f"RefineConfig lr={self.lr} must be > 0, text_tokens={self.text_tokens} >= 8, top_k={self.top_k} >= 1")
-        if self.from_layer < 0:
-            raise ValueError(f"RefineConfig.from_layer={self.from_layer} must be >= 0")
+        if not 0 <= self.frozen_share < 1:
+            raise ValueError(f"RefineConfig.frozen_share={self.frozen_share} must be in [0, 1)")
         if self.train not in TRAINED_FACTORS:
             raise ValueError(f"RefineConfig.train={self.train!r} not in {TRAINED_FACTORS}")
 

@@ -116,14 +116,14 @@ def _teacher_topk(model, hidden: torch.Tensor, at: list[tuple[int, int]], k: int
 
 
 class _Trainable:
-    """One document's adapter as trainable leaves: the layers from `cfg.from_layer` on, split by `cfg.train`
-    into moving and fixed rank rows; lower layers stay as generated (so no gradient flows below them)."""
+    """One document's adapter as trainable leaves: the layers above the `cfg.frozen_share` lowest, split by
+    `cfg.train` into moving and fixed rank rows; lower layers stay as generated (no gradient flows below them)."""
 
     def __init__(self, lora: LoraTensors, cfg: RefineConfig, bias_rank: int):
         self.parts = {}
         for target, (a, b) in lora.factors.items():
             a, b = a.detach().float().clone(), b.detach().float().clone()
-            low = min(cfg.from_layer, a.shape[0])
+            low = self.frozen = int(a.shape[0] * cfg.frozen_share)
             fixed = bias_rank if cfg.train == "no-bias" else 0
             moving = a.shape[1] - fixed
             a_move = torch.nn.Parameter(a[low:, :moving]) if cfg.train != "B" else a[low:, :moving]
@@ -214,7 +214,7 @@ def _step(model, tok, docs: list[_Trainable], prepared: list[Prepared], step: in
     for bucket in _buckets(sorted(rows, key=lambda r: len(r[0]))):
         loras = [pad_rank(d.lora(), rank) for d in docs]  # rebuilt per bucket: each backward frees its graph
         ids, mask = pad_rows([r[0] for r in bucket], tok)
-        with applied(model, [loras[r[3]] for r in bucket], frozen_below=cfg.from_layer), \
+        with applied(model, [loras[r[3]] for r in bucket], frozen_below=docs[0].frozen), \
                 under_autocast(device.type, autocast):
             hidden = final_hidden(model, ids.to(device), mask.to(device))  # (rows, S, H)
         r_idx = torch.tensor([i for i, r in enumerate(bucket) for _ in r[1]], device=device)

@@ -66,24 +66,24 @@ def test_refinement_lowers_its_own_loss(tiny):
     assert blank_nll(snaps[6][0][0]) < blank_nll(snaps[0][0][0])
 
 
-def test_from_layer_and_b_only_freeze_what_they_say(tiny):
+def test_frozen_share_and_b_only_freeze_what_they_say(tiny):
     model, tok = tiny
     n = model.config.num_hidden_layers
     assert n >= 2
     lora = _lora(model)
-    cfg = RefineConfig(steps=2, lr=1e-2, from_layer=n - 1, train="B")
+    cfg = RefineConfig(steps=2, lr=1e-2, frozen_share=(n - 1) / n, train="B")
     out = refine(model, tok, [lora], prepare(model, tok, [TEXT], cfg), cfg)[0][0]
     (a0, b0), (a1, b1) = lora.factors["mlp.down_proj"], out.factors["mlp.down_proj"]
     assert torch.equal(a1, a0.float()), "train=B leaves A as generated"
-    assert torch.equal(b1[:n - 1], b0[:n - 1].float()), "layers below from_layer stay as generated"
-    assert not torch.equal(b1[n - 1:], b0[n - 1:].float()), "the layers from from_layer on move"
+    assert torch.equal(b1[:n - 1], b0[:n - 1].float()), "the frozen lower layers stay as generated"
+    assert not torch.equal(b1[n - 1:], b0[n - 1:].float()), "the layers above them move"
 
 
 def test_a_changed_recipe_changes_the_key():
     assert RefineConfig(steps=0).key() == ""
-    assert RefineConfig(steps=5).key() != RefineConfig(steps=5, from_layer=6).key()
-    with pytest.raises(ValueError, match="from_layer"):
-        RefineConfig(from_layer=-1)
+    assert RefineConfig(steps=5).key() != RefineConfig(steps=5, frozen_share=0.25).key()
+    with pytest.raises(ValueError, match="frozen_share"):
+        RefineConfig(frozen_share=1.0)
 
 
 @pytest.mark.parametrize("n_tokens", [5, 64, 65, 130, 200])
