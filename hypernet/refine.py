@@ -195,7 +195,8 @@ def _detached(lora: LoraTensors) -> LoraTensors:
 def _step(model, tok, docs: list[_Trainable], prepared: list[Prepared], step: int, cfg: RefineConfig,
           bos: list[int], device, autocast, head: torch.Tensor | None) -> float:
     """One step's gradients: every document's rows, grouped by length into forwards of at most
-    `MAX_BATCH_TOKENS` padded tokens (a question row padded to a text window would cost 5x).
+    `MAX_BATCH_TOKENS` padded tokens (a short question row padded to a text window's length would pay
+    for the padding many times over).
     The loss is the sum over documents of each one's weighted per-token means."""
     rows = []  # (ids, positions predicting targets, kind, doc, payload)
     for d, prep in enumerate(prepared):
