@@ -1,0 +1,93 @@
+"""Refinement recipes side by side on training-split synthetic documents (never the eval files).
+
+    python bench/bench_refine_recipe.py --docs 12 --batch 6 --steps 5,10 \
+        --recipe "" --recipe "frozen_share=0.5" --recipe "frozen_share=0.5 text_tokens=128"
+
+Each --recipe is a space-separated list of `hypernet.config.RefineConfig` overrides ("" is the
+defaults). For every recipe the same documents are generated, refined in batches of --batch (as a
+model actor refines its batch) and asked their questions after each step count in --steps; the
+table shows exact-match accuracy and seconds per document (generation, teacher pass and steps,
+model loaded). This is where the recipe's defaults are chosen: the documents come from the
+training split of `hypernet.synthetic`, so the held-out sets of bench_quality stay unseen.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+import torch  # noqa: E402
+from tables import table  # noqa: E402
+
+from hypernet import base_model  # noqa: E402
+from hypernet.activations import read_autocast  # noqa: E402
+from hypernet.config import RefineConfig  # noqa: E402
+from hypernet.generate import AdapterGenerator, answer  # noqa: E402
+from hypernet.model import HyperNetwork, default_checkpoint  # noqa: E402
+from hypernet.prompts import is_correct  # noqa: E402
+from hypernet.refine import prepare, refine  # noqa: E402
+from hypernet.synthetic import make_doc, NamesRandom  # noqa: E402
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--docs", type=int, default=12, help="training-split documents (seeds 7000, 7001, ...)")
+    p.add_argument("--batch", type=int, default=6, help="documents refined together")
+    p.add_argument("--steps", default="5,10", help="step counts to answer at")
+    p.add_argument("--recipe", action="append", default=None, help="RefineConfig overrides, e.g. 'lr=0.004 blanks=4'")
+    p.add_argument("--threads", type=int, default=2, help="torch threads")
+    return p.parse_args()
+
+
+def recipe(text: str, steps: int) -> RefineConfig:
+    defaults = dataclasses.asdict(RefineConfig())
+    kwargs = {}
+    for pair in text.split():
+        key, value = pair.split("=", 1)
+        if key not in defaults:
+            raise SystemExit(f"unknown RefineConfig field {key!r}; fields: {', '.join(defaults)}")
+        kwargs[key] = type(defaults[key])(value)
+    return RefineConfig(**{**kwargs, "steps": steps})
+
+
+def measure(model, tok, gen: AdapterGenerator, docs: list, cfg: RefineConfig, batch: int, snaps: tuple) -> dict:
+    """Exact-match share and seconds per document at each snapshot step count."""
+    autocast = read_autocast(model, "auto")
+    right, seconds = dict.fromkeys(snaps, 0), dict.fromkeys(snaps, 0.0)
+    for b in range(0, len(docs), batch):
+        part = docs[b:b + batch]
+        start = time.perf_counter()
+        loras = [g.lora for g in gen.generate([d.text for d in part])]
+        prepared = prepare(model, tok, [d.text for d in part], cfg, autocast=autocast)
+        before = time.perf_counter() - start
+        _, taken = refine(model, tok, loras, prepared, cfg, bias_rank=gen.cfg.bias_rank, autocast=autocast,
+                          snapshots=snaps)
+        for k in snaps:
+            refined, spent = taken[k]
+            seconds[k] += before + spent
+            right[k] += sum(is_correct(answer(model, tok, qa.q, lora=lora), qa.a)
+                            for d, lora in zip(part, refined) for qa in d.qa)
+    n_q = sum(len(d.qa) for d in docs)
+    return {k: (right[k] / n_q, seconds[k] / len(docs)) for k in snaps}
+
+
+def main() -> None:
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    snaps = tuple(sorted({0, *(int(k) for k in args.steps.split(","))}))
+    model, tok, _ = base_model.load(base_model.PACKAGED)
+    gen = AdapterGenerator(model, tok, HyperNetwork.load(default_checkpoint()))
+    docs = [make_doc(NamesRandom(7_000 + i), "train", n_questions=4) for i in range(args.docs)]
+    rows = []
+    for text in args.recipe or [""]:
+        result = measure(model, tok, gen, docs, recipe(text, max(snaps)), args.batch, snaps)
+        rows.append([text or "(defaults)", *(f"{acc:.3f} / {sec:.1f}" for acc, sec in result.values())])
+        print(table(rows, ["recipe", *(f"K={k}: exact / s per doc" for k in snaps)]), flush=True)
+
+
+if __name__ == "__main__":
+    main()
