@@ -278,9 +278,9 @@ class RefineConfig:
     question_weight: float = field(default=1.0, metadata={"help": "weight of the teacher's top-k on kept natural questions"})
     top_k: int = field(default=16, metadata={"help": "teacher's top-k tokens kept per answer position"})
     train: str = field(default="all", metadata={"help": f"which factors move: {TRAINED_FACTORS} (no-bias: the shared bias rows stay)"})
-    # The upper half moves: as accurate per step as all layers on the training split, and the backward
-    # pass stops halfway down (docs/benchmarks.md, refinement recipe).
-    frozen_share: float = field(default=0.5, metadata={
+    # All layers move: freezing the generated lower half is as accurate on documents like the
+    # hypernetwork's training data but not on unseen ones, where those layers need correcting too.
+    frozen_share: float = field(default=0.0, metadata={
         "help": "share of the lower layers left as generated (rounded down); the backward pass stops above them"})
 
     def __post_init__(self) -> None:
