@@ -11,7 +11,10 @@ Modules: `words` (word lists and the language checkers' stop words), `inputs` (t
 `checks` (the checkers), `family` (the `TaskFamily` dataclass and how a description is filled in),
 `families_form`, `families_answer` and `families_eval` (the families: the form of a reply, the kind of
 answer, and the eval-only ones), `families` (all of them, by name) and `examples` (`TaskExample`,
-`make_task`, the JSONL writer and reader).
+`make_task`, the JSONL writer and reader). Two modules use the base model and are imported by name, so
+this package stays free of torch: `evaluate` (outputs in base, context and adapter mode, and the share
+the checkers accept by group and family) and `distill` (the teacher's accepted outputs as the document
+trainer's `Example` records, the description in the document's place).
 """
 from hypernet.tasks.examples import TaskExample, make_task, read_jsonl, write_jsonl
 from hypernet.tasks.families import FAMILY_BY_NAME, TASK_FAMILIES, families_for
