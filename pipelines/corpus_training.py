@@ -22,17 +22,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from typing import Callable
 
 from pipelines.settings import Settings
+from pipelines.versioned_store import json_bytes
 
 log = logging.getLogger(__name__)
 
 MARKER_FILE = "meta_training.json"
-READ_THREADS = 8
 HOLDOUT_IDS_KEPT = 1000  # the report lists held-out ids up to this many (and always their digest)
 
 
@@ -111,8 +109,8 @@ class DenseTargets:
 
 def registry_of(settings: Settings, corpus: str):
     """The corpus's adapter registry, without the local file cache (training reads each adapter once)."""
-    from pipelines.patching import registry_uri
     from pipelines.registry import Registry
+    from pipelines.versioned_store import registry_uri
 
     return Registry(registry_uri(settings.store, corpus), settings.storage_options)
 
@@ -121,8 +119,8 @@ def dense_targets(settings: Settings, corpus: str, docs: list[dict], base_model_
                   base_model_revision: str) -> DenseTargets:
     """Each document's latest adapter made for this base model; NoTrainingTargets when there is none at all."""
     registry = registry_of(settings, corpus)
-    with ThreadPoolExecutor(READ_THREADS) as pool:  # the pointers themselves: the index may lag a killed run
-        manifests = list(pool.map(lambda d: registry.latest(d["doc_id"]), docs))
+    # The pointers themselves: the index may lag a killed run.
+    manifests = registry.map(lambda d: registry.latest(d["doc_id"]), docs)
     targets = DenseTargets([], 0, 0, 0, 0, {})
     for doc, manifest in zip(docs, manifests):
         if manifest is None:
@@ -242,10 +240,6 @@ def decide(candidate_id: str, corpus_eval: dict, generic_eval: dict, final_step:
 
 
 # -- the flywheel ---------------------------------------------------------------------------------------------
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
-
-
 def _corpus_storage(settings: Settings, corpus: str):
     from pipelines.snapshot import corpus_uri
     from workers.storage import open_storage
@@ -261,7 +255,7 @@ def last_training(settings: Settings, corpus: str) -> dict | None:
 
 def record_training(settings: Settings, corpus: str, record: dict) -> None:
     """Replace the record of the corpus's last meta-training (whatever the decision)."""
-    body = (json.dumps(record, indent=2, sort_keys=True) + "\n").encode()
+    body = json_bytes(record)
     _corpus_storage(settings, corpus).update(MARKER_FILE, lambda _current: body)
 
 
@@ -270,6 +264,5 @@ def refined_since(settings: Settings, corpus: str, since: str | None) -> int:
     as the registry's index shows them (the pipeline updates it with each group it publishes)."""
     registry = registry_of(settings, corpus)
     rows = [r for r in registry.list() if not r.get("tombstoned") and (since is None or (r["created_at"] or "") > since)]
-    with ThreadPoolExecutor(READ_THREADS) as pool:
-        manifests = list(pool.map(lambda r: registry.latest(r["doc_id"]), rows))
+    manifests = registry.map(lambda r: registry.latest(r["doc_id"]), rows)
     return sum(1 for m in manifests if m is not None and is_refined(m))

@@ -283,10 +283,10 @@ def _decide(cfg: MetaTrainJob, final: str, steps: int, evaluation: dict, corpus_
 
 
 def _record_corpus_training(settings: Settings, cfg: MetaTrainJob, corpus: dict, decision: dict) -> None:
-    from pipelines.corpus_training import _now
+    from pipelines.versioned_store import now
 
     record_corpus_training(settings, cfg.training_corpus, {
-        "run_name": cfg.run_name, "started_at": corpus["started_at"], "finished_at": _now(),
+        "run_name": cfg.run_name, "started_at": corpus["started_at"], "finished_at": now(),
         "snapshot_id": corpus["split"]["snapshot_id"], "registered": decision.get("hypernet_id"),
         "promoted": bool(decision.get("promoted")), "reason": decision["reason"]})
 

@@ -1,12 +1,14 @@
 """The hypernetwork registry: immutable versions in the store, and a `current` pointer.
 
-Layout under `{store}/hypernets` (a local directory or s3://bucket/prefix, through workers/storage):
+Layout under `registry_uri(store)`, `{store}/hypernets` (a local directory or s3://bucket/prefix):
 
     {hypernet_id}/hypernet.safetensors   create-only
     {hypernet_id}/hypernet_config.json   create-only
     {hypernet_id}/manifest.json          written last, create-only: a version exists exactly when its
                                          manifest does (sha256 and size of each file, lineage, eval)
     current.json                         the version the pipeline uses; moved only by compare-and-swap
+
+Versions and the pointer are pipelines/versioned_store.py's, shared with the adapter registry.
 
 `hypernet_id` is `hypernet.model.checkpoint_id` (content address of weights + config), so the same
 checkpoint registered twice is one version. The pipeline's hypernetwork (`resolve_hypernet_path`):
@@ -15,49 +17,30 @@ local cache, checked against its manifest), else the checkpoint shipped in the p
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import os
+import re
 import shutil
 import tempfile
-from datetime import datetime, timezone
 
 from hypernet.model import CONFIG_FILE, WEIGHTS_FILE, checkpoint_id, checkpoint_meta, default_checkpoint
-from workers.storage import Storage, open_storage, redact_uri
+from workers.storage import redact_uri
 
-from pipelines.registry import IntegrityError
+from pipelines.versioned_store import IntegrityError, VersionedStore, now, registry_uri, sha256_hex
 
-HYPERNETS_DIR = "hypernets"
 CURRENT_FILE = "current.json"
-MANIFEST_FILE = "manifest.json"
 FILES = (WEIGHTS_FILE, CONFIG_FILE)
-CAS_ATTEMPTS = 10
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
-
-
-def _json_bytes(obj: dict) -> bytes:
-    return (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode()
-
-
-def registry_uri(store: str) -> str:
-    return f"{store.rstrip('/')}/{HYPERNETS_DIR}"
-
-
-class HypernetRegistry:
+class HypernetRegistry(VersionedStore):
     """Versions of the hypernetwork in a store, and which one is current."""
 
+    VERSION_ID = re.compile(r"hn-[0-9a-f]{16}")  # hypernet.model.checkpoint_id
+
     def __init__(self, store: str, storage_options: dict | None = None, cache_dir: str | None = None):
-        self.uri = registry_uri(store)
-        self.storage: Storage = open_storage(self.uri, storage_options)
+        super().__init__(registry_uri(store), storage_options)
         from hypernet.base_model import default_cache_dir
 
         self.cache_dir = os.path.join(cache_dir or str(default_cache_dir()), "hypernets")
-
-    def __repr__(self) -> str:
-        return f"HypernetRegistry({redact_uri(self.uri)!r})"
 
     # -- writing ----------------------------------------------------------------------------------
     def register(self, folder: str, lineage: dict | None = None) -> tuple[dict, bool]:
@@ -69,15 +52,14 @@ class HypernetRegistry:
         files = {}
         for name in FILES:
             with open(os.path.join(folder, name), "rb") as fh:
-                data = fh.read()
-            self.storage.put_new(f"{hypernet_id}/{name}", data)  # an earlier broken attempt left the same bytes
-            files[name] = {"sha256": hashlib.sha256(data).hexdigest(), "size_bytes": len(data)}
-        config = checkpoint_meta(folder)["config"]
-        manifest = {"hypernet_id": hypernet_id, "files": files, "config": config, "created_at": _now(),
-                    "lineage": lineage or {}}
-        if not self.storage.put_new(f"{hypernet_id}/{MANIFEST_FILE}", _json_bytes(manifest)):
-            return self.manifest(hypernet_id) or manifest, False  # another process registered it first
-        return manifest, True
+                files[name] = fh.read()
+        version = self.version_folder("", hypernet_id)
+        if self.put_files(version, files) != files:  # the id is a content address: same id, same bytes
+            raise IntegrityError(f"hypernetwork {hypernet_id}: files already stored differ from {folder}")
+        return self.put_manifest(version, {
+            "hypernet_id": hypernet_id,
+            "files": {name: {"sha256": sha256_hex(data), "size_bytes": len(data)} for name, data in files.items()},
+            "config": checkpoint_meta(folder)["config"], "created_at": now(), "lineage": lineage or {}})
 
     def promote(self, hypernet_id: str, *, expected: str | None, reason: str = "", run: str = "") -> bool:
         """Make a registered version current if the current one is still `expected` (None: none yet).
@@ -89,31 +71,29 @@ class HypernetRegistry:
             raise KeyError(f"hypernetwork {hypernet_id} is not registered in {redact_uri(self.uri)}")
         already = False
 
-        def decide(data: bytes | None) -> bytes | None:
+        def decide(current: dict | None) -> dict | None:
             nonlocal already
-            current = (json.loads(data) if data is not None else None) or {}
+            current = current or {}
             already = current.get("hypernet_id") == hypernet_id  # a retried promotion that had succeeded
             if already or current.get("hypernet_id") != expected:
                 return None
-            return _json_bytes({"hypernet_id": hypernet_id, "previous": expected, "updated_at": _now(),
-                                "reason": reason, "run": run})
+            return {"hypernet_id": hypernet_id, "previous": expected, "updated_at": now(), "reason": reason,
+                    "run": run}
 
-        return self.storage.update(CURRENT_FILE, decide, attempts=CAS_ATTEMPTS) or already
+        return self.update_json(CURRENT_FILE, decide) or already
 
     # -- reading ----------------------------------------------------------------------------------
     def current(self) -> dict | None:
         """The current pointer ({"hypernet_id", "previous", ...}), or None when nothing was promoted."""
-        data = self.storage.read(CURRENT_FILE)
-        return json.loads(data) if data else None
+        return self.read_json(CURRENT_FILE)
 
     def manifest(self, hypernet_id: str) -> dict | None:
-        data = self.storage.read(f"{hypernet_id}/{MANIFEST_FILE}")
-        return json.loads(data) if data else None
+        """The manifest of one version, or None when it is not registered."""
+        return self.read_manifest(self.version_folder("", hypernet_id))
 
     def versions(self) -> list[dict]:
         """Manifests of every registered version, oldest first."""
-        found = [self.manifest(name) for name in self.storage.list("") if name.startswith("hn-")]
-        return sorted((m for m in found if m), key=lambda m: m["created_at"])
+        return self.manifests("")
 
     def local_folder(self, hypernet_id: str) -> str:
         """A local copy of a version (cached by id; every file checked against the manifest)."""
@@ -127,9 +107,7 @@ class HypernetRegistry:
         tmp = tempfile.mkdtemp(prefix=f".{hypernet_id}.", dir=self.cache_dir)
         try:
             for name, info in manifest["files"].items():
-                data = self.storage.read(f"{hypernet_id}/{name}")
-                if data is None or hashlib.sha256(data).hexdigest() != info["sha256"]:
-                    raise IntegrityError(f"hypernetwork {hypernet_id}: {name} is missing or does not match its manifest")
+                data = self.read_checked(f"{hypernet_id}/{name}", info["sha256"], info["size_bytes"])
                 with open(os.path.join(tmp, name), "wb") as fh:
                     fh.write(data)
             shutil.rmtree(folder, ignore_errors=True)

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipelines.registry import AdapterKey, Registry
-from pipelines.snapshot import corpus_uri
+from pipelines.versioned_store import registry_uri
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +76,6 @@ class PublishReport:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def registry_uri(store: str, corpus: str) -> str:
-    """Where a corpus's adapters live."""
-    return f"{corpus_uri(store, corpus)}/registry"
 
 
 def open_registry(settings, corpus: str) -> Registry:

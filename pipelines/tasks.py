@@ -158,10 +158,11 @@ def plan_corpus_training(cfg: MetaTrainJob, settings: Settings) -> dict:
     """The corpus's split by doc id, its adapters as dense targets, its documents' questions (no model work)."""
     from hypernet.base_model import resolve
     from pipelines import corpus_training as ct
+    from pipelines.versioned_store import now
 
     split = ct.split_corpus(settings, cfg.training_corpus, cfg.holdout_share)
     ref = resolve(settings.base_model, settings.cache_dir or None)
-    started_at = ct._now()  # adapters published after this are new to the next corpus training
+    started_at = now()  # adapters published after this are new to the next corpus training
     targets = ct.dense_targets(settings, cfg.training_corpus, split.train, ref.model_id, ref.revision)
     distill = ct.distillation_documents(split.train, cfg.train.questions_per_doc) if cfg.train.distill_share else []
     return {"split": split.record(), "holdout": split.holdout, "targets": targets.record(),

@@ -12,6 +12,7 @@ from pipelines import corpus_training as ct
 from pipelines.registry import AdapterKey
 from pipelines.settings import Settings
 from pipelines.snapshot import ingest
+from pipelines.versioned_store import now
 
 DOCS = {
     "bridge.txt": "The Tarrow Bridge was opened in 1974. It was built by Wux Systems in Caldenport.",
@@ -133,7 +134,7 @@ def test_the_flywheel_counts_refined_adapters_since_the_last_training(tmp_path):
     _publish(settings, "bridge.txt", {}, refine="steps=5")
     _publish(settings, "maker.txt", {})
     assert ct.refined_since(settings, "kb", None) == 1
-    started = ct._now()
+    started = now()
     ct.record_training(settings, "kb", {"run_name": "r1", "started_at": started})
     ct.record_training(settings, "kb", {"run_name": "r2", "started_at": started})  # replaced, not refused
     assert ct.last_training(settings, "kb")["run_name"] == "r2"

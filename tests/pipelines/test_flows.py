@@ -8,8 +8,9 @@ import fsspec
 import pytest
 
 from pipelines.flows import ingest_flow, nightly_repatch, patch_flow
-from pipelines.patching import open_registry, registry_uri
+from pipelines.patching import open_registry
 from pipelines.settings import Settings
+from pipelines.versioned_store import registry_uri
 
 pytestmark = pytest.mark.usefixtures("prefect_harness", "ray_local")
 

@@ -110,7 +110,7 @@ def test_changing_refine_steps_repatches_everything_and_changing_it_back_only_mo
         manifest = registry.latest(doc_id)
         assert manifest["version_id"] == refined_2[doc_id] and manifest["refine"] == two
         assert manifest["lineage"]["settings"]["refine_steps"] == 2
-        assert manifest["doc_sha256"] == registry._read_manifest(doc_id, refined_1[doc_id])["doc_sha256"]
+        assert manifest["doc_sha256"] == registry.manifest(doc_id, refined_1[doc_id])["doc_sha256"]
     assert _versions(base) == {d: sorted([refined_1[d], refined_2[d]]) for d in DOC_IDS}
     assert _report(base, second)["generated"] == N_DOCS
 
