@@ -27,6 +27,7 @@ import time
 from prefect import flow, get_run_logger
 
 from workers.config import WorkerConfig
+from workers.storage import redact_uri
 
 from pipelines import runs
 from pipelines.meta_training import MetaTrainJob
@@ -175,7 +176,7 @@ def meta_train_flow(settings: Settings | None = None, job: MetaTrainJob | None =
     started = time.perf_counter()
     worker, storage, options = settings.to_worker_config(), settings.training_uri, settings.storage_options
     meta.say(progress, f"meta-training run {cfg.run_name}: {cfg.num_workers} workers, {cfg.train.steps} steps "
-                       f"of {cfg.global_batch} documents, storage {meta.safe_uri(storage)}")
+                       f"of {cfg.global_batch} documents, storage {redact_uri(storage)}")
     corpus = _plan_corpus(cfg, settings, progress) if cfg.training_corpus else None
     prepared, dense, outcome = _train(cfg, settings, worker, corpus, progress)
     current = meta.current_hypernet_info(settings)
@@ -196,11 +197,11 @@ def meta_train_flow(settings: Settings | None = None, job: MetaTrainJob | None =
     report = meta.build_report(cfg, worker, prepared, outcome, evaluation, current, decision,
                                corpus=meta.corpus_report(corpus, dense, corpus_eval) if corpus else None)
     report_uris = write_training_report(storage, options, outcome["run_path"], report)
-    meta.say(progress, f"report: {meta.safe_uri(report_uris['json'])}, {meta.safe_uri(report_uris['png'])}")
+    meta.say(progress, f"report: {redact_uri(report_uris['json'])}, {redact_uri(report_uris['png'])}")
     backfill = _backfill(cfg, settings, decision, progress)
     data = {k: prepared[k] for k in ("fingerprint", "n_examples", "reused")} if prepared else None
-    return {"flow": "meta-train", "run_name": cfg.run_name, "run_uri": meta.safe_uri(outcome["run_uri"]),
-            "checkpoint": meta.safe_uri(outcome["checkpoint_uri"]), "steps": outcome["steps"],
+    return {"flow": "meta-train", "run_name": cfg.run_name, "run_uri": redact_uri(outcome["run_uri"]),
+            "checkpoint": redact_uri(outcome["checkpoint_uri"]), "steps": outcome["steps"],
             "restores": outcome["restores"], "data": data, "final_metrics": outcome["final_metrics"],
             "eval": evaluation, "decision": decision, "report": report_uris, "backfill": backfill,
             **({"corpus": report["corpus"]} if corpus else {}),
@@ -228,7 +229,7 @@ def _train(cfg: MetaTrainJob, settings: Settings, worker: WorkerConfig, corpus: 
            progress: bool) -> tuple[dict | None, dict | None, dict]:
     """Teacher examples (and, on a corpus, dense targets) prepared, then the Ray Train job: (prepared, dense,
     outcome)."""
-    from pipelines.meta_training import safe_uri, say
+    from pipelines.meta_training import say
     from workers import ray_runtime
 
     storage, options = settings.training_uri, settings.storage_options
@@ -237,17 +238,17 @@ def _train(cfg: MetaTrainJob, settings: Settings, worker: WorkerConfig, corpus: 
         if corpus is None or corpus["distill_docs"]:
             prepared = prepare_training_data(cfg, worker, storage, options, progress,
                                              docs=corpus["distill_docs"] if corpus else None)
-            say(progress, f"training data: {prepared['n_examples']} documents at {safe_uri(prepared['uri'])}"
+            say(progress, f"training data: {prepared['n_examples']} documents at {redact_uri(prepared['uri'])}"
                           f"{' (reused)' if prepared['reused'] else ''}")
         if corpus is not None and cfg.train.distill_share < 1:
             dense = prepare_dense_targets(cfg, settings, worker, corpus["dense_docs"], progress)
-            say(progress, f"dense targets: {dense['n_examples']} documents at {safe_uri(dense['uri'])}"
+            say(progress, f"dense targets: {dense['n_examples']} documents at {redact_uri(dense['uri'])}"
                           f"{' (reused)' if dense['reused'] else ''}")
         outcome = run_training_job(cfg, worker, storage, options, prepared, dense)
     get_run_logger().info("trained %s to step %d (%d restores)", cfg.run_name, outcome["steps"],
                           len(outcome["restores"]))
     say(progress, f"trained to step {outcome['steps']} in {outcome['seconds']:.0f} s; final checkpoint "
-                  f"{safe_uri(outcome['checkpoint_uri'])}; evaluating")
+                  f"{redact_uri(outcome['checkpoint_uri'])}; evaluating")
     return prepared, dense, outcome
 
 

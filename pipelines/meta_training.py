@@ -32,10 +32,6 @@ def say(enabled: bool, message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
-def safe_uri(uri: str) -> str:
-    return redact_uri(uri)
-
-
 def default_run_name() -> str:
     return "meta-" + datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
 
@@ -230,7 +226,7 @@ def empty_evaluation(candidates: dict[int, str], current: dict) -> dict:
 def _data_record(prepared: dict | None) -> dict | None:
     if prepared is None:
         return None
-    return {"uri": safe_uri(prepared["uri"]), "fingerprint": prepared["fingerprint"],
+    return {"uri": redact_uri(prepared["uri"]), "fingerprint": prepared["fingerprint"],
             "n_examples": prepared["n_examples"], "reused": prepared["reused"],
             "prepare_seconds": round(prepared["seconds"], 3)}
 
@@ -243,8 +239,8 @@ def _eval_record(evaluation: dict, step: int) -> dict:
 def lineage(settings: Settings, cfg, outcome: dict, prepared: dict | None, evaluation: dict, corpus: dict | None = None,
             dense: dict | None = None, corpus_eval: dict | None = None) -> dict:
     """What a registered hypernetwork records about how it was made."""
-    out = {"run_name": cfg.run_name, "run_uri": safe_uri(outcome["run_uri"]),
-           "checkpoint_uri": safe_uri(outcome["checkpoint_uri"]), "step": outcome["steps"],
+    out = {"run_name": cfg.run_name, "run_uri": redact_uri(outcome["run_uri"]),
+           "checkpoint_uri": redact_uri(outcome["checkpoint_uri"]), "step": outcome["steps"],
            "num_workers": cfg.num_workers, "global_batch": cfg.global_batch, "train": dataclasses.asdict(cfg.train),
            "data": _data_record(prepared), "eval": _eval_record(evaluation, outcome["steps"]),
            "settings": settings.record()}
@@ -266,12 +262,12 @@ def build_report(cfg, worker, prepared: dict | None, outcome: dict, evaluation: 
     """The JSON report of a run (the PNG is drawn from it); `corpus` from corpus_report."""
     from pipelines.training_report import timing
 
-    checkpoints = [{"step": c["step"], "uri": safe_uri(c["uri"]),
+    checkpoints = [{"step": c["step"], "uri": redact_uri(c["uri"]),
                     "eval_accuracy": evaluation["checkpoints"].get(str(c["step"])),
                     **({"corpus_accuracy": corpus["eval"]["checkpoints"].get(str(c["step"]))} if corpus else {})}
                    for c in outcome["checkpoints"]]
     report = {
-        "run": {"name": cfg.run_name, "uri": safe_uri(outcome["run_uri"]), "num_workers": cfg.num_workers,
+        "run": {"name": cfg.run_name, "uri": redact_uri(outcome["run_uri"]), "num_workers": cfg.num_workers,
                 "global_batch": cfg.global_batch, "steps": outcome["steps"], "use_gpu": worker.gpus_per_actor > 0,
                 "train": dataclasses.asdict(cfg.train), "base_model": worker.base_model,
                 "init_from": cfg.train.init_from, "corpus": cfg.training_corpus or None,
