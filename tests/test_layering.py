@@ -85,7 +85,7 @@ def test_import_check_sees_lazy_imports(tmp_path):
 # The CLI parses and prints; models, storage and registries are reached through library functions
 # (pipelines.answering, pipelines.lookup, pipelines.flows, ...), so a server can call the same ones.
 CLI_FORBIDDEN = ("torch", "ray", "prefect", "prefect_ray", "fsspec", "s3fs", "safetensors", "transformers", "peft",
-                 "pyarrow", "workers", "pipelines.registry", "pipelines.snapshot",
+                 "pyarrow", "workers", "pipelines.registry", "pipelines.versioned_store", "pipelines.snapshot",
                  "pipelines.hypernets", "pipelines.tasks")
 # Of hypernet, the CLI may use the knobs it makes flags from and the entry points of `eval` and `train`.
 CLI_HYPERNET_API = ("hypernet.config", "hypernet.evaluate", "hypernet.train")
