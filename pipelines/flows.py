@@ -1,14 +1,14 @@
-"""The docpatch jobs as Prefect flows: ingest, backfill (`patch_flow`), the nightly re-patch, meta-training.
+"""The docpatch jobs as Prefect flows: ingest, patch, the nightly re-patch, meta-training.
 
     ingest_flow      source -> Parquet snapshot + diff
     patch_flow       latest snapshot -> an adapter for every document that lacks a current one
                      (all of them with full=True) -> registry
     nightly_repatch  ingest, then adapters for new and changed documents, tombstones for deleted ones
     meta_train_flow  teacher examples -> Ray Train job -> eval against the current hypernetwork ->
-                     register + promote it if it wins (or forced) -> report -> optional backfill;
+                     register + promote it if it wins (or forced) -> report -> optional patch;
                      on a corpus (job.training_corpus): its split, its adapters as dense targets beside the
                      teacher examples, the decision on its held-out split and the eval file, and a
-                     backfill of the corpus (pipelines/corpus_training.py)
+                     patch of the corpus (pipelines/corpus_training.py)
 
 The flows call the tasks of pipelines/tasks.py in order. Tasks that read or write the store retry
 (S3 has bad moments); the one task that runs the models does not: it is the expensive part, and a
@@ -37,7 +37,7 @@ from pipelines.tasks import (count_refined, evaluate_hypernets, fetch_checkpoint
                              generate_and_publish, identify_models, ingest_snapshot, make_corpus_qa,
                              plan_corpus_training, plan_patch, prepare_dense_targets, prepare_training_data,
                              read_deleted, read_snapshot_hashes, record_corpus_training, register_hypernet,
-                             repoint_adapters, run_training_job, tombstone_docs, trigger_backfill_deployment,
+                             repoint_adapters, run_training_job, tombstone_docs, trigger_patch_deployment,
                              write_run_report, write_training_report)
 
 
@@ -52,14 +52,14 @@ def ingest_flow(source: str, corpus: str, settings: Settings | None = None) -> d
     return {"flow": "ingest", **result, "seconds": round(time.perf_counter() - started, 3)}
 
 
-@flow(name="docpatch-backfill", log_prints=False)
+@flow(name="docpatch-patch", log_prints=False)
 def patch_flow(corpus: str, full: bool = False, settings: Settings | None = None, progress: bool = True) -> dict:
     """Give every document of the latest snapshot a current adapter (regenerate all with full)."""
     settings = settings or Settings.load()
     started = time.perf_counter()
     clock = runs.StageClock()
     snapshot_id, docs = read_snapshot_hashes(corpus, settings)
-    summary, published = _patch(corpus, settings, snapshot_id, docs, "full" if full else "backfill", progress, clock)
+    summary, published = _patch(corpus, settings, snapshot_id, docs, "full" if full else "missing", progress, clock)
     result = {"flow": "patch", "corpus": corpus, **summary, "seconds": round(time.perf_counter() - started, 3)}
     return _with_report(result, settings, published, clock)
 
@@ -162,11 +162,11 @@ def _log_ingest(result: dict) -> None:
 
 
 # -- meta-training: prepare -> train (Ray Train) -> fetch checkpoints -> evaluate against the current
-# hypernetwork -> register + promote only if it beats it (or forced) -> report -> optional backfill.
+# hypernetwork -> register + promote only if it beats it (or forced) -> report -> optional patch.
 @flow(name="docpatch-meta-train", log_prints=False)
 def meta_train_flow(settings: Settings | None = None, job: MetaTrainJob | None = None, progress: bool = True) -> dict:
     """Meta-train a hypernetwork on Ray Train (on a corpus: its adapters as dense targets), evaluate it,
-    register it if it beats the current one, backfill."""
+    register it if it beats the current one, patch a corpus with it."""
     import tempfile
 
     from pipelines import meta_training as meta
@@ -198,12 +198,12 @@ def meta_train_flow(settings: Settings | None = None, job: MetaTrainJob | None =
                                corpus=meta.corpus_report(corpus, dense, corpus_eval) if corpus else None)
     report_uris = write_training_report(storage, options, outcome["run_path"], report)
     meta.say(progress, f"report: {redact_uri(report_uris['json'])}, {redact_uri(report_uris['png'])}")
-    backfill = _backfill(cfg, settings, decision, progress)
+    patched = _patch_with_new_hypernet(cfg, settings, decision, progress)
     data = {k: prepared[k] for k in ("fingerprint", "n_examples", "reused")} if prepared else None
     return {"flow": "meta-train", "run_name": cfg.run_name, "run_uri": redact_uri(outcome["run_uri"]),
             "checkpoint": redact_uri(outcome["checkpoint_uri"]), "steps": outcome["steps"],
             "restores": outcome["restores"], "data": data, "final_metrics": outcome["final_metrics"],
-            "eval": evaluation, "decision": decision, "report": report_uris, "backfill": backfill,
+            "eval": evaluation, "decision": decision, "report": report_uris, "patch": patched,
             **({"corpus": report["corpus"]} if corpus else {}),
             "seconds": round(time.perf_counter() - started, 3)}
 
@@ -219,7 +219,7 @@ def _plan_corpus(cfg: MetaTrainJob, settings: Settings, progress: bool) -> dict:
     if targets["unrefined"]:
         message = (f"{targets['unrefined']} of the {targets['n_targets']} adapters of corpus {cfg.training_corpus} were not "
                    "refined: the hypernetwork learns to reproduce one-pass adapters there (set refine_steps and "
-                   "backfill for better targets)")
+                   "patch for better targets)")
         get_run_logger().warning(message)
         say(True, "warning: " + message)  # on stderr with --json too: a warning, not progress
     return corpus
@@ -292,13 +292,13 @@ def _record_corpus_training(settings: Settings, cfg: MetaTrainJob, corpus: dict,
         "promoted": bool(decision.get("promoted")), "reason": decision["reason"]})
 
 
-def _backfill(cfg: MetaTrainJob, settings: Settings, decision: dict, progress: bool) -> dict | None:
-    """The backfill corpus re-patched with the promoted hypernetwork (or its deployment started)."""
-    if not cfg.backfill_corpus:
+def _patch_with_new_hypernet(cfg: MetaTrainJob, settings: Settings, decision: dict, progress: bool) -> dict | None:
+    """The job's patch corpus re-patched with the promoted hypernetwork (or its patch deployment started)."""
+    if not cfg.patch_corpus:
         return None
     if not decision.get("promoted"):
         return {"skipped": "no new hypernetwork was promoted"}
-    if cfg.backfill_deployment:
-        return {"deployment": cfg.backfill_deployment,
-                "flow_run_id": trigger_backfill_deployment(cfg.backfill_deployment, cfg.backfill_corpus)}
-    return patch_flow(cfg.backfill_corpus, settings=settings.with_overrides(hypernet_path=""), progress=progress)
+    if cfg.patch_deployment:
+        return {"deployment": cfg.patch_deployment,
+                "flow_run_id": trigger_patch_deployment(cfg.patch_deployment, cfg.patch_corpus)}
+    return patch_flow(cfg.patch_corpus, settings=settings.with_overrides(hypernet_path=""), progress=progress)

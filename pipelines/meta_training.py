@@ -51,18 +51,18 @@ class MetaTrainJob(MetaTrainConfig):
     eval_limit: int = field(default=0, metadata={"help": "evaluate only the first N eval documents (0: all)"})
     force: bool = field(default=False, metadata={
         "help": "register and promote the new hypernetwork even if it does not beat the current one"})
-    backfill_corpus: str = field(default="", metadata={
+    patch_corpus: str = field(default="", metadata={
         "help": "after a new hypernetwork is promoted, give every document of this corpus a new adapter (the "
-                "backfill flow, run as a subflow)"})
-    backfill_deployment: str = field(default="", metadata={
-        "help": "start this Prefect deployment (FLOW/DEPLOYMENT, e.g. docpatch-backfill/backfill-kb; needs "
-                "PREFECT_API_URL) for the backfill instead, without waiting for it"})
+                "patch flow, run as a subflow)"})
+    patch_deployment: str = field(default="", metadata={
+        "help": "start this Prefect deployment (FLOW/DEPLOYMENT, e.g. docpatch-patch/patch-kb; needs "
+                "PREFECT_API_URL) for the patch instead, without waiting for it"})
     training_corpus: str = field(default="", metadata={
         "help": "train on this corpus (pipelines.corpus_training): the documents of its latest snapshot but a "
                 "held-out split, its registry's adapters as dense targets, questions made up from each document "
                 "for the distillation share; starts from the current hypernetwork (unless train.init_from says "
                 "otherwise), registers the result only if it wins on the held-out split without losing more than "
-                "generic_tolerance on the eval file, then backfills the corpus (unless backfill_corpus names "
+                "generic_tolerance on the eval file, then patches the corpus (unless patch_corpus names "
                 "another)"})
     holdout_share: float = field(default=0.1, metadata={
         "help": "with training_corpus: the share of its documents held out by a hash of the doc id, never trained "
@@ -76,8 +76,8 @@ class MetaTrainJob(MetaTrainConfig):
         if self.eval_docs < 1 or self.eval_limit < 0:
             raise ValueError(f"MetaTrainJob: eval_docs={self.eval_docs} must be >= 1 and "
                              f"eval_limit={self.eval_limit} >= 0")
-        if self.backfill_deployment and not self.backfill_corpus and not self.training_corpus:
-            raise ValueError("MetaTrainJob.backfill_deployment needs backfill_corpus (the corpus it patches)")
+        if self.patch_deployment and not self.patch_corpus and not self.training_corpus:
+            raise ValueError("MetaTrainJob.patch_deployment needs patch_corpus (the corpus it patches)")
         if not 0 <= self.holdout_share < 1 or not 0 <= self.generic_tolerance <= 1:
             raise ValueError(f"MetaTrainJob: holdout_share={self.holdout_share} must be in [0, 1) and "
                              f"generic_tolerance={self.generic_tolerance} in [0, 1]")
@@ -101,10 +101,10 @@ class MetaTrainJob(MetaTrainConfig):
             if not os.path.isfile(self.eval_file):
                 raise FileNotFoundError(f"eval file not found: {self.eval_file}")
             read_eval_file(self.eval_file)
-        if self.backfill_corpus:
-            check_corpus_name(self.backfill_corpus)
-            if not self.backfill_deployment:  # a deployment's corpus lives where that deployment runs
-                latest_snapshot(settings, self.backfill_corpus)
+        if self.patch_corpus:
+            check_corpus_name(self.patch_corpus)
+            if not self.patch_deployment:  # a deployment's corpus lives where that deployment runs
+                latest_snapshot(settings, self.patch_corpus)
 
 
 def resolve_train(settings: Settings, train: TrainConfig) -> TrainConfig:
@@ -123,11 +123,11 @@ def resolve_train(settings: Settings, train: TrainConfig) -> TrainConfig:
 
 def train_job_config(settings: Settings, job: MetaTrainJob) -> MetaTrainJob:
     """The job ready to run: its inputs checked (check_inputs), named (meta-DATE-TIME unless given), its
-    `train` resolved (resolve_train). A corpus job starts from the current hypernetwork and backfills its
+    `train` resolved (resolve_train). A corpus job starts from the current hypernetwork and patches its
     corpus unless told otherwise."""
     job.check_inputs(settings)
     if job.training_corpus:
-        job = dataclasses.replace(job, backfill_corpus=job.backfill_corpus or job.training_corpus,
+        job = dataclasses.replace(job, patch_corpus=job.patch_corpus or job.training_corpus,
                                   train=dataclasses.replace(job.train, init_from=job.train.init_from or "current"))
     return dataclasses.replace(job, run_name=job.run_name or default_run_name(), train=resolve_train(settings, job.train))
 

@@ -26,8 +26,8 @@ from pipelines.versioned_store import registry_uri
 
 log = logging.getLogger(__name__)
 
-Mode = Literal["backfill", "full", "nightly"]
-MODES: tuple[str, ...] = ("backfill", "full", "nightly")
+Mode = Literal["missing", "full", "nightly"]
+MODES: tuple[str, ...] = ("missing", "full", "nightly")
 LOOKUP_THREADS = 8
 
 
@@ -94,10 +94,10 @@ def candidates(docs: Mapping[str, str], registry_rows: Iterable[dict], identity:
                mode: Mode) -> tuple[list[str], int]:
     """(doc ids that may need work, how many the index shows as up to date), sorted.
 
-    backfill: the latest adapter is not the current document under the current models.
+    missing:  the latest adapter is not the current document under the current models.
     full:     every document.
     nightly:  the latest adapter is missing, tombstoned or for other content (new, changed, or left
-              over by an interrupted run); adapters from an older hypernetwork are backfill's job.
+              over by an interrupted run); adapters from an older hypernetwork are left to "missing".
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
@@ -107,7 +107,7 @@ def candidates(docs: Mapping[str, str], registry_rows: Iterable[dict], identity:
         row = rows.get(doc_id)
         live = row is not None and not row.get("tombstoned")
         current = live and row["version_id"] == identity.key(doc_id, sha).version_id
-        if mode == "full" or (mode == "backfill" and not current) or \
+        if mode == "full" or (mode == "missing" and not current) or \
                 (mode == "nightly" and not current and (not live or row["doc_sha256"] != sha)):
             todo.append(doc_id)
     up_to_date = 0 if mode == "full" else len(docs) - len(todo)

@@ -1,6 +1,6 @@
 """Run reports: what each patch or nightly run did, for the people who operate docpatch.
 
-Every patch (backfill) and nightly run writes, beside its results in the store:
+Every patch and nightly run writes, beside its results in the store:
 
     STORE/runs/RUN_ID/report.json     the numbers (the other two files are drawn from it)
     STORE/runs/RUN_ID/report.md       the same for people: counts, throughput, time per stage, failures
@@ -33,7 +33,7 @@ RUN_ID_RE = re.compile(r"^\d{8}T\d{6}Z-[0-9a-z]{8}$")
 READ_THREADS = 8
 # Stages of a run in the order they happen (a flow records the ones it has).
 STAGE_ORDER = ("ingest", "plan", "repoint", "generate", "tombstone")
-FLOW_TITLES = {"nightly": "nightly re-patch", "patch": "backfill"}
+FLOW_TITLES = {"nightly": "nightly re-patch"}
 
 
 class RunNotFound(LookupError):

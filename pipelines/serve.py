@@ -1,14 +1,14 @@
 """Scheduled runs: the nightly re-patch of a corpus as a Prefect deployment with a cron schedule,
-and the backfill of the same corpus as a deployment that runs when triggered.
+and the patch of the same corpus as a deployment that runs when triggered.
 
 `docpatch serve --corpus kb --source /data/kb --cron "0 2 * * *"` builds the two deployments below
 and serves them in this process (`prefect.serve`): the process polls the Prefect API and runs the
-nightly flow at each scheduled time, and the backfill whenever someone triggers it, until stopped:
+nightly flow at each scheduled time, and the patch whenever someone triggers it, until stopped:
 
     docpatch-nightly/nightly-kb     cron; ingest the source, patch new and changed documents, tombstone
-    docpatch-backfill/backfill-kb   no schedule; an adapter for every document lacking a current one
+    docpatch-patch/patch-kb         no schedule; an adapter for every document lacking a current one
                                     (after a new hypernetwork): `prefect deployment run
-                                    docpatch-backfill/backfill-kb`, or `trigger_backfill("kb")` from a flow
+                                    docpatch-patch/patch-kb`, or `trigger_patch("kb")` from a flow
 
 With PREFECT_API_URL unset, Prefect runs a temporary local server inside the process (schedules live
 as long as the process); set PREFECT_API_URL to a `prefect server start` instance to see and trigger
@@ -47,15 +47,15 @@ def check_cron(cron: str) -> str:
 
 
 NIGHTLY_FLOW = "docpatch-nightly"  # the flow names (pipelines/flows.py)
-BACKFILL_FLOW = "docpatch-backfill"
+PATCH_FLOW = "docpatch-patch"
 
 
 def deployment_name(corpus: str) -> str:
     return f"nightly-{corpus}"
 
 
-def backfill_deployment_name(corpus: str) -> str:
-    return f"backfill-{corpus}"
+def patch_deployment_name(corpus: str) -> str:
+    return f"patch-{corpus}"
 
 
 def nightly_deployment(source: str, corpus: str, settings: Settings, cron: str = DEFAULT_CRON,
@@ -74,40 +74,40 @@ def nightly_deployment(source: str, corpus: str, settings: Settings, cron: str =
     )
 
 
-def backfill_deployment(corpus: str, settings: Settings, name: str | None = None):
-    """The backfill of one corpus as a deployment without a schedule (runs when triggered)."""
+def patch_deployment(corpus: str, settings: Settings, name: str | None = None):
+    """The patch of one corpus as a deployment without a schedule (runs when triggered)."""
     from pipelines.flows import patch_flow
 
     return patch_flow.to_deployment(
-        name=name or backfill_deployment_name(corpus),
+        name=name or patch_deployment_name(corpus),
         parameters={"corpus": corpus, "settings": settings.record(), "progress": False},
         description=f"Give every document of corpus {corpus!r} a current adapter (after a new hypernetwork); "
                     "full=true regenerates all.",
-        tags=["docpatch", "backfill", corpus],
+        tags=["docpatch", "patch", corpus],
     )
 
 
 def serve_nightly(source: str, corpus: str, settings: Settings, cron: str = DEFAULT_CRON,
-                  name: str | None = None, timezone: str = "UTC", backfill: bool = True) -> None:
-    """Serve the nightly deployment (and the corpus's backfill deployment) in this process until interrupted."""
+                  name: str | None = None, timezone: str = "UTC", patch: bool = True) -> None:
+    """Serve the nightly deployment (and the corpus's patch deployment) in this process until interrupted."""
     from prefect import serve
 
     deployments = [nightly_deployment(source, corpus, settings, cron, name, timezone)]
-    if backfill:
-        deployments.append(backfill_deployment(corpus, settings))
+    if patch:
+        deployments.append(patch_deployment(corpus, settings))
     serve(*deployments)
 
 
-def trigger_backfill(corpus: str, *, full: bool = False, timeout: float | None = 0,
-                     deployment: str | None = None, **setting_changes):
-    """Start a run of the corpus's backfill deployment (from a flow, e.g. after meta-training); its FlowRun.
+def trigger_patch(corpus: str, *, full: bool = False, timeout: float | None = 0,
+                  deployment: str | None = None, **setting_changes):
+    """Start a run of the corpus's patch deployment (from a flow, e.g. after meta-training); its FlowRun.
 
     `setting_changes` (e.g. hypernet_path=NEW_CHECKPOINT) are applied to the settings the deployment
     was served with. timeout=0 returns at once; None waits for the run to finish.
     """
     from prefect.deployments import run_deployment
 
-    name = deployment or f"{BACKFILL_FLOW}/{backfill_deployment_name(corpus)}"
+    name = deployment or f"{PATCH_FLOW}/{patch_deployment_name(corpus)}"
     parameters: dict = {"full": full}
     if setting_changes:
         served = _deployment_parameters(name).get("settings") or {}

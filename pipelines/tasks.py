@@ -276,8 +276,8 @@ def write_training_report(storage: str, storage_options: dict, run_path: str, re
 
 
 @task(retries=3, retry_delay_seconds=[2, 5, 15], **TASK_DEFAULTS)
-def trigger_backfill_deployment(deployment: str, corpus: str) -> str:
-    """Start a run of a backfill deployment (`flow-name/deployment-name`) and return without waiting."""
+def trigger_patch_deployment(deployment: str, corpus: str) -> str:
+    """Start a run of a patch deployment (`flow-name/deployment-name`) and return without waiting."""
     from prefect.deployments import run_deployment
 
     flow_run = run_deployment(name=deployment, parameters={"corpus": corpus}, timeout=0)

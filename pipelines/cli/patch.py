@@ -66,7 +66,7 @@ def add_patch_arguments(p: argparse.ArgumentParser) -> None:
 COMMANDS = (
     Command("ingest", "read a source into a new Parquet snapshot of a corpus (with its diff)", ingest,
             add_ingest_arguments, groups=(COMMON, INGEST)),
-    Command("patch", "backfill: an adapter for every document that lacks a current one (--full: all)",
+    Command("patch", "an adapter for every document that lacks a current one (--full: all)",
             patch, add_patch_arguments, groups=(COMMON, WORKERS)),
     Command("nightly", "ingest, patch new and changed documents, tombstone deleted ones", nightly,
             add_ingest_arguments, groups=(COMMON, WORKERS, INGEST)),

@@ -1,5 +1,5 @@
 """`docpatch train`: meta-train the hypernetwork in one resumable process (hypernet.train), or run the
-meta-train flow (--workers N, --corpus KB): a Ray Train job, its evaluation and registration, the backfill.
+meta-train flow (--workers N, --corpus KB): a Ray Train job, its evaluation and registration, the patch.
 
 The flags are fields of hypernet.config.TrainConfig and pipelines.meta_training.MetaTrainJob (help and
 default from there); the job checks its own values and inputs (MetaTrainJob.__post_init__, check_inputs).
@@ -24,8 +24,7 @@ JOB_FLAGS = (("num_workers", "--workers", "N"), ("global_batch", "--global-batch
              ("run_name", "--run-name", "NAME"), ("keep_checkpoints", "--keep-checkpoints", "N"),
              ("max_failures", "--max-failures", "N"), ("eval_file", "--eval-file", "FILE.jsonl"),
              ("eval_docs", "--eval-docs", "N"), ("eval_limit", "--eval-limit", "N"), ("force", "--force", None),
-             ("backfill_corpus", "--backfill", "CORPUS"), ("backfill_deployment", "--backfill-deployment",
-                                                           "FLOW/DEPLOYMENT"),
+             ("patch_corpus", "--patch", "CORPUS"), ("patch_deployment", "--patch-deployment", "FLOW/DEPLOYMENT"),
              ("training_corpus", "--corpus", "CORPUS"), ("holdout_share", "--holdout-share", "SHARE"),
              ("generic_tolerance", "--generic-tolerance", "SHARE"))
 # TrainConfig fields the single-process trainer takes from the settings, and where a user sets them.
@@ -123,7 +122,7 @@ def parse_train_overrides(pairs: list[str]) -> dict[str, Any]:
 
 
 def _flow_lines(result: dict) -> list[str]:
-    """The meta-train flow's outcome for people: the run, the corpus, the eval, the decision, the backfill."""
+    """The meta-train flow's outcome for people: the run, the corpus, the eval, the decision, the patch."""
     evaluation, decision, corpus = result["eval"], result["decision"], result.get("corpus")
     current = evaluation["current"]
     lines = [f"run {result['run_name']}: {result['steps']} steps, {len(result['restores'])} restores; "
@@ -141,10 +140,10 @@ def _flow_lines(result: dict) -> list[str]:
               (f"registered and made current: {decision.get('hypernet_id')} ({decision['reason']})"
                if decision.get("promoted") else f"decision: {decision['reason']}"),
               f"report: {result['report']['json']} and {result['report']['png']}"]
-    backfill = result["backfill"]
-    if backfill:
-        lines.append("backfill: " + (f"deployment {backfill['deployment']} started (flow run {backfill['flow_run_id']})"
-                                     if "deployment" in backfill else backfill.get("skipped") or patch_line(backfill)))
+    patched = result["patch"]
+    if patched:
+        lines.append("patch: " + (f"deployment {patched['deployment']} started (flow run {patched['flow_run_id']})"
+                                  if "deployment" in patched else patched.get("skipped") or patch_line(patched)))
     return lines
 
 
@@ -161,13 +160,13 @@ DESCRIPTION = (
     "latest after a worker failure or a re-run with the same --run-name); then the final checkpoint is "
     "evaluated against the current hypernetwork on a held-out eval file and registered as the store's "
     "new current hypernetwork only if it answers more questions (or with --force); a report "
-    "(training_report.json + .png) is written beside the checkpoints; --backfill then re-patches a corpus "
+    "(training_report.json + .png) is written beside the checkpoints; --patch then re-patches a corpus "
     "with it. --corpus KB runs the flow on a corpus: its documents (but a held-out split), its adapters as "
-    "dense targets, the decision on the held-out split's own questions and the eval file, then the backfill "
+    "dense targets, the decision on the held-out split's own questions and the eval file, then a patch "
     "of KB. Both modes train with the same defaults (hypernet.config.TrainConfig). In the flow, "
     "--num-actors is the number of teacher actors that prepare the data, "
     "--cpus-per-actor / --gpus-per-actor / --torch-threads size every teacher actor and training worker, "
-    "and the worker options also apply to the backfill.")
+    "and the worker options also apply to the patch.")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

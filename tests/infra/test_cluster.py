@@ -6,7 +6,7 @@ and two worker nodes that declare one GPU each, a Prefect server, and moto's S3 
   run on the CPU).
 - Acceptance: the nightly flow runs as a deployment on the Prefect server (served by `docpatch
   serve`, triggered with `prefect deployment run`), on the Ray cluster with one GPU per model actor,
-  against S3; the adapters and the run report land in the bucket; the backfill deployment is served
+  against S3; the adapters and the run report land in the bucket; the patch deployment is served
   beside it (tests/pipelines/test_deployments.py triggers one).
 
 Every process started here is stopped by pid (the stack's `down`, and the serve process).
@@ -134,7 +134,7 @@ def test_nightly_deployment_runs_on_the_prefect_server_with_the_ray_cluster_and_
                                  env=env, cwd=ROOT, start_new_session=True)
     try:
         _wait_for_deployment(api, "docpatch-nightly/nightly-kb", serve, log)
-        _wait_for_deployment(api, "docpatch-backfill/backfill-kb", serve, log)
+        _wait_for_deployment(api, "docpatch-patch/patch-kb", serve, log)
         with urllib.request.urlopen(f"{api}/deployments/name/docpatch-nightly/nightly-kb", timeout=5) as response:
             deployment = json.load(response)
         assert [s["schedule"]["cron"] for s in deployment["schedules"]] == ["0 2 * * *"]

@@ -150,9 +150,9 @@ def test_prefect_yaml_deployments_name_real_flows_with_valid_schedules():
 
     config = yaml.safe_load(PREFECT_YAML.read_text())
     deployments = {d["name"]: d for d in config["deployments"]}
-    assert {"nightly-kb", "backfill-kb", "meta-train"} <= set(deployments)
+    assert {"nightly-kb", "patch-kb", "meta-train"} <= set(deployments)
     assert [validate_cron_string(s["cron"]) for s in deployments["nightly-kb"]["schedules"]]
-    assert "schedules" not in deployments["backfill-kb"]  # run on demand (by meta-training or by hand)
+    assert "schedules" not in deployments["patch-kb"]  # run on demand (by meta-training or by hand)
     flows = importlib.import_module("pipelines.flows")
     for name, d in deployments.items():
         path, func = d["entrypoint"].split(":")
@@ -166,15 +166,15 @@ def test_prefect_yaml_deployments_name_real_flows_with_valid_schedules():
 
 
 def test_serve_builds_the_same_deployments_as_prefect_yaml():
-    from pipelines.serve import backfill_deployment, nightly_deployment
+    from pipelines.serve import nightly_deployment, patch_deployment
     from pipelines.settings import Settings
 
     settings = Settings(store="s3://bucket/store")
     nightly = nightly_deployment("/data/kb", "kb", settings, cron="30 1 * * *")
-    backfill = backfill_deployment("kb", settings)
+    patch = patch_deployment("kb", settings)
     config = {d["name"]: d for d in yaml.safe_load(PREFECT_YAML.read_text())["deployments"]}
-    assert (nightly.name, backfill.name) == ("nightly-kb", "backfill-kb")
-    assert nightly.flow_name == "docpatch-nightly" and backfill.flow_name == "docpatch-backfill"
+    assert (nightly.name, patch.name) == ("nightly-kb", "patch-kb")
+    assert nightly.flow_name == "docpatch-nightly" and patch.flow_name == "docpatch-patch"
     assert config["nightly-kb"]["entrypoint"].endswith(":nightly_repatch")
-    assert config["backfill-kb"]["entrypoint"].endswith(":patch_flow")
-    assert backfill.parameters["settings"]["store"] == "s3://bucket/store" and not backfill.schedules
+    assert config["patch-kb"]["entrypoint"].endswith(":patch_flow")
+    assert patch.parameters["settings"]["store"] == "s3://bucket/store" and not patch.schedules

@@ -2,7 +2,7 @@
 
 The corpus is ingested and patched first (its adapters are the dense targets); training mixes dense and
 distillation steps, evaluates on the held-out split and on the generic file, decides, registers and
-backfills the corpus with the new hypernetwork.
+patches the corpus with the new hypernetwork.
 """
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ TRAIN = ["--workers", "1", "--num-actors", "1", "--steps", "4", "--save-every", 
          "--set", "questions_per_doc=2"]
 
 
-def test_docpatch_train_on_a_corpus_trains_on_its_adapters_decides_on_its_held_out_split_and_backfills(
+def test_docpatch_train_on_a_corpus_trains_on_its_adapters_decides_on_its_held_out_split_and_patches_it(
         tmp_path, capsys, tiny_model_path, tiny_hypernet_path):
     common = _common(tmp_path, tiny_model_path, tiny_hypernet_path)
     _write_corpus(tmp_path / "kb")
@@ -56,7 +56,7 @@ def test_docpatch_train_on_a_corpus_trains_on_its_adapters_decides_on_its_held_o
     # No adapters yet: nothing to learn from, said in one line.
     assert main(["train", "--corpus", "kb", *TRAIN, "--run-name", "c0", "--json", *common]) == 2
     assert "corpus 'kb' has no adapters to train on; run `docpatch patch --corpus kb` first" in capsys.readouterr().err
-    # The backfill refines (one step on the tiny model): the registry holds refined adapters, the targets.
+    # The patch refines (one step on the tiny model): the registry holds refined adapters, the targets.
     assert main(["patch", "--corpus", "kb", "--refine-steps", "1", "--json", *common]) == 0
     first = json.loads(capsys.readouterr().out)
     assert first["generated"] == 10
@@ -92,8 +92,8 @@ def test_docpatch_train_on_a_corpus_trains_on_its_adapters_decides_on_its_held_o
     registry = HypernetRegistry(str(tmp_path / "store"), cache_dir=str(tmp_path / "cache"))
     lineage = registry.manifest(decision["hypernet_id"])["lineage"]
     assert lineage["corpus"]["name"] == "kb" and lineage["corpus"]["n_holdout"] == split["n_holdout"]
-    # The backfill re-patched the corpus with the new hypernetwork.
-    assert result["backfill"]["generated"] == 10 and result["backfill"]["hypernet_id"] == decision["hypernet_id"]
+    # The patch re-patched the corpus with the new hypernetwork.
+    assert result["patch"]["generated"] == 10 and result["patch"]["hypernet_id"] == decision["hypernet_id"]
     assert ct.last_training(Settings(store=str(tmp_path / "store")), "kb")["run_name"] == "c1"
 
 

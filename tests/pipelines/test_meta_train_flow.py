@@ -42,20 +42,20 @@ def test_registry_versions_are_create_only_and_current_moves_by_compare_and_swap
 
 
 @pytest.mark.usefixtures("prefect_harness", "ray_local")
-def test_docpatch_train_on_s3_trains_evaluates_registers_reports_and_starts_the_backfill(
+def test_docpatch_train_on_s3_trains_evaluates_registers_reports_and_starts_the_patch(
         s3_bucket, tmp_path, capsys, tiny_model_path, tiny_hypernet_path):
     import s3fs
     from prefect.client.orchestration import get_client
 
     from pipelines.flows import patch_flow
 
-    # The backfill deployment the flow triggers (registered with the API; no worker runs it here).
-    patch_flow.to_deployment(name="backfill-kb").apply()
+    # The patch deployment the flow triggers (registered with the API; no worker runs it here).
+    patch_flow.to_deployment(name="patch-kb").apply()
     store = f"{s3_bucket}/store"
     code = main(["train", "--workers", "1", "--num-actors", "1", "--steps", "4", "--save-every", "2",
                  "--global-batch", "2", "--docs", "4", "--warmup", "1", "--lr", "3e-3", "--run-name", "r1",
                  "--keep-checkpoints", "2", "--eval-docs", "2", "--force",
-                 "--backfill", "kb", "--backfill-deployment", "docpatch-backfill/backfill-kb",
+                 "--patch", "kb", "--patch-deployment", "docpatch-patch/patch-kb",
                  "--set", "latent_dim=32", "--set", "n_latents=4", "--set", "head_dim=16",
                  "--set", "questions_per_doc=2", "--cpus-per-actor", "0.5", "--torch-threads", "1",
                  "--store", store, "--base-model", tiny_model_path, "--hypernet", tiny_hypernet_path,
@@ -87,10 +87,10 @@ def test_docpatch_train_on_s3_trains_evaluates_registers_reports_and_starts_the_
     assert registry.manifest(decision["hypernet_id"])["lineage"]["run_name"] == "r1"
     settings = Settings(store=store, cache_dir=str(tmp_path / "cache"))
     assert decision["hypernet_id"] in resolve_hypernet_path(settings)
-    # The backfill deployment got a flow run for the corpus.
+    # The patch deployment got a flow run for the corpus.
     async def read_run():
         async with get_client() as client:
-            return await client.read_flow_run(result["backfill"]["flow_run_id"])
+            return await client.read_flow_run(result["patch"]["flow_run_id"])
 
     flow_run = asyncio.run(read_run())
     assert flow_run.parameters == {"corpus": "kb"}

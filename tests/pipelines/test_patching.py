@@ -21,12 +21,12 @@ ROWS = [_row("current", "s1"), _row("changed", "s2-old"), _row("old-model", "s4"
         _row("gone-back", "s5", tombstoned=True), _row("deleted", "s6")]
 
 
-def test_backfill_picks_every_document_without_a_current_adapter():
-    todo, up_to_date = candidates(DOCS, ROWS, NOW, "backfill")
+def test_missing_picks_every_document_without_a_current_adapter():
+    todo, up_to_date = candidates(DOCS, ROWS, NOW, "missing")
     assert todo == ["changed", "gone-back", "new", "old-model"] and up_to_date == 1
 
 
-def test_nightly_leaves_adapters_of_an_older_hypernetwork_to_backfill():
+def test_nightly_leaves_adapters_of_an_older_hypernetwork_to_the_patch():
     todo, up_to_date = candidates(DOCS, ROWS, NOW, "nightly")
     assert todo == ["changed", "gone-back", "new"] and up_to_date == 2
 
