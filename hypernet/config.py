@@ -173,7 +173,8 @@ class TrainConfig:
     out_dir: str = single_process("runs/meta", "checkpoints and metrics go here; re-running resumes")
     base_model: str = single_process(PACKAGED, "base model spec")
     data: str = field(default="synthetic", metadata={
-        "help": "'synthetic' (generated documents) or an eval-format JSONL file"})
+        "help": "'synthetic' (generated documents), 'tasks' (Text-to-LoRA: generated task descriptions, "
+                "hypernet.tasks) or an eval-format JSONL file"})
     steps: int = field(default=3000, metadata={"help": "optimizer steps"})
     batch_docs: int = single_process(1, "documents per optimizer step (one teacher and one student batch)")
     device: str = single_process("auto", "'auto' (the GPU when there is one), 'cpu', 'cuda' or 'cuda:N'")

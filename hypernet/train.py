@@ -38,7 +38,11 @@ from hypernet.distill import Example, mark_gold_only, student_loss, teacher_exam
 from hypernet.model import HyperNetwork
 from hypernet.self_questions import self_questions
 from hypernet.synthetic import QA, NamesRandom, SyntheticDoc, make_doc, make_long_doc
+from hypernet.tasks import TaskExample, make_task
+from hypernet.tasks.distill import task_teacher_examples
+from hypernet.tasks.evaluate import generate_outputs, task_prompts
 
+GENERATED = ("synthetic", "tasks")  # data sources drawn from a seed; anything else is a JSONL file
 LATEST = "latest"
 STATE_FILE = "train_state.json"
 OPTIM_FILE = "optimizer.safetensors"
@@ -207,9 +211,9 @@ def train(cfg: TrainConfig, log=print) -> str:
     device = _train_device(cfg)
     model, tok, ref = base_model.load(cfg.base_model, device=str(device), dtype=cfg.dtype)
     log(f"training on {device} ({next(model.parameters()).dtype} base model), {cfg.batch_docs} documents per step")
-    records = None if cfg.data == "synthetic" else _records(cfg.data)
-    words = training_words(cfg, ref.path) if records is None else ()
-    if records is None and cfg.package_text_prob:
+    records = None if cfg.data in GENERATED else _records(cfg.data)
+    words = training_words(cfg, ref.path) if cfg.data == "synthetic" else ()
+    if cfg.data == "synthetic" and cfg.package_text_prob:
         found = package_text.passages()
         log(f"package prose: {len(found)} passages from {len({p.source for p in found})} installed distributions "
             f"(digest {package_text.digest(found)}), {cfg.package_text_prob:.0%} of the documents")
@@ -224,14 +228,16 @@ def train(cfg: TrainConfig, log=print) -> str:
     for step in range(start, cfg.steps):
         examples = _step_examples(cfg, step, records, words, model, tok, net.cfg)
         time_fraction = (time.time() - t0) / cfg.max_seconds if cfg.max_seconds else 0.0
-        met = train_step(model, net, opt, [examples], cfg, step, time_fraction=time_fraction)
+        # A step whose tasks the teacher failed every time has nothing to learn from: no update.
+        met = (train_step(model, net, opt, [examples], cfg, step, time_fraction=time_fraction) if examples
+               else {"step": step + 1, "skipped": 1})
         met.update(chunks=sum(len(ex.chunk_acts) for ex in examples), docs=len(examples), seconds=time.time() - t0)
         window.append(met)
         with open(metrics_path, "a") as fh:
             fh.write(json.dumps(met) + "\n")
         if cfg.log_every and (step + 1) % cfg.log_every == 0:
             avg = _means(window, ("loss", "kd", "ce", "token_acc", "retrieval_top1", "retrieval_select"))
-            _log_progress(log, cfg, step, avg, met["lr"], (time.time() - t0) / (step + 1 - start))
+            _log_progress(log, cfg, step, avg, met.get("lr", 0.0), (time.time() - t0) / (step + 1 - start))
             history.append({"step": step + 1, **avg})
             window = []
         out_of_time = bool(cfg.max_seconds) and time.time() - t0 >= cfg.max_seconds
@@ -272,6 +278,8 @@ def _resume_or_start(cfg: TrainConfig, latest: str, base_config, base_model_id: 
 def _step_examples(cfg: TrainConfig, step: int, records: list[dict] | None, words: Sequence[str], model, tok,
                    hcfg: HypernetConfig) -> list[Example]:
     """The step's documents as teacher examples (a split document cut into its own number of chunks)."""
+    if cfg.data == "tasks":
+        return _task_examples(cfg, step, model, tok)
     batch, gold_only = [], []
     for index in range(cfg.batch_docs):
         doc, split = document_for_step(cfg, step, records, words, index)
@@ -285,7 +293,38 @@ def _step_examples(cfg: TrainConfig, step: int, records: list[dict] | None, word
     return [mark_gold_only(ex) if gold else ex for ex, gold in zip(examples, gold_only)]
 
 
+def task_for_step(cfg: TrainConfig, step: int, index: int, attempt: int = 0) -> TaskExample:
+    """Task `index` of the step's batch (a training-split family and wording), drawn from a seed as documents are."""
+    return make_task(f"{cfg.seed}-{step * cfg.batch_docs + index}-{attempt}", split="train",
+                     n_inputs=cfg.questions_per_doc)
+
+
+def _task_examples(cfg: TrainConfig, step: int, model, tok) -> list[Example]:
+    """The step's tasks as teacher examples, the teacher's outputs for all of them generated in one batch.
+    A task none of whose outputs its checker accepts gives no example and is redrawn (a few times), so
+    the batch stays full."""
+    examples: list[Example] = []
+    todo = list(range(cfg.batch_docs))
+    for attempt in range(4):
+        tasks = [task_for_step(cfg, step, index, attempt) for index in todo]
+        prompts = [task_prompts(task, "context") for task in tasks]
+        flat = generate_outputs(model, tok, [p for ps in prompts for p in ps])
+        outputs, at = [], 0
+        for ps in prompts:
+            outputs.append(flat[at:at + len(ps)])
+            at += len(ps)
+        made = task_teacher_examples(model, tok, tasks, top_k=cfg.top_k, outputs=outputs)
+        examples += [ex for ex in made if ex is not None]
+        todo = [index for index, ex in zip(todo, made) if ex is None]
+        if not todo:
+            break
+    return examples
+
+
 def _log_progress(log, cfg: TrainConfig, step: int, avg: dict[str, float], lr: float, per_step: float) -> None:
+    if "loss" not in avg:
+        log(f"step {step + 1}/{cfg.steps}: no teacher example in the last {cfg.log_every} steps")
+        return
     retrieval = (f" retrieval top1 {avg['retrieval_top1']:.2f} select {avg['retrieval_select']:.2f}"
                  if "retrieval_top1" in avg else "")
     log(f"step {step + 1}/{cfg.steps} loss {avg['loss']:.3f} kd {avg['kd']:.3f} ce {avg['ce']:.3f} "

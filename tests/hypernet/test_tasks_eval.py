@@ -14,7 +14,11 @@ from hypernet.prompts import task_context_prompt
 from hypernet.tasks import make_task
 from hypernet.tasks.distill import output_tokens, task_teacher_examples
 from hypernet.tasks.evaluate import GROUPS, generate_outputs, task_outputs
-from hypernet.train import TrainConfig, micro_batch_loss, train_step
+from hypernet.config import checkpoint_meta
+from hypernet.tasks import families_for
+from hypernet.train import TrainConfig, micro_batch_loss, task_for_step, train, train_step
+
+TRAIN_FAMILIES = {f.name for f in families_for("train")}
 
 NEW_TOKENS = 4  # the random model's outputs are noise: a few tokens test every path
 
@@ -146,3 +150,20 @@ def test_the_trainer_steps_on_teacher_examples(tiny, tiny_hypernet_path, teacher
     met = train_step(model, net, opt, [examples], cfg, 0)
     assert math.isfinite(met["loss"]) and math.isfinite(met["grad_norm"])
     assert any(not torch.equal(a, b) for a, b in zip(before, net.parameters()))
+
+
+def test_task_training_draws_training_split_tasks_from_the_seed():
+    cfg = TrainConfig(data="tasks", batch_docs=3, seed=7)
+    drawn = [task_for_step(cfg, step, index) for step in range(20) for index in range(3)]
+    assert drawn[5].to_json() == task_for_step(cfg, 1, 2).to_json()  # a resumed run draws the same tasks
+    assert task_for_step(cfg, 1, 2, attempt=1).id != drawn[5].id  # a redraw is another task
+    assert all(t.split == "train" and t.family in TRAIN_FAMILIES for t in drawn)
+    assert len({t.family for t in drawn}) > 5
+
+
+def test_task_meta_training_runs_and_checkpoints(tiny_model_path, tmp_path):
+    """Whatever the random teacher's outputs, the run ends with a checkpoint recording its task data."""
+    latest = train(TrainConfig(out_dir=str(tmp_path / "run"), base_model=tiny_model_path, data="tasks", steps=2,
+                               batch_docs=2, questions_per_doc=2, save_every=2, log_every=1), log=lambda m: None)
+    assert checkpoint_meta(latest)["train_config"]["data"] == "tasks"
+    assert HyperNetwork.load(latest) is not None
