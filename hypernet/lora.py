@@ -60,15 +60,30 @@ def combine_chunks(chunk_loras: list[LoraTensors], bias: LoraTensors | None, rul
     """
     assert chunk_loras, "combine_chunks needs at least one chunk"
     scale = combine_scale(rule, len(chunk_loras))
+    return concat_ranks([(c, scale) for c in chunk_loras] + ([(bias, 1.0)] if bias is not None else []))
+
+
+def concat_ranks(parts: list[tuple[LoraTensors, float]]) -> LoraTensors:
+    """LoRAs side by side along the rank axis, each B times its factor: the update is the scaled sum of
+    theirs. A target module that only some of them patch gets only theirs."""
+    assert parts, "concat_ranks needs at least one LoRA"
+    layers = {lora.n_layers for lora, _ in parts}
+    if len(layers) != 1:
+        raise ValueError(f"LoRAs for different layer counts {sorted(layers)} cannot be combined")
+    targets = list(dict.fromkeys(t for lora, _ in parts for t in lora.factors))
     out: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
-    for target in chunk_loras[0].factors:
-        a_parts = [c.factors[target][0] for c in chunk_loras]
-        b_parts = [c.factors[target][1] * scale for c in chunk_loras]
-        if bias is not None:
-            a_parts.append(bias.factors[target][0])
-            b_parts.append(bias.factors[target][1])
-        out[target] = (torch.cat(a_parts, dim=1), torch.cat(b_parts, dim=2))  # A (L, R, d_in), B (L, d_out, R)
+    for target in targets:
+        present = [(lora.factors[target], scale) for lora, scale in parts if target in lora.factors]
+        a = torch.cat([a for (a, _), _ in present], dim=1)  # (L, R, d_in)
+        b = torch.cat([b * scale for (_, b), scale in present], dim=2)  # (L, d_out, R)
+        out[target] = (a, b)
     return LoraTensors(out)
+
+
+def compose(doc: LoraTensors, task: LoraTensors, *, doc_scale: float, task_scale: float) -> LoraTensors:
+    """A document's adapter and a task's adapter as one (ranks concatenated), each part's B scaled:
+    the model then knows the document and follows the task in one forward pass."""
+    return concat_ranks([(doc, doc_scale), (task, task_scale)])
 
 
 def serving_rank(rank: int) -> int:

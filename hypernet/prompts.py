@@ -25,13 +25,18 @@ def task_context_prompt(description: str, input_text: str) -> str:
     return f"{description.strip()}\n\n{task_student_prompt(input_text)}"
 
 
-def clean_task_output(generated: str) -> str:
+# The line openings with which a model starts a turn of its own after a task's output, and after an answer.
+TASK_TURNS = ("Input:", "Output:")
+QUESTION_TURNS = ("Question:", "Answer:")
+
+
+def clean_task_output(generated: str, turns: tuple[str, ...] = TASK_TURNS) -> str:
     """A task's output may span lines (a list, JSON, a sign-off): keep all of it up to the line where the
-    model starts a new example of its own (a later line opening with "Input:" or "Output:"), without the
-    white space around it."""
+    model starts a new example of its own (a later line opening with one of `turns`: "Input:" or "Output:"
+    after a task prompt, "Question:" or "Answer:" after a question prompt), without the white space around it."""
     kept = []
     for i, line in enumerate(generated.strip().split("\n")):
-        if i and line.lstrip().startswith(("Input:", "Output:")):
+        if i and line.lstrip().startswith(turns):
             break
         kept.append(line)
     return "\n".join(kept).strip()

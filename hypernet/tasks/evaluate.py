@@ -11,14 +11,15 @@ task of a family training uses, in a wording it never shows) or `unseen_family` 
 """
 from __future__ import annotations
 
+import time
 from typing import Callable
 
 import torch
 from transformers import StoppingCriteria
 
 from hypernet.lora import LoraTensors, applied
-from hypernet.prompts import clean_task_output, task_context_prompt, task_student_prompt
-from hypernet.tasks.examples import TaskExample
+from hypernet.prompts import TASK_TURNS, clean_task_output, task_context_prompt, task_student_prompt
+from hypernet.tasks.examples import TaskExample, read_jsonl
 from hypernet.tasks.families import FAMILY_BY_NAME
 
 TASK_MODES = ("base", "context", "adapter")
@@ -28,12 +29,12 @@ GROUPS = ("train", "unseen_wording", "unseen_family")
 class NewExampleStarted(StoppingCriteria):
     """Stops a row once `clean_task_output` would cut its text: the model has begun an example of its own."""
 
-    def __init__(self, tokenizer, prompt_len: int):
-        self.tokenizer, self.prompt_len = tokenizer, prompt_len
+    def __init__(self, tokenizer, prompt_len: int, turns: tuple[str, ...] = TASK_TURNS):
+        self.tokenizer, self.prompt_len, self.turns = tokenizer, prompt_len, turns
 
     def __call__(self, input_ids: torch.LongTensor, scores, **kwargs) -> torch.BoolTensor:
         texts = self.tokenizer.batch_decode(input_ids[:, self.prompt_len:], skip_special_tokens=True)
-        return torch.tensor([clean_task_output(t) != t.strip() for t in texts], device=input_ids.device)
+        return torch.tensor([clean_task_output(t, self.turns) != t.strip() for t in texts], device=input_ids.device)
 
 
 def task_prompts(example: TaskExample, mode: str) -> list[str]:
@@ -47,19 +48,20 @@ def task_prompts(example: TaskExample, mode: str) -> list[str]:
 
 @torch.inference_mode()
 def generate_outputs(model, tok, prompts: list[str], *, lora: LoraTensors | None = None,
-                     max_new_tokens: int = 48) -> list[str]:
-    """Greedy continuations of the prompts, as one left-padded batch (under `lora` when given), cleaned."""
+                     max_new_tokens: int = 48, turns: tuple[str, ...] = TASK_TURNS) -> list[str]:
+    """Greedy continuations of the prompts, as one left-padded batch (under `lora` when given), cleaned
+    (`turns`: the line openings that end an output; question prompts pass hypernet.prompts.QUESTION_TURNS)."""
     device = next(model.parameters()).device
     enc = tok(prompts, return_tensors="pt", padding=True, padding_side="left").to(device)
     width = enc.input_ids.shape[1]
     kwargs = dict(max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tok.pad_token_id,
-                  stopping_criteria=[NewExampleStarted(tok, width)])
+                  stopping_criteria=[NewExampleStarted(tok, width, turns)])
     if lora is None:
         out = model.generate(**enc, **kwargs)
     else:
         with applied(model, lora.to(device)):
             out = model.generate(**enc, **kwargs)
-    return [clean_task_output(t) for t in tok.batch_decode(out[:, width:], skip_special_tokens=True)]
+    return [clean_task_output(t, turns) for t in tok.batch_decode(out[:, width:], skip_special_tokens=True)]
 
 
 def task_outputs(model, tok, example: TaskExample, *, mode: str, lora: LoraTensors | None = None,
@@ -124,4 +126,38 @@ def _report(examples: list[TaskExample], counts: dict, rows: list[dict]) -> dict
         if mode != "context" and context:
             report[mode]["ratio_to_context"] = report[mode]["accepted"] / context
     report["outputs"] = rows
+    return report
+
+
+def evaluate_task_file(path: str, modes: list[str], *, base_model_spec: str, task_hypernet_path: str,
+                       limit: int | None = None, device: str = "cpu", max_new_tokens: int = 48,
+                       progress: Callable[[str], None] | None = None) -> dict:
+    """Load the models, evaluate a task file (`write_jsonl`'s), return the JSON report (with the seconds
+    each task adapter took to make, the model loaded)."""
+    from hypernet import base_model
+    from hypernet.generate import AdapterGenerator
+    from hypernet.model import HyperNetwork, checkpoint_id
+
+    tasks = read_jsonl(path)[:limit] if limit else read_jsonl(path)
+    if not tasks:
+        raise ValueError(f"{path}: no tasks")
+    model, tok, ref = base_model.load(base_model_spec, device=device)
+    seconds: list[float] = []
+    adapter_for = None
+    if "adapter" in modes:
+        gen = AdapterGenerator(model, tok, HyperNetwork.load(task_hypernet_path))
+
+        def adapter_for(task: TaskExample) -> LoraTensors:
+            started = time.perf_counter()
+            lora = gen.generate([task.description])[0].lora
+            seconds.append(time.perf_counter() - started)
+            return lora
+
+    report = evaluate_tasks(tasks, modes, model, tok, adapter_for=adapter_for, max_new_tokens=max_new_tokens,
+                            progress=progress)
+    report["data"] = path
+    report["base_model"] = {"id": ref.model_id, "revision": ref.revision}
+    if seconds:
+        report["task_hypernet"] = {"id": checkpoint_id(task_hypernet_path), "path": task_hypernet_path}
+        report["adapter"]["seconds_per_adapter"] = sum(seconds) / len(seconds)
     return report
