@@ -8,7 +8,7 @@
                      register + promote it if it wins (or forced) -> report -> optional patch;
                      on a corpus (job.training_corpus): its split, its adapters as dense targets beside the
                      teacher examples, the decision on its held-out split and the eval file, and a
-                     patch of the corpus (pipelines/corpus_training.py)
+                     patch of the corpus (pipelines/meta_train/corpus.py)
 
 The flows call the tasks of pipelines/tasks.py in order. Tasks that read or write the store retry
 (S3 has bad moments); the one task that runs the models does not: it is the expensive part, and a
@@ -30,7 +30,7 @@ from workers.config import WorkerConfig
 from workers.storage import redact_uri
 
 from pipelines import runs
-from pipelines.meta_training import MetaTrainJob
+from pipelines.meta_train.job import MetaTrainJob
 from pipelines.patching import PublishReport
 from pipelines.settings import Settings
 from pipelines.tasks import (count_refined, evaluate_hypernets, fetch_checkpoints, find_tombstones, flow_run_id,
@@ -169,7 +169,8 @@ def meta_train_flow(settings: Settings | None = None, job: MetaTrainJob | None =
     register it if it beats the current one, patch a corpus with it."""
     import tempfile
 
-    from pipelines import meta_training as meta
+    from pipelines.meta_train import job as meta
+    from pipelines.meta_train.report import build_report, corpus_report
 
     settings = settings or Settings.load()
     cfg = meta.train_job_config(settings, job or MetaTrainJob())
@@ -194,8 +195,8 @@ def meta_train_flow(settings: Settings | None = None, job: MetaTrainJob | None =
                 decision["reason"] += "; not promoted: the current hypernetwork changed during the run"
     if corpus is not None:
         _record_corpus_training(settings, cfg, corpus, decision)
-    report = meta.build_report(cfg, worker, prepared, outcome, evaluation, current, decision,
-                               corpus=meta.corpus_report(corpus, dense, corpus_eval) if corpus else None)
+    report = build_report(cfg, worker, prepared, outcome, evaluation, current, decision,
+                          corpus=corpus_report(corpus, dense, corpus_eval) if corpus else None)
     report_uris = write_training_report(storage, options, outcome["run_path"], report)
     meta.say(progress, f"report: {redact_uri(report_uris['json'])}, {redact_uri(report_uris['png'])}")
     patched = _patch_with_new_hypernet(cfg, settings, decision, progress)
@@ -210,7 +211,7 @@ def meta_train_flow(settings: Settings | None = None, job: MetaTrainJob | None =
 
 def _plan_corpus(cfg: MetaTrainJob, settings: Settings, progress: bool) -> dict:
     """The training corpus's split and dense targets, said; a warning when some targets were not refined."""
-    from pipelines.meta_training import say
+    from pipelines.meta_train.job import say
 
     corpus = plan_corpus_training(cfg, settings)
     split, targets = corpus["split"], corpus["targets"]
@@ -229,7 +230,7 @@ def _train(cfg: MetaTrainJob, settings: Settings, worker: WorkerConfig, corpus: 
            progress: bool) -> tuple[dict | None, dict | None, dict]:
     """Teacher examples (and, on a corpus, dense targets) prepared, then the Ray Train job: (prepared, dense,
     outcome)."""
-    from pipelines.meta_training import say
+    from pipelines.meta_train.job import say
     from workers import ray_runtime
 
     storage, options = settings.training_uri, settings.storage_options
@@ -256,7 +257,7 @@ def _evaluate(cfg: MetaTrainJob, settings: Settings, folders: dict[int, str], cu
               tmp: str, progress: bool) -> tuple[dict, dict | None]:
     """The checkpoints and the current hypernetwork on the eval file and, on a corpus, on the held-out
     documents' own questions: (evaluation, corpus evaluation or None)."""
-    from pipelines import meta_training as meta
+    from pipelines.meta_train import job as meta
 
     eval_path = cfg.eval_file or meta.synthetic_eval_file(os.path.join(tmp, "eval.jsonl"), cfg.eval_docs)
     evaluation = evaluate_hypernets(eval_path, settings, folders, current, cfg.eval_limit, progress)
@@ -275,8 +276,8 @@ def _evaluate(cfg: MetaTrainJob, settings: Settings, folders: dict[int, str], cu
 def _decide(cfg: MetaTrainJob, final: str, steps: int, evaluation: dict, corpus_eval: dict | None) -> dict:
     """Whether the final checkpoint replaces the current hypernetwork: on a corpus, by its held-out questions first."""
     from hypernet.model import checkpoint_id
-    from pipelines import corpus_training as ct
-    from pipelines import meta_training as meta
+    from pipelines.meta_train import corpus as ct
+    from pipelines.meta_train import job as meta
 
     if corpus_eval is not None:
         return ct.decide(checkpoint_id(final), corpus_eval, evaluation, steps, cfg.generic_tolerance, cfg.force)

@@ -69,7 +69,7 @@ class Settings(WorkerConfig):
                          "its document id", INGEST)
     text_field: str = _opt("text", "the field of a record that holds its document text", INGEST)
     train_after_refined: int = _opt(0, "the nightly flow starts meta-training on its corpus (the meta-train flow "
-                                    "with job.training_corpus; see pipelines.corpus_training) once at least this "
+                                    "with job.training_corpus; see pipelines.meta_train.corpus) once at least this "
                                     "many of the corpus's documents got refined adapters since its last corpus "
                                     "training (0: never)")
     max_doc_bytes: int = _opt(10_000_000, "documents larger than this are rejected at ingest")

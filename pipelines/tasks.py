@@ -16,7 +16,7 @@ from workers.config import WorkerConfig
 from workers.storage import open_location, redact_uri
 
 from pipelines import patching, runs
-from pipelines.meta_training import MetaTrainJob
+from pipelines.meta_train.job import MetaTrainJob
 from pipelines.patching import ModelIdentity, PatchPlan, PublishReport, open_registry
 from pipelines.settings import Settings
 
@@ -138,7 +138,7 @@ def write_run_report(flow: str, corpus: str, settings: Settings, summary: dict, 
 @task(**STORE_RETRIES, **TASK_DEFAULTS)
 def count_refined(corpus: str, settings: Settings) -> dict:
     """Documents of the corpus refined since its last corpus training ({"refined", "since"})."""
-    from pipelines.corpus_training import last_training, refined_since
+    from pipelines.meta_train.corpus import last_training, refined_since
 
     last = last_training(settings, corpus)
     since = last["started_at"] if last else None
@@ -157,7 +157,7 @@ def flow_run_id() -> str:
 def plan_corpus_training(cfg: MetaTrainJob, settings: Settings) -> dict:
     """The corpus's split by doc id, its adapters as dense targets, its documents' questions (no model work)."""
     from hypernet.base_model import resolve
-    from pipelines import corpus_training as ct
+    from pipelines.meta_train import corpus as ct
     from pipelines.versioned_store import now
 
     split = ct.split_corpus(settings, cfg.training_corpus, cfg.holdout_share)
@@ -184,7 +184,7 @@ def prepare_training_data(cfg: MetaTrainJob, worker: WorkerConfig, storage: str,
 def prepare_dense_targets(cfg: MetaTrainJob, settings: Settings, worker: WorkerConfig, docs: list[dict],
                           progress: bool = True) -> dict:
     """Dense targets of the corpus's training documents from their adapters, as Parquet shards (resumable)."""
-    from pipelines.corpus_training import adapter_loader
+    from pipelines.meta_train.corpus import adapter_loader
     from workers.meta_train import model_setup, prepare_dense_data
 
     loc = open_location(settings.training_uri, settings.storage_options)
@@ -225,7 +225,7 @@ def fetch_checkpoints(storage: str, storage_options: dict, checkpoints: list[dic
 def evaluate_hypernets(eval_path: str, settings: Settings, candidates: dict[int, str], current: dict,
                        limit: int, progress: bool = True) -> dict:
     """Eval accuracy of base, context, each candidate checkpoint's adapters and the current hypernetwork's."""
-    from pipelines.meta_training import evaluate_hypernets as run
+    from pipelines.meta_train.job import evaluate_hypernets as run
 
     return run(eval_path, settings, candidates, current, limit, progress)
 
@@ -233,7 +233,7 @@ def evaluate_hypernets(eval_path: str, settings: Settings, candidates: dict[int,
 @task(**TASK_DEFAULTS)
 def make_corpus_qa(settings: Settings, docs: list[dict], questions_per_doc: int, path: str) -> dict:
     """The held-out documents' self-made questions that the in-context teacher answers right, as an eval file."""
-    from pipelines import corpus_training as ct
+    from pipelines.meta_train import corpus as ct
     from pipelines.answering import load_base_model
 
     model, tok, _ref = load_base_model(settings)
@@ -245,7 +245,7 @@ def make_corpus_qa(settings: Settings, docs: list[dict], questions_per_doc: int,
 @task(**STORE_RETRIES, **TASK_DEFAULTS)
 def record_corpus_training(settings: Settings, corpus: str, record: dict) -> None:
     """Note the corpus's last meta-training (the flywheel counts refined adapters from its start)."""
-    from pipelines.corpus_training import record_training
+    from pipelines.meta_train.corpus import record_training
 
     record_training(settings, corpus, record)
 
@@ -266,7 +266,7 @@ def register_hypernet(settings: Settings, folder: str, lineage: dict, expected_c
 @task(**STORE_RETRIES, **TASK_DEFAULTS)
 def write_training_report(storage: str, storage_options: dict, run_path: str, report: dict) -> dict:
     """The run's report as JSON and PNG beside its checkpoints; their URIs."""
-    from pipelines.training_report import JSON_NAME, PNG_NAME, plot
+    from pipelines.meta_train.report import JSON_NAME, PNG_NAME, plot
 
     loc = open_location(storage, storage_options)
     uris = {"json": loc.uri_of(f"{run_path}/{JSON_NAME}"), "png": loc.uri_of(f"{run_path}/{PNG_NAME}")}

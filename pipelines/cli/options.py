@@ -1,7 +1,7 @@
 """Flags from dataclass fields and the options every sub-command shares.
 
 A knob is a field of a dataclass (pipelines.settings.Settings, hypernet.config.TrainConfig,
-pipelines.meta_training.MetaTrainJob); its flag shows the field's help and default and has a default
+pipelines.meta_train.job.MetaTrainJob); its flag shows the field's help and default and has a default
 of None ("not given"), so the field's default, or a lower source of settings, applies.
 """
 from __future__ import annotations

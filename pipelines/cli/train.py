@@ -1,7 +1,7 @@
 """`docpatch train`: meta-train the hypernetwork in one resumable process (hypernet.train), or run the
 meta-train flow (--workers N, --corpus KB): a Ray Train job, its evaluation and registration, the patch.
 
-The flags are fields of hypernet.config.TrainConfig and pipelines.meta_training.MetaTrainJob (help and
+The flags are fields of hypernet.config.TrainConfig and pipelines.meta_train.job.MetaTrainJob (help and
 default from there); the job checks its own values and inputs (MetaTrainJob.__post_init__, check_inputs).
 """
 from __future__ import annotations
@@ -37,13 +37,13 @@ def train(args: argparse.Namespace, settings: Settings) -> int:
     if args.num_workers is not None and args.num_workers < 1:
         raise UserError(f"--workers must be 0 (one process) or more, got {args.num_workers}"
                         if args.num_workers < 0 else "--corpus trains in the meta-train flow: give --workers N >= 1")
-    from pipelines.meta_training import train_job_config
+    from pipelines.meta_train.job import train_job_config
 
     try:
         job = train_job_config(settings, meta_train_job(args))
     except ValueError as exc:  # a malformed eval file
         raise UserError(one_line(exc)) from None
-    from pipelines.corpus_training import NoTrainingTargets
+    from pipelines.meta_train.corpus import NoTrainingTargets
     from pipelines.flows import meta_train_flow
 
     try:
@@ -58,7 +58,7 @@ def train(args: argparse.Namespace, settings: Settings) -> int:
 
 def _single_process(args: argparse.Namespace, settings: Settings) -> int:
     from hypernet.train import train as run_training
-    from pipelines.meta_training import resolve_train
+    from pipelines.meta_train.job import resolve_train
 
     cfg = resolve_train(settings, single_process_config(args, settings))
     latest = run_training(cfg, log=note)
@@ -89,7 +89,7 @@ def single_process_config(args: argparse.Namespace, settings: Settings):
 def meta_train_job(args: argparse.Namespace):
     """The meta-train flow's MetaTrainJob: its defaults, and the flags and --set given."""
     from hypernet.config import TrainConfig
-    from pipelines.meta_training import MetaTrainJob
+    from pipelines.meta_train.job import MetaTrainJob
 
     if args.out_dir is not None:
         raise UserError("--out belongs to the single-process trainer (without --workers)")
@@ -171,7 +171,7 @@ DESCRIPTION = (
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     from hypernet.config import TrainConfig
-    from pipelines.meta_training import MetaTrainJob
+    from pipelines.meta_train.job import MetaTrainJob
 
     p.description = DESCRIPTION
     train_fields = {f.name: f for f in dataclasses.fields(TrainConfig)}

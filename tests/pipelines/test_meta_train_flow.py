@@ -12,7 +12,7 @@ import pytest
 
 from pipelines.cli import main
 from pipelines.hypernets import HypernetRegistry, resolve_hypernet_path
-from pipelines.meta_training import decide
+from pipelines.meta_train.job import decide
 from pipelines.settings import Settings
 
 
@@ -98,7 +98,7 @@ def test_docpatch_train_on_s3_trains_evaluates_registers_reports_and_starts_the_
 
 def test_single_process_settings_are_refused_by_the_distributed_job(tmp_path):
     from hypernet.config import TrainConfig
-    from pipelines.meta_training import MetaTrainJob, train_job_config
+    from pipelines.meta_train.job import MetaTrainJob, train_job_config
 
     settings = Settings(store=str(tmp_path / "store"))
     job = train_job_config(settings, MetaTrainJob(train=TrainConfig(lr=1e-3)))

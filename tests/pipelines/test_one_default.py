@@ -2,7 +2,7 @@
 deployments in infra/prefect.yaml take their defaults from there, so a second default cannot creep back.
 
 The dataclasses: pipelines.settings.Settings (extending workers.config.WorkerConfig),
-hypernet.config.TrainConfig, workers.config.MetaTrainConfig and pipelines.meta_training.MetaTrainJob.
+hypernet.config.TrainConfig, workers.config.MetaTrainConfig and pipelines.meta_train.job.MetaTrainJob.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import yaml
 from hypernet.config import TrainConfig
 from pipelines import cli, flows
 from pipelines.cli import train as train_cli
-from pipelines.meta_training import MetaTrainJob
+from pipelines.meta_train.job import MetaTrainJob
 from pipelines.settings import Settings
 from workers.config import MetaTrainConfig, WorkerConfig
 

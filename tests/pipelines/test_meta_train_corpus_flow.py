@@ -11,11 +11,11 @@ import json
 import pytest
 
 from hypernet.config import TrainConfig
-from pipelines import corpus_training as ct
+from pipelines.meta_train import corpus as ct
 from pipelines.cli import main
 from pipelines.flows import ingest_flow, nightly_repatch, patch_flow
 from pipelines.hypernets import HypernetRegistry
-from pipelines.meta_training import MetaTrainJob
+from pipelines.meta_train.job import MetaTrainJob
 from pipelines.patching import open_registry
 from pipelines.registry import AdapterKey
 from pipelines.settings import Settings

@@ -8,7 +8,7 @@ import torch
 
 from hypernet.lora import LoraTensors
 from hypernet.peft_format import to_peft_files
-from pipelines import corpus_training as ct
+from pipelines.meta_train import corpus as ct
 from pipelines.registry import AdapterKey
 from pipelines.settings import Settings
 from pipelines.snapshot import ingest

@@ -7,12 +7,17 @@
                                                     eval accuracy per checkpoint (and on the corpus's
                                                     held-out split for corpus runs)
 
-Plotting uses matplotlib's Agg backend (no display needed).
+build_report assembles the JSON from the flow's results; plot draws the PNG from that JSON, with
+matplotlib's Agg backend (no display needed).
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 import statistics
+from datetime import datetime, timezone
+
+from workers.storage import redact_uri
 
 JSON_NAME = "training_report.json"
 PNG_NAME = "training_report.png"
@@ -113,3 +118,52 @@ def _plot_eval(report: dict, ax_eval) -> None:
     ax_eval.set(title=f"eval accuracy ({evaluation.get('n_questions', 0)} questions)", xlabel="checkpoint step",
                 ylim=(-0.02, 1.02))
     ax_eval.legend(loc="best", fontsize=7)
+
+
+# -- the JSON record ---------------------------------------------------------------------------------------
+def data_record(prepared: dict | None) -> dict | None:
+    """What the report and the lineage keep of prepared training data (credentials redacted)."""
+    if prepared is None:
+        return None
+    return {"uri": redact_uri(prepared["uri"]), "fingerprint": prepared["fingerprint"],
+            "n_examples": prepared["n_examples"], "reused": prepared["reused"],
+            "prepare_seconds": round(prepared["seconds"], 3)}
+
+
+def eval_record(evaluation: dict, step: int) -> dict:
+    """An evaluation reduced to one checkpoint's adapter accuracy beside base and context."""
+    return ({k: evaluation[k] for k in ("file", "n_docs", "n_questions", "base", "context")}
+            | {"adapter": evaluation["checkpoints"].get(str(step))})
+
+
+def corpus_report(corpus: dict, dense: dict | None, corpus_eval: dict) -> dict:
+    """The corpus part of a run's report: the split (held-out ids recorded), the targets, the held-out eval."""
+    return {"split": corpus["split"], "targets": corpus["targets"], "dense_data": data_record(dense),
+            "distill_documents": len(corpus["distill_docs"]), "eval": corpus_eval}
+
+
+def build_report(cfg, worker, prepared: dict | None, outcome: dict, evaluation: dict, current: dict, decision: dict,
+                 corpus: dict | None = None) -> dict:
+    """The JSON report of a run (the PNG is drawn from it); `corpus` from corpus_report."""
+    checkpoints = [{"step": c["step"], "uri": redact_uri(c["uri"]),
+                    "eval_accuracy": evaluation["checkpoints"].get(str(c["step"])),
+                    **({"corpus_accuracy": corpus["eval"]["checkpoints"].get(str(c["step"]))} if corpus else {})}
+                   for c in outcome["checkpoints"]]
+    report = {
+        "run": {"name": cfg.run_name, "uri": redact_uri(outcome["run_uri"]), "num_workers": cfg.num_workers,
+                "global_batch": cfg.global_batch, "steps": outcome["steps"], "use_gpu": worker.gpus_per_actor > 0,
+                "train": dataclasses.asdict(cfg.train), "base_model": worker.base_model,
+                "init_from": cfg.train.init_from, "corpus": cfg.training_corpus or None,
+                "finished_at": datetime.now(timezone.utc).isoformat()},
+        "data": data_record(prepared),
+        "timing": timing(outcome["history"], outcome["seconds"]),
+        "restores": outcome["restores"],
+        "final_metrics": outcome["final_metrics"],
+        "checkpoints": checkpoints,
+        "eval": {**evaluation, "current": {**evaluation.get("current", {}), "folder_source": current["source"]}},
+        "decision": decision,
+        "history": outcome["history"],
+    }
+    if corpus is not None:
+        report["corpus"] = corpus
+    return report

@@ -1,11 +1,11 @@
-"""The pieces of the meta-train flow that are not Prefect: the job, evaluation, the decision, the report.
+"""The meta-train job and how its result is judged: the pieces of the meta-train flow that are not Prefect.
 
 The flow (`pipelines.flows.meta_train_flow`) calls these through thin tasks. The decision rule:
 the final checkpoint of the run (not the best one on the eval file: choosing on the eval set would
 bias the very comparison it is judged by) is registered and made current when its adapters answer
 more eval questions than the current hypernetwork's, when the current one does not fit the base
 model (nothing to compare), or when forced. A tie keeps the current one. A corpus job decides on the
-corpus's held-out questions first (pipelines.corpus_training.decide).
+corpus's held-out questions first (pipelines.meta_train.corpus.decide). The report is report.py's.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from hypernet.config import TrainConfig
 from workers.config import MetaTrainConfig
 from workers.storage import redact_uri
 
+from pipelines.meta_train.report import data_record, eval_record
 from pipelines.settings import Settings
 
 SYNTHETIC_EVAL_SEED = 20_261_125
@@ -58,7 +59,7 @@ class MetaTrainJob(MetaTrainConfig):
         "help": "start this Prefect deployment (FLOW/DEPLOYMENT, e.g. docpatch-patch/patch-kb; needs "
                 "PREFECT_API_URL) for the patch instead, without waiting for it"})
     training_corpus: str = field(default="", metadata={
-        "help": "train on this corpus (pipelines.corpus_training): the documents of its latest snapshot but a "
+        "help": "train on this corpus (pipelines.meta_train.corpus): the documents of its latest snapshot but a "
                 "held-out split, its registry's adapters as dense targets, questions made up from each document "
                 "for the distillation share; starts from the current hypernetwork (unless train.init_from says "
                 "otherwise), registers the result only if it wins on the held-out split without losing more than "
@@ -223,64 +224,16 @@ def empty_evaluation(candidates: dict[int, str], current: dict) -> dict:
             "current": {"id": current["id"], "source": current["source"], "accuracy": 0.0, "compatible": True}}
 
 
-def _data_record(prepared: dict | None) -> dict | None:
-    if prepared is None:
-        return None
-    return {"uri": redact_uri(prepared["uri"]), "fingerprint": prepared["fingerprint"],
-            "n_examples": prepared["n_examples"], "reused": prepared["reused"],
-            "prepare_seconds": round(prepared["seconds"], 3)}
-
-
-def _eval_record(evaluation: dict, step: int) -> dict:
-    return ({k: evaluation[k] for k in ("file", "n_docs", "n_questions", "base", "context")}
-            | {"adapter": evaluation["checkpoints"].get(str(step))})
-
-
 def lineage(settings: Settings, cfg, outcome: dict, prepared: dict | None, evaluation: dict, corpus: dict | None = None,
             dense: dict | None = None, corpus_eval: dict | None = None) -> dict:
     """What a registered hypernetwork records about how it was made."""
     out = {"run_name": cfg.run_name, "run_uri": redact_uri(outcome["run_uri"]),
            "checkpoint_uri": redact_uri(outcome["checkpoint_uri"]), "step": outcome["steps"],
            "num_workers": cfg.num_workers, "global_batch": cfg.global_batch, "train": dataclasses.asdict(cfg.train),
-           "data": _data_record(prepared), "eval": _eval_record(evaluation, outcome["steps"]),
+           "data": data_record(prepared), "eval": eval_record(evaluation, outcome["steps"]),
            "settings": settings.record()}
     if corpus is not None:
         out["corpus"] = {"name": cfg.training_corpus, **{k: v for k, v in corpus["split"].items() if k != "holdout_ids"},
-                         "targets": corpus["targets"], "dense": _data_record(dense),
-                         "eval": _eval_record(corpus_eval, outcome["steps"])}
+                         "targets": corpus["targets"], "dense": data_record(dense),
+                         "eval": eval_record(corpus_eval, outcome["steps"])}
     return out
-
-
-def corpus_report(corpus: dict, dense: dict | None, corpus_eval: dict) -> dict:
-    """The corpus part of a run's report: the split (held-out ids recorded), the targets, the held-out eval."""
-    return {"split": corpus["split"], "targets": corpus["targets"], "dense_data": _data_record(dense),
-            "distill_documents": len(corpus["distill_docs"]), "eval": corpus_eval}
-
-
-def build_report(cfg, worker, prepared: dict | None, outcome: dict, evaluation: dict, current: dict, decision: dict,
-                 corpus: dict | None = None) -> dict:
-    """The JSON report of a run (the PNG is drawn from it); `corpus` from corpus_report."""
-    from pipelines.training_report import timing
-
-    checkpoints = [{"step": c["step"], "uri": redact_uri(c["uri"]),
-                    "eval_accuracy": evaluation["checkpoints"].get(str(c["step"])),
-                    **({"corpus_accuracy": corpus["eval"]["checkpoints"].get(str(c["step"]))} if corpus else {})}
-                   for c in outcome["checkpoints"]]
-    report = {
-        "run": {"name": cfg.run_name, "uri": redact_uri(outcome["run_uri"]), "num_workers": cfg.num_workers,
-                "global_batch": cfg.global_batch, "steps": outcome["steps"], "use_gpu": worker.gpus_per_actor > 0,
-                "train": dataclasses.asdict(cfg.train), "base_model": worker.base_model,
-                "init_from": cfg.train.init_from, "corpus": cfg.training_corpus or None,
-                "finished_at": datetime.now(timezone.utc).isoformat()},
-        "data": _data_record(prepared),
-        "timing": timing(outcome["history"], outcome["seconds"]),
-        "restores": outcome["restores"],
-        "final_metrics": outcome["final_metrics"],
-        "checkpoints": checkpoints,
-        "eval": {**evaluation, "current": {**evaluation.get("current", {}), "folder_source": current["source"]}},
-        "decision": decision,
-        "history": outcome["history"],
-    }
-    if corpus is not None:
-        report["corpus"] = corpus
-    return report

@@ -1,11 +1,11 @@
 """Meta-training on the corpus being patched: its documents, its adapters as dense targets, its own QA.
 
-The pieces of `docpatch train --corpus KB` (the meta-train flow with `MetaTrainJob.corpus`) that are
+The pieces of `docpatch train --corpus KB` (the meta-train flow with `MetaTrainJob.training_corpus`) that are
 not Prefect, not Ray and not the models' arithmetic:
 
     split          the latest snapshot's documents, split by a hash of the doc id into train and held out
                    (`holdout_share`, 10 % by default); held-out documents are never trained on
-    targets        each training document's latest adapter in the corpus's registry (made by the backfill,
+    targets        each training document's latest adapter in the corpus's registry (made by `docpatch patch`,
                    refined when the pipeline refines): the dense targets; none at all is an error, and
                    adapters that were not refined are counted and warned about
     questions      self-made natural questions (hypernet.self_questions) for the distillation share of
