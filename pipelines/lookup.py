@@ -54,7 +54,6 @@ def document_text(settings: Settings, corpus: str, doc_id: str) -> str:
 
 def latest_adapter(settings: Settings, corpus: str, doc_id: str):
     """(LoraTensors, version id) of the document's latest adapter, checked to fit the configured base model."""
-    from hypernet.base_model import resolve
     from hypernet.peft_format import from_peft_files
     from pipelines.patching import open_registry
 
@@ -66,9 +65,16 @@ def latest_adapter(settings: Settings, corpus: str, doc_id: str):
     if manifest is None:
         raise Unavailable(f"document {doc_id!r} has no adapter in corpus {corpus!r}; run `docpatch patch --corpus "
                           f"{corpus}` (or check the id with `docpatch adapters list`)")
+    check_base_model(settings, manifest, f"the adapter of {doc_id!r}", "re-patch")
+    return from_peft_files(registry.load_files(doc_id, manifest["version_id"])), manifest["version_id"]
+
+
+def check_base_model(settings: Settings, manifest: dict, what: str, remedy: str) -> None:
+    """Unavailable unless the adapter `manifest` describes was made for the configured base model."""
+    from hypernet.base_model import resolve
+
     base = resolve(settings.base_model, settings.cache_dir or None)
     if (manifest["base_model_id"], manifest["base_model_revision"]) != (base.model_id, base.revision):
-        raise Unavailable(f"the adapter of {doc_id!r} was made for base model {manifest['base_model_id']} "
+        raise Unavailable(f"{what} was made for base model {manifest['base_model_id']} "
                           f"({manifest['base_model_revision']}), not {base.model_id} ({base.revision}); "
-                          "pass the same --base-model or re-patch")
-    return from_peft_files(registry.load_files(doc_id, manifest["version_id"])), manifest["version_id"]
+                          f"pass the same --base-model or {remedy}")

@@ -40,7 +40,8 @@ DEFAULT_STORE = ".docpatch/store"
 COMMON, WORKERS, INGEST, TRAIN, NO_FLAG = "common", "workers", "ingest", "train", ""
 WORKER_FIELD_GROUPS = {"base_model": COMMON, "hypernet_path": COMMON, "cache_dir": COMMON, "ray_address": COMMON,
                        "dtype": NO_FLAG, "max_task_retries": NO_FLAG, "actor_report_dir": NO_FLAG}
-FLAG_NAMES = {"hypernet_path": "--hypernet"}  # a field's flag is --field-name unless named here
+# A field's flag is --field-name unless named here.
+FLAG_NAMES = {"hypernet_path": "--hypernet", "task_hypernet_path": "--task-hypernet"}
 
 
 class SettingsError(ValueError):
@@ -72,6 +73,12 @@ class Settings(WorkerConfig):
                                     "with job.training_corpus; see pipelines.meta_train.corpus) once at least this "
                                     "many of the corpus's documents got refined adapters since its last corpus "
                                     "training (0: never)")
+    task_hypernet_path: str = _opt("", "task hypernetwork checkpoint folder: turns a task description into an "
+                                   "adapter (`docpatch task`, `docpatch eval` on a task file; empty: the checkpoint "
+                                   "shipped in hypernet/checkpoints/tasks)")
+    task_scale: float = _opt(1.0, "factor on a task adapter's B when it is composed with a document's adapter "
+                             "(`docpatch ask --task` with a document)")
+    doc_scale: float = _opt(1.0, "factor on a document adapter's B when it is composed with a task adapter")
     max_doc_bytes: int = _opt(10_000_000, "documents larger than this are rejected at ingest")
     row_group_size: int = _opt(1000, "rows per Parquet row group in snapshots")
 
@@ -91,6 +98,9 @@ class Settings(WorkerConfig):
         for name in ("max_doc_bytes", "row_group_size"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1, got {getattr(self, name)}")
+        for name in ("task_scale", "doc_scale"):
+            if not 0 <= getattr(self, name) < float("inf"):
+                raise SettingsError(f"{name} must be a finite number of 0 or more, got {getattr(self, name)}")
         if self.train_after_refined < 0:
             raise SettingsError(f"train_after_refined must be 0 (off) or more, got {self.train_after_refined}")
         for name in ("id_field", "text_field"):
