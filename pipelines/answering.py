@@ -51,6 +51,34 @@ def ask(settings: Settings, corpus: str, doc_id: str, question: str, mode: str, 
             "version_id": version_id, "base_model_id": ref.model_id, "seconds": round(time.perf_counter() - started, 3)}
 
 
+def ask_task(settings: Settings, task: str, question: str, *, corpus: str | None = None, doc_id: str | None = None,
+             mode: str = "adapter", max_new_tokens: int = 48, loaded: tuple | None = None) -> dict:
+    """Answer under a task adapter (pipelines.task_adapters): alone, the question is the task's input (the task
+    prompt); with a document, the question is about it (the question prompt) and `mode` says how the document
+    comes in: adapter (its adapter composed with the task's, each scaled by doc_scale / task_scale), context
+    (in the prompt, the task adapter alone) or base (not at all). The output may span lines (a list, a sign-off)."""
+    from hypernet.lora import compose
+    from hypernet.prompts import QUESTION_TURNS, TASK_TURNS, context_prompt, question_prompt, task_student_prompt
+    from hypernet.tasks.evaluate import generate_outputs
+    from pipelines.task_adapters import latest_task_adapter
+
+    lora, manifest = latest_task_adapter(settings, task)
+    prompt, turns, version_id = task_student_prompt(question), TASK_TURNS, None
+    if doc_id is not None:
+        prompt, turns = question_prompt(question), QUESTION_TURNS
+        if mode == "adapter":
+            doc_lora, version_id = latest_adapter(settings, corpus, doc_id)
+            lora = compose(doc_lora, lora, doc_scale=settings.doc_scale, task_scale=settings.task_scale)
+        elif mode == "context":
+            prompt = context_prompt(document_text(settings, corpus, doc_id), question)
+    model, tok, ref = loaded or load_base_model(settings)
+    started = time.perf_counter()
+    (text,) = generate_outputs(model, tok, [prompt], lora=lora, max_new_tokens=max_new_tokens, turns=turns)
+    return {"corpus": corpus, "doc_id": doc_id, "question": question, "mode": mode if doc_id else "task",
+            "task": task, "task_version_id": manifest["version_id"], "answer": text, "version_id": version_id,
+            "rank": lora.rank, "base_model_id": ref.model_id, "seconds": round(time.perf_counter() - started, 3)}
+
+
 def sample_questions(n_docs: int) -> list[tuple[str, str, str]]:
     """(doc_id, question, gold) for the first question of n documents spread over the sample corpus."""
     records = [json.loads(line) for line in (SAMPLE_CORPUS / "questions.jsonl").read_text().splitlines() if line]

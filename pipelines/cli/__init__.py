@@ -1,6 +1,6 @@
 """The `docpatch` command line: thin over the flows, the answering and lookup functions, the registry.
 
-One module per command group (patch.py: ingest, patch, nightly; ask.py; adapters.py; runs.py;
+One module per command group (patch.py: ingest, patch, nightly; ask.py; task.py; adapters.py; runs.py;
 serve.py; demo.py; evaluate.py; train.py), each a `COMMANDS` tuple; options.py makes flags from
 dataclass fields, output.py prints. Output: tables for people on stdout; `--json` prints bare JSON on
 stdout (`[]` when there is nothing); warnings, errors and progress go to stderr. A mistake a user can
@@ -18,13 +18,13 @@ import sys
 from pipelines.lookup import Unavailable
 from pipelines.settings import SettingsError
 
-from pipelines.cli import adapters, ask, demo, evaluate, patch, runs, serve, train
+from pipelines.cli import adapters, ask, demo, evaluate, patch, runs, serve, task, train
 from pipelines.cli.options import load_settings, settings_parent
 from pipelines.cli.output import UserError, data_on_stdout, note, one_line
 
 EXIT_USER_ERROR = 2
-COMMANDS = (*demo.COMMANDS, *patch.COMMANDS, *ask.COMMANDS, *adapters.COMMANDS, *serve.COMMANDS, *runs.COMMANDS,
-            *evaluate.COMMANDS, *train.COMMANDS)
+COMMANDS = (*demo.COMMANDS, *patch.COMMANDS, *ask.COMMANDS, *task.COMMANDS, *adapters.COMMANDS, *serve.COMMANDS,
+            *runs.COMMANDS, *evaluate.COMMANDS, *train.COMMANDS)
 
 
 class _Parser(argparse.ArgumentParser):

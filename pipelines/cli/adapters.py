@@ -1,4 +1,5 @@
-"""`docpatch adapters ACTION`: inspect and manage a corpus's adapter registry."""
+"""`docpatch adapters ACTION`: inspect and manage a corpus's adapter registry, or with --tasks the task adapters'
+(pipelines.task_adapters: the same registry, a task's name in the document id's place)."""
 from __future__ import annotations
 
 import argparse
@@ -6,7 +7,7 @@ from typing import Any, Callable
 
 from pipelines.settings import COMMON, Settings
 
-from pipelines.cli.options import Command, add_corpus, settings_parent
+from pipelines.cli.options import Command, settings_parent
 from pipelines.cli.output import UserError, emit, one_line
 
 LIST_COLUMNS = ["doc_id", "version_id", "rank", "size_bytes", "hypernet_id", "created_at", "tombstoned"]
@@ -15,9 +16,13 @@ LIST_COLUMNS = ["doc_id", "version_id", "rank", "size_bytes", "hypernet_id", "cr
 def adapters(args: argparse.Namespace, settings: Settings) -> int:
     from pipelines.lookup import latest_snapshot
     from pipelines.patching import open_registry
+    from pipelines.task_adapters import open_task_registry
 
-    latest_snapshot(settings, args.corpus)
-    registry = open_registry(settings, args.corpus)
+    if args.tasks:
+        registry = open_task_registry(settings)
+    else:
+        latest_snapshot(settings, args.corpus)
+        registry = open_registry(settings, args.corpus)
     try:
         return ACTIONS[args.action](args, registry)
     except (KeyError, ValueError) as exc:  # an unknown or unsafe doc id or version id
@@ -33,7 +38,8 @@ def _list(args, registry) -> int:
 def _show(args, registry) -> int:
     pointer = registry.pointer(args.doc_id)
     if pointer is None:
-        raise UserError(f"document {args.doc_id!r} has no adapter in corpus {args.corpus!r}")
+        raise UserError(f"task {args.doc_id!r} has no adapter" if args.tasks else
+                        f"document {args.doc_id!r} has no adapter in corpus {args.corpus!r}")
     versions = registry.versions(args.doc_id)
     latest = None if pointer.get("tombstone") else registry.latest(args.doc_id)
     data = {"doc_id": args.doc_id, "pointer": pointer, "latest": latest, "versions": versions}
@@ -97,7 +103,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     gc.add_argument("--keep-last", type=int, default=1, help="versions to keep per document besides latest")
     gc.add_argument("--yes", action="store_true", help="really delete")
     for sub in (lst, show, export, verify, rollback, gc):
-        add_corpus(sub)
+        where = sub.add_mutually_exclusive_group(required=True)
+        where.add_argument("--corpus", metavar="NAME", help="corpus name (letters, digits, . _ -)")
+        where.add_argument("--tasks", action="store_true",
+                           help="the task adapters (`docpatch task`) instead of a corpus's; DOC_ID is a task name")
 
 
-COMMANDS = (Command("adapters", "inspect and manage a corpus's adapter registry", adapters, add_arguments, groups=()),)
+COMMANDS = (Command("adapters", "inspect and manage a corpus's adapter registry (or the task adapters)", adapters,
+                    add_arguments, groups=()),)

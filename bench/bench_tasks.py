@@ -1,0 +1,120 @@
+"""Text-to-LoRA in one run: task compliance per mode, and a task adapter composed with documents' adapters.
+
+    python bench/bench_tasks.py --task-hypernet hypernet/checkpoints/tasks --tasks 36 --docs 12 \
+        --data bench/data/eval_short48.jsonl --task-scale 1.0 --doc-scale 1.0
+
+Table 1 (`hypernet.tasks.evaluate`): on eval-split tasks (families and wordings training never shows) and as
+many training-split ones, the share of outputs the checkers accept in base, context (the description in the
+prompt) and adapter mode, over all and by group, with the ratio to context and the seconds per task adapter.
+Table 2 (`hypernet.tasks.compose`): each of the first --docs documents of --data paired with an eval-split task
+of the --families in turn (kinds of reply that can also answer a question); the document questions' accuracy
+under the document adapter alone and composed, the task's share under the task adapter alone and composed
+(on the task's inputs), and the task's share on the composed answers to the document questions.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+import torch  # noqa: E402
+from tables import table  # noqa: E402
+
+from hypernet import base_model  # noqa: E402
+from hypernet.evaluate import read_eval_file  # noqa: E402
+from hypernet.generate import AdapterGenerator  # noqa: E402
+from hypernet.model import HyperNetwork, checkpoint_id, default_checkpoint  # noqa: E402
+from hypernet.tasks import make_task  # noqa: E402
+from hypernet.tasks.compose import SHARES, evaluate_composition  # noqa: E402
+from hypernet.tasks.evaluate import GROUPS, TASK_MODES, evaluate_tasks  # noqa: E402
+from pipelines.settings import Settings  # noqa: E402
+
+DATA = os.path.join(os.path.dirname(__file__), "data", "eval_short48.jsonl")
+FAMILIES = "upper_case,prefix,sign_off,end_tag,title_case,max_words"
+
+
+def parse_args() -> argparse.Namespace:
+    defaults = Settings.__dataclass_fields__
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--task-hypernet", required=True, help="task hypernetwork checkpoint folder")
+    p.add_argument("--hypernet", default="", help="document hypernetwork folder (default: the shipped one)")
+    p.add_argument("--base-model", default=base_model.PACKAGED, help="base model (default: the packaged one)")
+    p.add_argument("--tasks", type=int, default=36, help="eval-split tasks of table 1, and as many training ones")
+    p.add_argument("--docs", type=int, default=12, help="documents of table 2 (the first N of --data; 0: no table)")
+    p.add_argument("--data", default=DATA, help="eval file of table 2 ({id, text, qa} per line)")
+    p.add_argument("--families", default=FAMILIES, help="comma list: the task families paired with documents")
+    p.add_argument("--task-scale", type=float, default=defaults["task_scale"].default,
+                   help="factor on the task adapter's B in the composition")
+    p.add_argument("--doc-scale", type=float, default=defaults["doc_scale"].default,
+                   help="factor on the document adapter's B in the composition")
+    p.add_argument("--max-new-tokens", type=int, default=48, help="output length cap")
+    p.add_argument("--seed", type=int, default=20261210, help="seed of the tasks drawn")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    return p.parse_args()
+
+
+def timed(generator: AdapterGenerator, seconds: list[float]):
+    """An adapter maker over texts that records the seconds each adapter took."""
+    def make(text: str):
+        started = time.perf_counter()
+        lora = generator.generate([text])[0].lora
+        seconds.append(time.perf_counter() - started)
+        return lora
+
+    return make
+
+
+def compliance_table(report: dict, seconds: list[float]) -> str:
+    rows = []
+    for mode in TASK_MODES:
+        r = report[mode]
+        ratio = r.get("ratio_to_context")
+        rows.append([mode, f"{r['accepted']:.3f}", *(f"{r['by_group'].get(g, 0):.3f}" for g in GROUPS),
+                     "" if ratio is None else f"{ratio:.2f}",
+                     f"{sum(seconds) / len(seconds):.3f}" if mode == "adapter" and seconds else ""])
+    return table(rows, ["mode", "accepted", *GROUPS, "/context", "s/adapter"])
+
+
+def composition_table(report: dict) -> str:
+    rows = [["all", *(f"{report[s]:.3f}" for s in SHARES)]]
+    rows += [[family, *(f"{shares.get(s, 0):.3f}" for s in SHARES)] for family, shares in report["by_family"].items()]
+    return table(rows, ["family", *SHARES])
+
+
+def main() -> None:
+    args = parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    progress = lambda m: print("  " + m, file=sys.stderr, flush=True)  # noqa: E731
+    model, tok, _ref = base_model.load(args.base_model)
+    task_gen = AdapterGenerator(model, tok, HyperNetwork.load(args.task_hypernet))
+    seconds: list[float] = []
+    make_task_lora = timed(task_gen, seconds)
+    print(f"task hypernetwork {checkpoint_id(args.task_hypernet)}, torch threads {torch.get_num_threads()}", flush=True)
+    if args.tasks:
+        tasks = [make_task(args.seed + i, split) for split in ("eval", "train") for i in range(args.tasks)]
+        report = evaluate_tasks(tasks, list(TASK_MODES), model, tok, max_new_tokens=args.max_new_tokens,
+                                adapter_for=lambda t: make_task_lora(t.description), progress=progress)
+        print(f"\ntask compliance: {len(tasks)} tasks, {report['n_outputs']} outputs per mode", flush=True)
+        print(compliance_table(report, seconds), flush=True)
+    if args.docs:
+        doc_path = args.hypernet or default_checkpoint()
+        make_doc_lora = timed(AdapterGenerator(model, tok, HyperNetwork.load(doc_path)), [])
+        families = [f.strip() for f in args.families.split(",") if f.strip()]
+        docs = read_eval_file(args.data)[:args.docs]
+        pairs = [(doc, make_task(args.seed + i, "eval", family=families[i % len(families)]))
+                 for i, doc in enumerate(docs)]
+        report = evaluate_composition(pairs, model, tok, doc_adapter_for=lambda d: make_doc_lora(d["text"]),
+                                      task_adapter_for=lambda t: make_task_lora(t.description),
+                                      doc_scale=args.doc_scale, task_scale=args.task_scale,
+                                      max_new_tokens=args.max_new_tokens, progress=progress)
+        print(f"\ncomposition: {len(pairs)} document + task pairs, document hypernetwork {checkpoint_id(doc_path)}, "
+              f"doc_scale {args.doc_scale}, task_scale {args.task_scale}", flush=True)
+        print(composition_table(report), flush=True)
+
+
+if __name__ == "__main__":
+    main()
