@@ -165,6 +165,9 @@ def single_process(default: Any, help: str) -> Any:
     return field(default=default, metadata={"help": help, "single_process": True})
 
 
+TASK_TARGETS = ("reference", "teacher")
+
+
 @dataclass
 class TrainConfig:
     """Knobs of one meta-training run, in one block of defaults: the single-process trainer
@@ -221,6 +224,11 @@ class TrainConfig:
         "help": "share of training documents that are real prose from the installed packages' descriptions "
                 "(hypernet.package_text), asked fill-in-the-blank questions made from their own sentences and "
                 "trained on the gold answers alone (the teacher answers few of them)"})
+    task_targets: str = field(default="reference", metadata={
+        "help": "with data 'tasks': 'teacher' (context distillation on the outputs of the base model with the "
+                "description in its prompt that the task's checker accepts) or 'reference' (the base model's own "
+                "reply rewritten in the task's form by its family's rule, as gold; for a base model that does not "
+                "follow descriptions; draws only families that have a rule)"})
     distill_share: float = field(default=0.25, metadata={
         "help": "when the run has dense targets (corpus training): the share of steps on the distillation loss; "
                 "the others match the reference adapters' effect (hypernet.dense), with no base-model pass "
@@ -246,6 +254,7 @@ class TrainConfig:
         if not (self.device in ("auto", "cpu") or self.device.startswith("cuda")):
             raise ValueError(f"TrainConfig.device={self.device!r}: use 'auto', 'cpu', 'cuda' or 'cuda:N'")
         check_choice("TrainConfig.dtype", self.dtype, DTYPES)
+        check_choice("TrainConfig.task_targets", self.task_targets, TASK_TARGETS)
         if self.dense_batch < 1 or self.dense_positions < 0:
             raise ValueError(f"TrainConfig dense_batch={self.dense_batch} must be >= 1 and "
                              f"dense_positions={self.dense_positions} >= 0")

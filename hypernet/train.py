@@ -38,9 +38,8 @@ from hypernet.distill import Example, mark_gold_only, student_loss, teacher_exam
 from hypernet.model import HyperNetwork
 from hypernet.self_questions import self_questions
 from hypernet.synthetic import QA, NamesRandom, SyntheticDoc, make_doc, make_long_doc
-from hypernet.tasks import TaskExample, make_task
-from hypernet.tasks.distill import task_teacher_examples
-from hypernet.tasks.evaluate import generate_outputs, task_prompts
+from hypernet.tasks import TaskExample, families_for, make_task
+from hypernet.tasks.distill import task_reference_examples, task_teacher_examples
 
 GENERATED = ("synthetic", "tasks")  # data sources drawn from a seed; anything else is a JSONL file
 LATEST = "latest"
@@ -294,26 +293,21 @@ def _step_examples(cfg: TrainConfig, step: int, records: list[dict] | None, word
 
 
 def task_for_step(cfg: TrainConfig, step: int, index: int, attempt: int = 0) -> TaskExample:
-    """Task `index` of the step's batch (a training-split family and wording), drawn from a seed as documents are."""
-    return make_task(f"{cfg.seed}-{step * cfg.batch_docs + index}-{attempt}", split="train",
-                     n_inputs=cfg.questions_per_doc)
+    """Task `index` of the step's batch (a training-split family and wording; with reference targets, a
+    family that has a rule), drawn from a seed as documents are."""
+    rng = random.Random(f"{cfg.seed}-{step * cfg.batch_docs + index}-{attempt}")
+    families = [f for f in families_for("train") if cfg.task_targets == "teacher" or f.reference]
+    return make_task(rng, "train", family=rng.choice(families).name, n_inputs=cfg.questions_per_doc)
 
 
 def _task_examples(cfg: TrainConfig, step: int, model, tok) -> list[Example]:
-    """The step's tasks as teacher examples, the teacher's outputs for all of them generated in one batch.
-    A task none of whose outputs its checker accepts gives no example and is redrawn (a few times), so
-    the batch stays full."""
+    """The step's tasks as examples (`cfg.task_targets`: the teacher's accepted outputs, or reference
+    outputs). A task that gives no example is redrawn (a few times), so the batch stays full."""
+    make = task_teacher_examples if cfg.task_targets == "teacher" else task_reference_examples
     examples: list[Example] = []
     todo = list(range(cfg.batch_docs))
     for attempt in range(4):
-        tasks = [task_for_step(cfg, step, index, attempt) for index in todo]
-        prompts = [task_prompts(task, "context") for task in tasks]
-        flat = generate_outputs(model, tok, [p for ps in prompts for p in ps])
-        outputs, at = [], 0
-        for ps in prompts:
-            outputs.append(flat[at:at + len(ps)])
-            at += len(ps)
-        made = task_teacher_examples(model, tok, tasks, top_k=cfg.top_k, outputs=outputs)
+        made = make(model, tok, [task_for_step(cfg, step, index, attempt) for index in todo], top_k=cfg.top_k)
         examples += [ex for ex in made if ex is not None]
         todo = [index for index, ex in zip(todo, made) if ex is None]
         if not todo:

@@ -14,11 +14,20 @@ from dataclasses import dataclass, field
 import torch
 
 from hypernet.activations import layer_inputs
-from hypernet.distill import Example, final_hidden, lm_logits, pad_rows
+from hypernet.distill import Example, final_hidden, lm_logits, mark_gold_only, pad_rows
 from hypernet.generate import encode_batch
 from hypernet.prompts import task_context_prompt, task_student_prompt
-from hypernet.tasks.evaluate import task_outputs
+from hypernet.tasks.evaluate import generate_outputs
 from hypernet.tasks.examples import TaskExample
+
+
+def _per_task(tasks: list[TaskExample], flat: list[str]) -> list[list[str]]:
+    """One batch's outputs (every task's inputs in turn) split back per task."""
+    out, at = [], 0
+    for task in tasks:
+        out.append(flat[at:at + len(task.inputs)])
+        at += len(task.inputs)
+    return out
 
 
 def output_tokens(tok, output: str) -> list[int]:
@@ -89,7 +98,9 @@ def task_teacher_examples(model, tok, tasks: list[TaskExample], *, top_k: int = 
     """
     device = next(model.parameters()).device
     if outputs is None:
-        outputs = [task_outputs(model, tok, t, mode="context", max_new_tokens=max_new_tokens) for t in tasks]
+        outputs = _per_task(tasks, generate_outputs(
+            model, tok, [task_context_prompt(t.description, x) for t in tasks for x in t.inputs],
+            max_new_tokens=max_new_tokens))
     plans = [_rows(tok, task, accepted(task, outs)) for task, outs in zip(tasks, outputs, strict=True)]
     kept = [p for p in plans if p is not None]
     if not kept:
@@ -111,3 +122,18 @@ def task_teacher_examples(model, tok, tasks: list[TaskExample], *, top_k: int = 
                            topk_logp[first:first + n].clone(), torch.full((n_rows,), -1, device=device)))
         first, k = first + n, k + 1
     return out
+
+
+@torch.no_grad()
+def task_reference_examples(model, tok, tasks: list[TaskExample], *, top_k: int = 16,
+                            max_new_tokens: int = 32) -> list[Example | None]:
+    """Like `task_teacher_examples`, with the family's reference outputs as gold-only targets: the base
+    model's own plain reply to each input (no description, one batch for all tasks), rewritten in the
+    task's form by rule (`TaskExample.reference`). For a base model that does not follow descriptions in
+    its prompt, so that the student learns the form the teacher would not show. A task whose family has
+    no rule gives no example."""
+    replies = _per_task(tasks, generate_outputs(
+        model, tok, [task_student_prompt(x) for task in tasks for x in task.inputs], max_new_tokens=max_new_tokens))
+    outputs = [[task.reference(reply, x) or "" for reply, x in zip(rs, task.inputs)] for task, rs in zip(tasks, replies)]
+    made = task_teacher_examples(model, tok, tasks, top_k=top_k, outputs=outputs)
+    return [mark_gold_only(ex) if ex is not None else None for ex in made]

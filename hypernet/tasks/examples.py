@@ -27,6 +27,11 @@ class TaskExample:
         """Whether `output` follows the task (the family's checker; see hypernet.tasks.checks)."""
         return FAMILY_BY_NAME[self.family].check(output, self.params)
 
+    def reference(self, reply: str, input_text: str) -> str | None:
+        """`reply` (a plain answer to `input_text`) in the task's form, by its family's rule (None: no rule)."""
+        rule = FAMILY_BY_NAME[self.family].reference
+        return rule(reply, input_text, self.params) if rule else None
+
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
 

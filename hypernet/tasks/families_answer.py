@@ -3,7 +3,7 @@ number, a date in ISO form, yes or no, a quantity in a given unit. Each draws in
 answer; the last two description templates of each are the eval split's."""
 from __future__ import annotations
 
-from hypernet.tasks import checks
+from hypernet.tasks import checks, references
 from hypernet.tasks.family import TaskFamily
 from hypernet.tasks.inputs import (any_input, count_question, date_sentence, labelled_input, measure_question,
                                    yes_no_question)
@@ -19,7 +19,8 @@ ANSWER_FAMILIES = [
         "Give the result as a JSON dictionary with keys {keys_quoted}.",
         "Produce a single JSON object; its only fields must be {keys_quoted}.",
         "Encode the reply as JSON with exactly the keys {keys} (no extra keys, no text around it).",
-    ], any_input, checks.json_with_keys, params=lambda rng: {"keys": list(rng.choice(JSON_KEYS))}),
+    ], any_input, checks.json_with_keys, params=lambda rng: {"keys": list(rng.choice(JSON_KEYS))},
+       reference=references.json_keys),
     TaskFamily("label", [
         "Classify the input as one of: {labels_or}. Reply with the label only.",
         "Choose exactly one label from {labels_quoted} and output just that label.",
@@ -49,7 +50,8 @@ ANSWER_FAMILIES = [
         "Extract the date and print it in the form YYYY-MM-DD.",
         "Return just the date, four-digit year first, then month and day, separated by hyphens.",
         "Output the date from the input in ISO style, e.g. 1999-12-31, with nothing around it.",
-    ], date_sentence, checks.iso_date),
+    ], date_sentence, checks.iso_date,
+       reference=references.iso_date),
     TaskFamily("yes_no", [
         "Answer only with yes or no.",
         "Reply with a single word: yes or no.",

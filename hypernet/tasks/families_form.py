@@ -3,7 +3,7 @@ a word limit, the language. Their inputs are any question, statement, ticket, no
 last two description templates of each are the eval split's."""
 from __future__ import annotations
 
-from hypernet.tasks import checks
+from hypernet.tasks import checks, references
 from hypernet.tasks.family import TaskFamily
 from hypernet.tasks.inputs import any_input, question
 from hypernet.tasks.words import LIST_ITEMS, PERSONAS, PREFIXES, WORD_LIMITS, WRAPPERS
@@ -29,7 +29,8 @@ FORM_FAMILIES = [
         "Shout the answer: capitals only, from the first letter to the last.",
         "Make sure the output contains uppercase letters exclusively.",
         "Type the response as if caps lock were stuck on.",
-    ], any_input, checks.upper_case),
+    ], any_input, checks.upper_case,
+       reference=references.upper_case),
     TaskFamily("lower_case", [
         "Write your whole reply in lower case.",
         "Use only lowercase letters, no capitals anywhere.",
@@ -39,7 +40,8 @@ FORM_FAMILIES = [
         "No uppercase letters: write everything in lowercase.",
         "Answer without a single capital letter.",
         "Type the reply as if the shift key were broken, all in lowercase.",
-    ], any_input, checks.lower_case),
+    ], any_input, checks.lower_case,
+       reference=references.lower_case),
     TaskFamily("prefix", [
         'Begin every reply with "{prefix}".',
         "Start your answer with the exact text {prefix}",
@@ -49,7 +51,8 @@ FORM_FAMILIES = [
         'Prefix the answer with "{prefix}".',
         'Whatever you write, the first characters must be "{prefix}".',
         'Open the output with the string "{prefix}" and continue after it.',
-    ], any_input, checks.starts_with_prefix, params=lambda rng: {"prefix": rng.choice(PREFIXES)}),
+    ], any_input, checks.starts_with_prefix, params=lambda rng: {"prefix": rng.choice(PREFIXES)},
+       reference=references.prefix),
     TaskFamily("sign_off", [
         'You are {persona}. End every reply with the sign-off "{sign_off}".',
         'Answer in the voice of {persona} and finish with "{sign_off}".',
@@ -59,7 +62,8 @@ FORM_FAMILIES = [
         "Finish every answer with this signature: {sign_off}",
         'Play {persona}; the reply has to conclude with "{sign_off}".',
         'The final line of the output is always "{sign_off}", as {persona} would write it.',
-    ], any_input, checks.signs_off, params=_persona),
+    ], any_input, checks.signs_off, params=_persona,
+       reference=references.sign_off),
     TaskFamily("wrap", [
         "Wrap the whole answer in {open} and {close}.",
         "Put the entire reply between {open} and {close}.",
@@ -69,7 +73,8 @@ FORM_FAMILIES = [
         "Place everything you write inside the pair {open} {close}.",
         "Bracket the full response, opening with {open} and closing with {close}.",
         "Your reply goes between the markers {open} and {close}, nothing outside them.",
-    ], any_input, checks.wrapped, params=_wrapper),
+    ], any_input, checks.wrapped, params=_wrapper,
+       reference=references.wrap),
     TaskFamily("bullets", [
         'Answer as a bulleted list of {items} items, each line starting with "- ".',
         "Reply with exactly {items} bullet points, one per line, each beginning with a dash and a space.",
@@ -79,7 +84,8 @@ FORM_FAMILIES = [
         'Break the answer into {items} bullet points; every line begins "- ".',
         'Use a hyphen list: {items} lines, each opening with "- ", and no other text.',
         'The output is {items} dash-prefixed lines ("- "), one idea per line.',
-    ], question, checks.bullet_list, params=lambda rng: {"items": rng.choice(LIST_ITEMS)}),
+    ], question, checks.bullet_list, params=lambda rng: {"items": rng.choice(LIST_ITEMS)},
+       reference=references.bullets),
     TaskFamily("max_words", [
         "Answer in at most {limit} words.",
         "Keep the reply to {limit} words or fewer.",
@@ -89,7 +95,8 @@ FORM_FAMILIES = [
         "Write a short reply of {limit} words maximum.",
         "The whole output has to fit within {limit} words.",
         "Do not go over {limit} words in total.",
-    ], any_input, checks.at_most_words, params=lambda rng: {"limit": rng.choice(WORD_LIMITS)}),
+    ], any_input, checks.at_most_words, params=lambda rng: {"limit": rng.choice(WORD_LIMITS)},
+       reference=references.max_words),
     TaskFamily("french", [
         "Answer in {language}.",
         "Reply in {language} only.",

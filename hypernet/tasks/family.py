@@ -45,6 +45,8 @@ class TaskFamily:
     inputs: Callable[[random.Random, dict], str]
     check: Callable[[str, dict], bool]
     params: Callable[[random.Random], dict] = field(default=_no_params)
+    # Writes a plain reply in the task's form (hypernet.tasks.references); None: no rule can.
+    reference: Callable[[str, str, dict], str | None] | None = None
     eval_only: bool = False
     eval_descriptions: int = 2
 

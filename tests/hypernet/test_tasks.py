@@ -181,3 +181,33 @@ def test_clean_task_output_keeps_every_line_until_the_model_starts_a_new_example
     assert clean_task_output(" - water\n- light\n\nInput: How do I\nOutput: - x") == "- water\n- light"
     assert clean_task_output("Sure.\n\nFair winds, Captain Mira\n") == "Sure.\n\nFair winds, Captain Mira"
     assert clean_task_output("Output: 4") == "Output: 4"  # only a later line ends the output
+
+
+REPLIES = ["The tomatoes need sun. Water them daily.", "", "?!", "ok", "Line one\nline two, longer", "Paris est belle.",
+           "It is 42 km away, near the old harbour, and takes about an hour on foot or a little less by bike."]
+
+
+@pytest.mark.parametrize("family", [f for f in TASK_FAMILIES if f.reference], ids=lambda f: f.name)
+def test_every_reference_output_passes_its_checker(family):
+    """The rule-made targets train the task adapters, so each must follow its task, whatever the reply."""
+    made = 0
+    for seed in range(60):
+        task = make_task(seed, "eval" if family.eval_only else "train", family=family.name)
+        for reply in REPLIES:
+            for x in task.inputs:
+                out = task.reference(reply, x)
+                if out is not None:
+                    made += 1
+                    assert task.check(out), (task.params, reply, x, out)
+    assert made >= 60 * len(REPLIES)  # a rule that gives up most of the time trains nothing
+
+
+def test_reference_outputs_keep_the_reply_and_read_the_inputs_date():
+    upper = make_task(1, "train", family="upper_case")
+    assert upper.reference("Water them daily.", "x") == "WATER THEM DAILY."
+    assert upper.reference("  \n", "How tall is it?") == "HOW TALL IS IT?"  # no reply: the input's words
+    date = make_task(2, "train", family="iso_date")
+    assert date.reference("", "The invoice is dated 3 March 1999.") == "1999-03-03"
+    assert date.reference("", "Please note that the audit takes place on February 29, 2001.") is None
+    assert date.reference("", "No date here.") is None
+    assert make_task(3, "train", family="french").reference("Bonjour", "x") is None  # no rule for a language

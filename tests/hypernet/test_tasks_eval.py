@@ -10,9 +10,9 @@ from hypernet import base_model
 from hypernet.activations import layer_inputs
 from hypernet.generate import AdapterGenerator, encode_batch
 from hypernet.model import HyperNetwork
-from hypernet.prompts import task_context_prompt
+from hypernet.prompts import task_context_prompt, task_student_prompt
 from hypernet.tasks import make_task
-from hypernet.tasks.distill import output_tokens, task_teacher_examples
+from hypernet.tasks.distill import output_tokens, task_reference_examples, task_teacher_examples
 from hypernet.tasks.evaluate import GROUPS, generate_outputs, task_outputs
 from hypernet.config import checkpoint_meta
 from hypernet.tasks import families_for
@@ -167,3 +167,16 @@ def test_task_meta_training_runs_and_checkpoints(tiny_model_path, tmp_path):
                                batch_docs=2, questions_per_doc=2, save_every=2, log_every=1), log=lambda m: None)
     assert checkpoint_meta(latest)["train_config"]["data"] == "tasks"
     assert HyperNetwork.load(latest) is not None
+
+
+def test_reference_examples_teach_the_rule_made_output_as_gold(tiny):
+    model, tok = tiny
+    task = make_task(8, "train", family="prefix", n_inputs=2)
+    ex = task_reference_examples(model, tok, [task], top_k=8, max_new_tokens=NEW_TOKENS)[0]
+    replies = generate_outputs(model, tok, [task_student_prompt(x) for x in task.inputs], max_new_tokens=NEW_TOKENS)
+    targets = [task.reference(reply, x) for reply, x in zip(replies, task.inputs)]
+    assert all(t.startswith(task.params["prefix"]) for t in targets)
+    assert ex.is_gold_only()
+    assert ex.answer_ids.tolist() == [t for target in targets for t in output_tokens(tok, target)]
+    no_rule = make_task(9, "train", family="french")
+    assert task_reference_examples(model, tok, [no_rule], top_k=8, max_new_tokens=NEW_TOKENS) == [None]
