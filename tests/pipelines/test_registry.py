@@ -1,4 +1,5 @@
-"""The adapter registry on a local directory and on moto's S3 server (through s3fs): real bytes, real processes."""
+"""The adapter registry on a local directory and on moto's S3 server (through s3fs), real bytes, real processes:
+publishing, reading, pointers, refusals. Verify, gc and the index: test_registry_upkeep.py."""
 from __future__ import annotations
 
 import hashlib
@@ -11,45 +12,14 @@ import torch
 from safetensors.torch import save as st_save
 
 from hypernet.config import SERVING_RANKS
-from hypernet.lora import LoraTensors
 from hypernet.peft_format import (ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, peft_adapter_config, peft_state_dict,
                                   serving_config_problems, to_peft_files, validate_adapter)
-from pipelines.registry import AdapterKey, IntegrityError, Registry
-
-TARGET = "mlp.down_proj"
-D_IN, D_OUT, LAYERS = 16, 8, 2  # matches the tiny Gemma-3 below: down_proj is 16 -> 8
-
-
-def make_lora(seed: int, rank: int = 8) -> LoraTensors:
-    g = torch.Generator().manual_seed(seed)
-    a = torch.randn(LAYERS, rank, D_IN, generator=g)
-    b = torch.randn(LAYERS, D_OUT, rank, generator=g)
-    return LoraTensors({TARGET: (a, b)})
-
-
-def make_files(seed: int, rank: int = 8) -> dict[str, bytes]:
-    return to_peft_files(make_lora(seed, rank), "tiny/base")
+from pipelines.registry import AdapterKey, Registry
+from tests.pipelines.adapter_files import D_IN, D_OUT, LAYERS, make_files, make_key, make_lora
 
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def make_key(doc_id: str, doc_sha: str = "s1") -> AdapterKey:
-    return AdapterKey(doc_id=doc_id, doc_sha256=doc_sha, hypernet_id="hn-1", base_model_id="tiny/base",
-                      base_model_revision="r0")
-
-
-@pytest.fixture(params=["local", "s3"])
-def registry(request, tmp_path) -> Registry:
-    if request.param == "local":
-        return Registry(str(tmp_path / "registry"))
-    return Registry(request.getfixturevalue("s3_bucket") + "/registry")
-
-
-@pytest.fixture
-def local_registry(tmp_path) -> Registry:
-    return Registry(str(tmp_path / "registry"))
 
 
 # -- keys ----------------------------------------------------------------------------------------------
@@ -158,7 +128,7 @@ def test_two_processes_publishing_the_same_docs_end_consistent(tmp_path, s3_buck
         assert registry.verify() == []  # stored bytes match the manifests; no dangling pointers
 
 
-# -- crashes and tampering -------------------------------------------------------------------------------
+# -- crashes --------------------------------------------------------------------------------------------
 def test_interrupted_publish_leaves_the_previous_version_served(registry):
     old, new = make_key("doc-a", "s1"), make_key("doc-a", "s2")
     registry.publish(old, make_files(1))
@@ -187,37 +157,6 @@ def test_publish_adopts_the_files_a_crashed_publish_left(local_registry):
     result = local_registry.publish(key, make_files(6))
     assert result.created and local_registry.load_files("doc-a") == left
     assert local_registry.verify() == []
-
-
-def test_tampered_and_missing_files_are_found_and_refused(registry):
-    key = make_key("doc-a")
-    registry.publish(key, make_files(0))
-    weights = f"docs/doc-a/versions/{key.version_id}/{ADAPTER_WEIGHTS_FILE}"
-    stored = registry.store.read_versioned(weights)
-    tampered = bytearray(stored.data)
-    tampered[-1] ^= 1
-    registry.store.put_if_match(weights, bytes(tampered), stored.etag)
-
-    problems = registry.verify()
-    assert [(p["doc_id"], p["kind"], p["file"]) for p in problems] == [("doc-a", "tampered_file", ADAPTER_WEIGHTS_FILE)]
-    with pytest.raises(IntegrityError):
-        registry.load_files("doc-a")
-    assert registry.load_files("doc-a", verify=False)[ADAPTER_WEIGHTS_FILE] == bytes(tampered)
-
-    registry.store.delete(f"docs/doc-a/versions/{key.version_id}/{ADAPTER_CONFIG_FILE}")
-    assert {p["kind"] for p in registry.verify("doc-a")} == {"tampered_file", "missing_file"}
-    with pytest.raises(IntegrityError):
-        registry.load_files("doc-a")
-
-
-def test_dangling_pointer_is_reported(local_registry):
-    local_registry.publish(make_key("doc-a"), make_files(0))
-    pointer = local_registry.store.read_versioned("docs/doc-a/latest.json")
-    record = {**json.loads(pointer.data), "version_id": "0" * 20}
-    local_registry.store.put_if_match("docs/doc-a/latest.json", json.dumps(record).encode(), pointer.etag)
-    assert [p["kind"] for p in local_registry.verify()] == ["dangling_pointer"]
-    with pytest.raises(IntegrityError):
-        local_registry.latest("doc-a")
 
 
 # -- refusing broken adapters ----------------------------------------------------------------------------
@@ -262,7 +201,7 @@ def test_broken_adapter_is_refused_and_nothing_is_written(case, local_registry):
     assert local_registry.pointer("doc-a") is None and local_registry.versions("doc-a") == []
 
 
-# -- tombstones, rollback, gc, index ---------------------------------------------------------------------
+# -- tombstones and rollback -----------------------------------------------------------------------------
 def test_tombstone_hides_a_document_until_it_is_published_again(local_registry):
     reg = local_registry
     reg.publish(make_key("doc-a", "s1"), make_files(1))
@@ -294,40 +233,6 @@ def test_rollback_serves_an_older_version(local_registry):
     reg.tombstone("doc-a")
     reg.rollback("doc-a", v2.version_id)  # undoes a tombstone too
     assert reg.latest("doc-a")["version_id"] == v2.version_id
-
-
-def test_gc_dry_run_lists_and_real_run_deletes(registry):
-    keys = [make_key("doc-a", f"s{i}") for i in range(3)]
-    for i, key in enumerate(keys):
-        registry.publish(key, make_files(i))
-    folder = lambda k: f"docs/doc-a/versions/{k.version_id}"  # noqa: E731
-    assert sorted(registry.gc(keep_last=1)) == sorted([folder(keys[0]), folder(keys[1])])
-    assert len(registry.versions("doc-a")) == 3  # dry run: nothing deleted
-
-    registry.rollback("doc-a", keys[0].version_id)  # pointed-to versions are always kept
-    orphan = make_key("doc-a", "crashed")
-    registry.store.put_new(f"{folder(orphan)}/{ADAPTER_CONFIG_FILE}", b"{}")
-    assert registry.gc(keep_last=1) == [folder(keys[1])]  # the orphan is young: maybe still publishing
-    assert sorted(registry.gc(keep_last=1, dry_run=False, orphan_grace_s=0)) == sorted([folder(keys[1]), folder(orphan)])
-    assert [m["version_id"] for m in registry.versions("doc-a")] == [keys[0].version_id, keys[2].version_id]
-    assert registry.store.list("docs/doc-a/versions") == sorted([keys[0].version_id, keys[2].version_id])
-    assert registry.gc(keep_last=1) == [] and registry.verify() == []
-
-
-def test_list_reads_the_parquet_index(registry):
-    registry.publish_many([(make_key(f"doc-{i}"), make_files(i), None) for i in range(3)], run_id="batch-1")
-    rows = {r["doc_id"]: r for r in registry.list()}
-    assert sorted(rows) == ["doc-0", "doc-1", "doc-2"]
-    row = rows["doc-1"]
-    assert row["version_id"] == make_key("doc-1").version_id and row["rank"] == 8 and not row["tombstoned"]
-    assert row["doc_sha256"] == "s1" and row["hypernet_id"] == "hn-1" and row["base_model_id"] == "tiny/base"
-    assert row["size_bytes"] == sum(len(d) for d in make_files(1).values()) and row["created_at"]
-
-    registry.publish(make_key("doc-3"), make_files(3))  # single publishes leave the index alone ...
-    assert len(registry.list()) == 3
-    assert registry.rebuild_index() == 4  # ... until it is rebuilt
-    registry.store.delete("index.parquet")
-    assert len(registry.list()) == 4  # a missing index is rebuilt on demand
 
 
 def test_credentials_stay_out_of_manifests_and_logs(s3_bucket, caplog):
