@@ -30,9 +30,11 @@ def _per_task(tasks: list[TaskExample], flat: list[str]) -> list[list[str]]:
     return out
 
 
-def output_tokens(tok, output: str) -> list[int]:
-    """An output's tokens as the student is taught them: after a space, ended by a line break (as answers are)."""
-    return tok(" " + output.strip() + "\n", add_special_tokens=False).input_ids
+def output_tokens(tok, output: str, stop: bool = False) -> list[int]:
+    """An output's tokens as the student is taught them: after a space, ended by a line break (as answers
+    are) and, with `stop`, by the end-of-sequence token, so that generation ends with the output."""
+    ids = tok(" " + output.strip() + "\n", add_special_tokens=False).input_ids
+    return ids + [tok.eos_token_id] if stop and tok.eos_token_id is not None else ids
 
 
 def accepted(task: TaskExample, outputs: list[str]) -> list[tuple[str, str]]:
@@ -53,13 +55,13 @@ class _Rows:
     gold: list[int] = field(default_factory=list)
 
 
-def _rows(tok, task: TaskExample, pairs: list[tuple[str, str]]) -> _Rows | None:
+def _rows(tok, task: TaskExample, pairs: list[tuple[str, str]], stop: bool = False) -> _Rows | None:
     """The task's rows (None when no pair was accepted)."""
     if not pairs:
         return None
     rows = _Rows(tok(task.description.strip(), add_special_tokens=False).input_ids)
     for row, (x, output) in enumerate(pairs):
-        answer = output_tokens(tok, output)
+        answer = output_tokens(tok, output, stop)
         teacher = tok(task_context_prompt(task.description, x)).input_ids
         student = tok(task_student_prompt(x)).input_ids
         rows.teacher_pos += [(row, len(teacher) + j - 1) for j in range(len(answer))]
@@ -87,11 +89,12 @@ def _teacher_topk(model, tok, kept: list[_Rows], top_k: int):
 
 @torch.no_grad()
 def task_teacher_examples(model, tok, tasks: list[TaskExample], *, top_k: int = 16, max_new_tokens: int = 48,
-                          outputs: list[list[str]] | None = None) -> list[Example | None]:
+                          outputs: list[list[str]] | None = None, stop: bool = False) -> list[Example | None]:
     """One `Example` per task (None where the checker accepted none of its outputs), in the tasks' order.
 
     `outputs`: the teacher's cleaned outputs per task and input, when already made (the evaluation's
-    context mode makes the same ones); otherwise they are generated here. The hypernetwork's activations
+    context mode makes the same ones); otherwise they are generated here. `stop`: the targets end with the
+    end-of-sequence token (`output_tokens`). The hypernetwork's activations
     are the layer inputs over the description's tokens, read as `AdapterGenerator` reads a one-chunk
     document. The accepted rows of all tasks go through the teacher as one padded batch, each
     `BOS description \\n\\n Input: x \\n Output: y \\n`. Tensors stay on the model's device.
@@ -101,7 +104,7 @@ def task_teacher_examples(model, tok, tasks: list[TaskExample], *, top_k: int = 
         outputs = _per_task(tasks, generate_outputs(
             model, tok, [task_context_prompt(t.description, x) for t in tasks for x in t.inputs],
             max_new_tokens=max_new_tokens))
-    plans = [_rows(tok, task, accepted(task, outs)) for task, outs in zip(tasks, outputs, strict=True)]
+    plans = [_rows(tok, task, accepted(task, outs), stop) for task, outs in zip(tasks, outputs, strict=True)]
     kept = [p for p in plans if p is not None]
     if not kept:
         return [None] * len(tasks)
@@ -135,5 +138,5 @@ def task_reference_examples(model, tok, tasks: list[TaskExample], *, top_k: int 
     replies = _per_task(tasks, generate_outputs(
         model, tok, [task_student_prompt(x) for task in tasks for x in task.inputs], max_new_tokens=max_new_tokens))
     outputs = [[task.reference(reply, x) or "" for reply, x in zip(rs, task.inputs)] for task, rs in zip(tasks, replies)]
-    made = task_teacher_examples(model, tok, tasks, top_k=top_k, outputs=outputs)
+    made = task_teacher_examples(model, tok, tasks, top_k=top_k, outputs=outputs, stop=True)
     return [mark_gold_only(ex) if ex is not None else None for ex in made]

@@ -177,6 +177,7 @@ def test_reference_examples_teach_the_rule_made_output_as_gold(tiny):
     targets = [task.reference(reply, x) for reply, x in zip(replies, task.inputs)]
     assert all(t.startswith(task.params["prefix"]) for t in targets)
     assert ex.is_gold_only()
-    assert ex.answer_ids.tolist() == [t for target in targets for t in output_tokens(tok, target)]
+    assert ex.answer_ids.tolist() == [t for target in targets for t in output_tokens(tok, target, stop=True)]
+    assert ex.answer_ids.tolist().count(tok.eos_token_id) == len(targets)  # each target ends the generation
     no_rule = make_task(9, "train", family="french")
     assert task_reference_examples(model, tok, [no_rule], top_k=8, max_new_tokens=NEW_TOKENS) == [None]
