@@ -79,15 +79,20 @@ def task_group(example: TaskExample) -> str:
     return "unseen_wording" if example.split == "eval" else "train"
 
 
+def check_modes(modes: list[str]) -> None:
+    """ValueError naming the modes that are not TASK_MODES."""
+    unknown = set(modes) - set(TASK_MODES)
+    if unknown:
+        raise ValueError(f"unknown task modes {sorted(unknown)}; choose from {TASK_MODES}")
+
+
 def evaluate_tasks(examples: list[TaskExample], modes: list[str], model, tok, *,
                    adapter_for: Callable[[TaskExample], LoraTensors] | None = None, max_new_tokens: int = 48,
                    progress: Callable[[str], None] | None = None) -> dict:
     """Every input of every task in each mode; per mode the share of outputs the checkers accept, over all,
     per group and per family, and the ratio to `context`. `adapter_for(task)` makes the adapter mode's adapter.
     The report's `outputs` holds one row per input with each mode's output and verdict."""
-    unknown = set(modes) - set(TASK_MODES)
-    if unknown:
-        raise ValueError(f"unknown task modes {sorted(unknown)}; choose from {TASK_MODES}")
+    check_modes(modes)
     if "adapter" in modes and adapter_for is None:
         raise ValueError("the adapter mode needs adapter_for (a task -> its adapter)")
     counts = {m: {} for m in modes}  # mode -> key -> [accepted, outputs]
@@ -138,6 +143,7 @@ def evaluate_task_file(path: str, modes: list[str], *, base_model_spec: str, tas
     from hypernet.generate import AdapterGenerator
     from hypernet.model import HyperNetwork, checkpoint_id
 
+    check_modes(modes)
     tasks = read_jsonl(path)[:limit] if limit else read_jsonl(path)
     if not tasks:
         raise ValueError(f"{path}: no tasks")

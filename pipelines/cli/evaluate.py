@@ -134,5 +134,5 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="", help="where the models run: cpu, cuda or cuda:N (default: the GPU when there is one)")
 
 
-COMMANDS = (Command("eval", "measure answers on an eval file: base, context, adapter, finetune", evaluate,
-                    add_arguments),)
+COMMANDS = (Command("eval", "measure answers on an eval file: base, context, adapter, finetune; or, on a task "
+                            "file, the share of outputs that follow their task", evaluate, add_arguments),)
