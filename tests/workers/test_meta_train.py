@@ -36,6 +36,36 @@ def _registered(snapshot) -> bool:
         return False
 
 
+def _fit_killing_a_worker(cfg: MetaTrainConfig, worker: WorkerConfig, loc, data, setup, dense=None, *, run_dir,
+                          reports):
+    """fit() in a thread; once Ray Train has registered the first checkpoint, worker 1 (still in its first
+    life) is SIGKILLed. The job must then finish without an error; its result is returned."""
+    outcome, errors = {}, []
+
+    def train():
+        try:
+            outcome["result"] = fit(cfg, worker, loc, data, setup, dense)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=train)
+    thread.start()
+    # Ray Train lists a checkpoint in this file once it has registered it (a folder in storage
+    # alone may still be uploading); workers block on their next report until the controller has
+    # taken the previous one, so they are at most a step or two past it when we strike.
+    snapshot = run_dir / "checkpoint_manager_snapshot.json"
+    deadline = time.time() + 300
+    while not _registered(snapshot) and thread.is_alive() and time.time() < deadline:
+        time.sleep(0.05)
+    assert _registered(snapshot), errors
+    victim = [json.loads(open(p).read()) for p in glob.glob(str(reports / "1-*.json"))]
+    assert len(victim) == 1 and victim[0]["restored_from"] is None
+    os.kill(victim[0]["pid"], signal.SIGKILL)
+    thread.join(timeout=300)
+    assert not thread.is_alive() and not errors, errors
+    return outcome["result"]
+
+
 def test_batches_are_a_pure_function_of_the_step_and_cover_each_epoch():
     first = [i for s in range(3) for i in batch_indices(s, 4, 12, seed=0)]
     assert sorted(first) == list(range(12))  # one epoch, no repeats
@@ -71,31 +101,7 @@ def test_two_workers_survive_a_killed_worker_and_resume_from_the_last_checkpoint
     assert reader.example(0).student_ids.shape[0] == 2  # two questions per document
     assert prepare_data(cfg, worker, loc, setup, progress=False).reused  # cached teacher targets
 
-    outcome, errors = {}, []
-
-    def train():
-        try:
-            outcome["result"] = fit(cfg, worker, loc, data, setup)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the test thread
-            errors.append(exc)
-
-    thread = threading.Thread(target=train)
-    thread.start()
-    # Ray Train lists a checkpoint in this file once it has registered it (a folder in storage
-    # alone may still be uploading); workers block on their next report until the controller has
-    # taken the previous one, so they are at most a step or two past it when we strike.
-    snapshot = tmp_path / "storage" / "run" / "checkpoint_manager_snapshot.json"
-    deadline = time.time() + 300
-    while not _registered(snapshot) and thread.is_alive() and time.time() < deadline:
-        time.sleep(0.05)
-    assert _registered(snapshot), errors
-    victim = [json.loads(open(p).read()) for p in glob.glob(str(reports / "1-*.json"))]
-    assert len(victim) == 1 and victim[0]["restored_from"] is None
-    os.kill(victim[0]["pid"], signal.SIGKILL)
-    thread.join(timeout=300)
-    assert not thread.is_alive() and not errors, errors
-
-    result = outcome["result"]
+    result = _fit_killing_a_worker(cfg, worker, loc, data, setup, run_dir=tmp_path / "storage" / "run", reports=reports)
     assert result.steps == STEPS and [m["step"] for m in result.history] == list(range(1, STEPS + 1))
     assert len(result.restores) == 1
     resumed_at = result.restores[0]["from_step"]
@@ -184,27 +190,8 @@ def test_a_job_on_dense_targets_and_teacher_examples_resumes_after_a_killed_work
     assert len(loaded) == 4  # reused: no adapter read again
     assert ExampleReader(loc, dense.data_dir).example(0).inputs[0].shape == (2, 8, 128)
 
-    outcome, errors = {}, []
-
-    def train():
-        try:
-            outcome["result"] = fit(cfg, worker, loc, data, setup, dense)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the test thread
-            errors.append(exc)
-
-    thread = threading.Thread(target=train)
-    thread.start()
-    snapshot = tmp_path / "storage" / "run" / "checkpoint_manager_snapshot.json"
-    deadline = time.time() + 300
-    while not _registered(snapshot) and thread.is_alive() and time.time() < deadline:
-        time.sleep(0.05)
-    assert _registered(snapshot), errors
-    victim = [json.loads(open(p).read()) for p in glob.glob(str(reports / "1-*.json"))]
-    os.kill(victim[0]["pid"], signal.SIGKILL)
-    thread.join(timeout=300)
-    assert not thread.is_alive() and not errors, errors
-
-    result = outcome["result"]
+    result = _fit_killing_a_worker(cfg, worker, loc, data, setup, dense, run_dir=tmp_path / "storage" / "run",
+                                   reports=reports)
     assert [m["step"] for m in result.history] == list(range(1, steps + 1)) and len(result.restores) == 1
     assert [m["objective"] for m in result.history] == ["dense", "distill"] * 3
     assert all(m["dense"] == m["dense"] and "kd" not in m for m in result.history if m["objective"] == "dense")
