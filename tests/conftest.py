@@ -15,6 +15,12 @@ import pytest
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Ray Train's controller polls its workers every 2 s by default, and a worker's ray.train.report blocks
+# until the previous report was collected: every training step of the tiny jobs would last 2 s. Ray
+# Train hands this setting from the driver to its controller; a missed poll only counts after 10 min.
+# Not shorter: tests/workers/test_meta_train.py kills a worker right after the first checkpoint and
+# needs the job to be a few polls (steps) away from its end when the kill lands.
+os.environ.setdefault("RAY_TRAIN_HEALTH_CHECK_INTERVAL_S", "0.5")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -125,7 +125,10 @@ def test_nightly_deployment_runs_on_the_prefect_server_with_the_ray_cluster_and_
                DOCPATCH_HYPERNET_PATH=tiny_hypernet_path, DOCPATCH_NUM_ACTORS="1", DOCPATCH_GPUS_PER_ACTOR="1",
                DOCPATCH_CPUS_PER_ACTOR="0.5",
                DOCPATCH_TORCH_THREADS="1", DOCPATCH_BATCH_DOCS="2", DOCPATCH_MAX_BATCH_TOKENS="512",
-               DOCPATCH_CACHE_DIR=str(tmp_path / "cache"))
+               DOCPATCH_CACHE_DIR=str(tmp_path / "cache"),
+               # Refined adapters as in production, one step (not the default's) for CPUs; and the served
+               # runner looks for the triggered run every second, not every 10 s (Prefect's default).
+               DOCPATCH_REFINE_STEPS="1", PREFECT_RUNNER_POLL_FREQUENCY="1")
     api = cluster.env["PREFECT_API_URL"]
     log = tmp_path / "serve.log"
     with open(log, "wb") as out:

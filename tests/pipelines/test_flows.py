@@ -38,8 +38,10 @@ def _registry_state(settings: Settings, corpus: str) -> dict[str, str]:
 
 @pytest.fixture
 def settings(tmp_path, tiny_model_path, tiny_hypernet_path) -> Settings:
+    # One refinement step: the adapters are refined, as in production, without paying the default's
+    # steps (these tests are about what gets patched; tests/pipelines/test_refine_patching.py covers the recipe).
     return Settings(store=str(tmp_path / "store"), base_model=tiny_model_path, hypernet_path=tiny_hypernet_path,
-                    cpus_per_actor=0.5, torch_threads=1, batch_docs=4, max_batch_tokens=512)
+                    cpus_per_actor=0.5, torch_threads=1, batch_docs=4, max_batch_tokens=512, refine_steps=1)
 
 
 def _latest_versions(settings: Settings, corpus: str, doc_ids) -> dict[str, str | None]:
@@ -47,7 +49,14 @@ def _latest_versions(settings: Settings, corpus: str, doc_ids) -> dict[str, str 
     return {d: (m or {}).get("version_id") for d in doc_ids for m in [registry.latest(d)]}
 
 
-def test_patch_gives_every_document_an_adapter_and_a_second_run_does_no_model_work(tmp_path, settings):
+def test_patch_gives_every_document_an_adapter_then_nightly_patches_exactly_the_changed_and_tombstones_deleted(
+        tmp_path, settings):
+    """One corpus, patched once, serves both claims (the patch run is the nightly part's starting point):
+    - patch: every document gets an adapter whose lineage names the snapshot; a second run does no model work
+      and writes nothing;
+    - nightly: after edits, a deletion and an addition, exactly the changed and added documents are patched,
+      the deleted one is tombstoned, the others keep their versions; a second nightly run changes nothing.
+    """
     source = _write_corpus(tmp_path / "kb", range(6))
     ingested = ingest_flow(str(source), "kb", settings)
     assert ingested["counts"]["added"] == 6
@@ -65,11 +74,7 @@ def test_patch_gives_every_document_an_adapter_and_a_second_run_does_no_model_wo
     assert second["model_work"] is False and second["patched"] == 0 and second["up_to_date"] == 6
     assert _registry_state(settings, "kb") == before
 
-
-def test_nightly_patches_exactly_the_changed_documents_and_tombstones_deleted(tmp_path, settings):
-    source = _write_corpus(tmp_path / "kb", range(6))
-    ingest_flow(str(source), "kb", settings)
-    patch_flow("kb", settings=settings, progress=False)
+    # -- the nightly run on the patched corpus
     untouched = _latest_versions(settings, "kb", ["doc02.txt", "doc03.txt", "doc04.txt"])
 
     (source / "doc00.txt").write_text(_text(0, version=1))  # edited
