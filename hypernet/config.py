@@ -166,6 +166,7 @@ def single_process(default: Any, help: str) -> Any:
 
 
 TASK_TARGETS = ("reference", "teacher")
+GENERATED_DATA = ("synthetic", "tasks")  # TrainConfig.data drawn from a seed; anything else is a JSONL file
 
 
 @dataclass

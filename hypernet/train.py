@@ -32,7 +32,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from hypernet import base_model, package_text
-from hypernet.config import HypernetConfig, TrainConfig, checkpoint_meta
+from hypernet.config import GENERATED_DATA, HypernetConfig, TrainConfig, checkpoint_meta
 from hypernet.dense import DenseExample, dense_loss, step_autocast
 from hypernet.distill import Example, mark_gold_only, student_loss, teacher_examples
 from hypernet.model import HyperNetwork
@@ -41,7 +41,6 @@ from hypernet.synthetic import QA, NamesRandom, SyntheticDoc, make_doc, make_lon
 from hypernet.tasks import TaskExample, families_for, make_task
 from hypernet.tasks.distill import task_reference_examples, task_teacher_examples
 
-GENERATED = ("synthetic", "tasks")  # data sources drawn from a seed; anything else is a JSONL file
 LATEST = "latest"
 STATE_FILE = "train_state.json"
 OPTIM_FILE = "optimizer.safetensors"
@@ -210,7 +209,7 @@ def train(cfg: TrainConfig, log=print) -> str:
     device = _train_device(cfg)
     model, tok, ref = base_model.load(cfg.base_model, device=str(device), dtype=cfg.dtype)
     log(f"training on {device} ({next(model.parameters()).dtype} base model), {cfg.batch_docs} documents per step")
-    records = None if cfg.data in GENERATED else _records(cfg.data)
+    records = None if cfg.data in GENERATED_DATA else _records(cfg.data)
     words = training_words(cfg, ref.path) if cfg.data == "synthetic" else ()
     if cfg.data == "synthetic" and cfg.package_text_prob:
         found = package_text.passages()

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from hypernet.config import TrainConfig
+from hypernet.config import GENERATED_DATA, TrainConfig
 from workers.config import MetaTrainConfig
 from workers.storage import redact_uri
 
@@ -94,6 +94,9 @@ class MetaTrainJob(MetaTrainConfig):
         leaves out): FileNotFoundError, ValueError (a malformed eval file) or pipelines.lookup.Unavailable."""
         from pipelines.lookup import check_corpus_name, latest_snapshot
 
+        if self.train.data == "tasks":  # the Ray Train job's data preparation reads documents only
+            raise FileNotFoundError("--data tasks trains in one process only: run `docpatch train --data tasks` "
+                                    "without --workers")
         if self.training_corpus:
             latest_snapshot(settings, self.training_corpus)
         if self.eval_file:
@@ -115,7 +118,7 @@ def resolve_train(settings: Settings, train: TrainConfig) -> TrainConfig:
 
     if train.init_from == "current":
         train = dataclasses.replace(train, init_from=resolve_hypernet_path(settings))
-    if train.data != "synthetic" and not os.path.isfile(train.data):
+    if train.data not in GENERATED_DATA and not os.path.isfile(train.data):
         raise FileNotFoundError(f"training data not found: {train.data}")
     if train.init_from and not os.path.isdir(train.init_from):
         raise FileNotFoundError(f"--init-from: no hypernetwork checkpoint folder at {train.init_from}")
