@@ -283,6 +283,9 @@ class RefineConfig:
     blanks: int = field(default=8, metadata={"help": "fill-in-the-blank items per document"})
     items_per_step: int = field(default=8, metadata={"help": "question rows per document in one step, taken in turn"})
     text_tokens: int = field(default=128, metadata={"help": "document tokens read by the next-token term per step (a window, in turn)"})
+    unit_tokens: int = field(default=512, metadata={
+        "help": "document tokens per unit of the budgets: questions, blanks, question rows and text windows per step "
+                "are each multiplied by the document's length in units (rounded up)"})
     text_positions: int = field(default=48, metadata={"help": "positions of the window whose next token is predicted (the LM head is 262k wide)"})
     text_weight: float = field(default=0.5, metadata={"help": "weight of next-token prediction on the text"})
     blank_weight: float = field(default=1.0, metadata={"help": "weight of gold-span CE on the blanks"})
@@ -298,8 +301,9 @@ class RefineConfig:
         if self.steps < 0 or self.questions < 0 or self.blanks < 0 or self.items_per_step < 1:
             raise ValueError(f"RefineConfig steps={self.steps}, questions={self.questions}, blanks={self.blanks} must be "
                              f">= 0 and items_per_step={self.items_per_step} >= 1")
-        if self.lr <= 0 or self.text_tokens < 8 or self.top_k < 1:
-            raise ValueError(f"RefineConfig lr={self.lr} must be > 0, text_tokens={self.text_tokens} >= 8, top_k={self.top_k} >= 1")
+        if self.lr <= 0 or self.text_tokens < 8 or self.top_k < 1 or self.unit_tokens < 1:
+            raise ValueError(f"RefineConfig lr={self.lr} must be > 0, text_tokens={self.text_tokens} >= 8, top_k={self.top_k} >= 1, "
+                             f"unit_tokens={self.unit_tokens} >= 1")
         if not 0 <= self.frozen_share < 1:
             raise ValueError(f"RefineConfig.frozen_share={self.frozen_share} must be in [0, 1)")
         if self.train not in TRAINED_FACTORS:

@@ -42,6 +42,7 @@ class Prepared:
     items: list[Item]
     made: int  # natural questions made up
     kept: int  # of them, the ones the teacher answered with their own span
+    units: int = 1  # the document's length in `RefineConfig.unit_tokens`: its budgets per step scale with it
 
 
 def _bos(tok) -> list[int]:
@@ -61,8 +62,9 @@ def prepare(model, tok, texts: list[str], cfg: RefineConfig,
     seqs, plans = [], []
     for d, text in enumerate(texts):
         doc_ids = tok(text.strip(), add_special_tokens=False).input_ids
-        natural = questions[d] if questions is not None else natural_questions(text, cfg.questions)
-        blanks = [] if questions is not None else self_questions(text, cfg.blanks)
+        units = length_units(len(doc_ids), cfg)
+        natural = questions[d] if questions is not None else natural_questions(text, cfg.questions * units)
+        blanks = [] if questions is not None else self_questions(text, cfg.blanks * units)
         teacher, rows = bos + doc_ids, []
         for q, is_blank in [(x, False) for x in natural] + [(x, True) for x in blanks]:
             prompt, ans = qa_tokens(tok, q.question, q.answer)
@@ -73,16 +75,16 @@ def prepare(model, tok, texts: list[str], cfg: RefineConfig,
             rows.append((bos + prompt + ans, len(bos) + len(prompt), len(teacher), len(ans), False))
             teacher = teacher + ans
         seqs.append(teacher)
-        plans.append((doc_ids, rows, len(natural)))
+        plans.append((doc_ids, rows, len(natural), units))
     ids, mask = pad_rows(seqs, tok)
     with under_autocast(device.type, autocast):
         hidden = final_hidden(model, ids.to(device), mask.to(device)).float()  # (N, T, H)
     # Logits at t_first-1+j predict answer token j; the trailing line break is the answer's end.
-    at = [(d, t) for d, (_doc, rows, _n) in enumerate(plans) for _i, _f, t_first, n_ans, blank in rows
+    at = [(d, t) for d, (_doc, rows, _n, _u) in enumerate(plans) for _i, _f, t_first, n_ans, blank in rows
           if not blank for t in range(t_first - 1, t_first - 1 + n_ans)]
     top_ids, top_logp = _teacher_topk(model, hidden, at, cfg.top_k)
     out, k = [], 0
-    for doc_ids, rows, n_natural in plans:
+    for doc_ids, rows, n_natural, units in plans:
         items, kept = [], 0
         for ids_, first, _t_first, n_ans, is_blank in rows:
             if is_blank:
@@ -94,7 +96,7 @@ def prepare(model, tok, texts: list[str], cfg: RefineConfig,
             if agrees or questions is not None:
                 kept += agrees
                 items.append(Item(ids_, first, gold=False, topk_ids=t_ids, topk_logp=t_logp))
-        out.append(Prepared(doc_ids, items, n_natural, kept))
+        out.append(Prepared(doc_ids, items, n_natural, kept, units))
     return out
 
 
@@ -144,21 +146,29 @@ class _Trainable:
                             for t, (am, bm, af, bf, a_low, b_low) in self.parts.items()})
 
 
-def _step_rows(prep: Prepared, step: int, cfg: RefineConfig) -> tuple[list[int] | None, list[Item]]:
-    """The document's rows for one step: a window of its text and its items taken in turn."""
-    text = None
+def length_units(n_tokens: int, cfg: RefineConfig) -> int:
+    """A document's length in units of `cfg.unit_tokens` (at least 1): its item and window budgets scale with it,
+    so a long document's questions and windows reach its end rather than stopping in its first part."""
+    return max(1, -(-n_tokens // cfg.unit_tokens))
+
+
+def _step_rows(prep: Prepared, step: int, cfg: RefineConfig) -> tuple[list[list[int]], list[Item]]:
+    """The document's rows for one step: `units` windows of its text and its items, each taken in turn."""
+    texts = []
     n = len(prep.text_ids)
     if cfg.text_weight > 0 and n > 1:
         # Every window is full length: the last one ends at the text's end rather than holding a stub
         # of a token or two with nothing to predict.
         n_windows = max(1, -(-n // cfg.text_tokens))
-        start = max(0, min((step % n_windows) * cfg.text_tokens, n - cfg.text_tokens))
-        text = prep.text_ids[start:start + cfg.text_tokens]
+        for w in range(step * prep.units, (step + 1) * prep.units):
+            start = max(0, min((w % n_windows) * cfg.text_tokens, n - cfg.text_tokens))
+            texts.append(prep.text_ids[start:start + cfg.text_tokens])
     items = prep.items
-    if len(items) > cfg.items_per_step:
-        start = (step * cfg.items_per_step) % len(items)
-        items = (items + items)[start:start + cfg.items_per_step]
-    return text, items
+    per_step = cfg.items_per_step * prep.units
+    if len(items) > per_step:
+        start = (step * per_step) % len(items)
+        items = (items + items)[start:start + per_step]
+    return texts, items
 
 
 def refine(model, tok, loras: list[LoraTensors], prepared: list[Prepared], cfg: RefineConfig, *,
@@ -200,8 +210,8 @@ def _step(model, tok, docs: list[_Trainable], prepared: list[Prepared], step: in
     The loss is the sum over documents of each one's weighted per-token means."""
     rows = []  # (ids, positions predicting targets, kind, doc, payload)
     for d, prep in enumerate(prepared):
-        text, items = _step_rows(prep, step, cfg)
-        if text is not None:
+        texts, items = _step_rows(prep, step, cfg)
+        for text in texts:
             every = max(1, -(-(len(text) - 1) // cfg.text_positions))
             pos = list(range(len(bos) + step % every, len(bos) + len(text) - 1, every))
             rows.append((bos + text, pos, "text", d, [text[p - len(bos) + 1] for p in pos]))

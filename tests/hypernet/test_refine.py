@@ -6,7 +6,8 @@ import torch.nn.functional as F
 from hypernet import base_model
 from hypernet.config import RefineConfig
 from hypernet.lora import LoraTensors, applied, decoder_layers
-from hypernet.refine import Item, Prepared, _bucket_loss, _step_rows, prepare, refine
+from hypernet.refine import Item, Prepared, _bucket_loss, _step_rows, length_units, prepare, refine
+from hypernet.self_questions import self_questions
 
 TEXT = ("Quillton is the capital of Zorbania. It was founded in 1821 by Ada Brun. "
         "Its river is the Ossel and its mayor is Edda Vrane.")
@@ -90,9 +91,33 @@ def test_a_changed_recipe_changes_the_key():
 def test_every_text_window_has_tokens_to_predict(n_tokens):
     cfg = RefineConfig(text_tokens=64)
     prep = Prepared(text_ids=list(range(n_tokens)), items=[], made=0, kept=0)
-    windows = [_step_rows(prep, step, cfg)[0] for step in range(6)]
+    windows = [w for step in range(6) for w in _step_rows(prep, step, cfg)[0]]
+    assert len(windows) == 6, "a text of one unit gives one window per step"
     assert all(len(w) == min(n_tokens, 64) for w in windows)
     assert set().union(*windows) == set(range(n_tokens)), "the windows cover the whole text"
+
+
+def test_a_long_document_gets_budgets_in_proportion_to_its_length():
+    cfg = RefineConfig(text_tokens=64, unit_tokens=256, items_per_step=2)
+    n_tokens = 3 * 256 - 10
+    assert length_units(n_tokens, cfg) == 3 and length_units(1, cfg) == 1 and length_units(256, cfg) == 1
+    items = [Item([1, 2, 3], 2, gold=True) for _ in range(20)]
+    prep = Prepared(text_ids=list(range(n_tokens)), items=items, made=0, kept=0, units=3)
+    texts, step_items = _step_rows(prep, 0, cfg)
+    assert len(texts) == 3 and len(step_items) == 6
+    # Four steps of three windows read the whole text (twelve windows of 64 tokens).
+    seen = {t for step in range(4) for w in _step_rows(prep, step, cfg)[0] for t in w}
+    assert seen == set(range(n_tokens))
+
+
+def test_prepare_asks_more_of_a_longer_document(tiny):
+    model, tok = tiny
+    cfg = RefineConfig(questions=2, blanks=2, unit_tokens=len(tok(TEXT, add_special_tokens=False).input_ids))
+    long_text = " ".join([TEXT] * 4)
+    short, long_ = prepare(model, tok, [TEXT, long_text], cfg)
+    assert short.units == 1 and long_.units >= 4
+    assert sum(i.gold for i in long_.items) == min(cfg.blanks * long_.units, len(self_questions(long_text, 99)))
+    assert sum(i.gold for i in short.items) <= cfg.blanks
 
 
 def test_frozen_below_stops_the_backward_pass_above_those_layers(tiny):
