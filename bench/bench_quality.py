@@ -43,6 +43,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--oracle-steps", type=int, default=20, help="steps of the oracle ceiling (0: no oracle row)")
     p.add_argument("--long-tokens", type=int, default=1800, help="approximate length of the long documents")
     p.add_argument("--hypernet", default="", help="checkpoint folder (default: the shipped one)")
+    p.add_argument("--batch", type=int, default=6,
+                   help="documents generated and refined together, as a model actor does (s/doc: a share of the batch's)")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     return p.parse_args()
 
@@ -102,11 +104,11 @@ def main() -> None:
             docs = read_eval_file(os.path.join(DATA, FILES[name]))[:args.docs]
         # refine and fresh rows share one call when their step lists agree; else two calls.
         report = evaluate_docs(docs, [m for m in modes if m != "fresh"], model, tok, net, refine=recipe,
-                               refine_steps=refine_k, oracle_steps=args.oracle_steps or 1,
+                               refine_steps=refine_k, oracle_steps=args.oracle_steps or 1, batch=args.batch,
                                progress=lambda m: print("  " + m, file=sys.stderr, flush=True))
         if fresh_k:
             fresh = evaluate_docs(docs, ["context", "fresh"], model, tok, net, refine=recipe, refine_steps=fresh_k,
-                                  progress=lambda m: print("  " + m, file=sys.stderr, flush=True))
+                                  batch=args.batch, progress=lambda m: print("  " + m, file=sys.stderr, flush=True))
             report.update({k: v for k, v in fresh.items() if k.startswith("fresh@")})
         n_q = report["n_questions"]
         print(f"\n{name}: {len(docs)} documents, {n_q} questions", flush=True)

@@ -131,9 +131,12 @@ def evaluate_docs(docs: list[dict], modes: list[str], model, tok, hypernet: Hype
                   finetune: FinetuneConfig | None = None, refine: RefineConfig | None = None,
                   refine_steps: tuple[int, ...] = (), oracle_steps: int = 20,
                   progress: Callable[[str], None] | None = None,
-                  max_new_tokens: int = 16, read_dtype: str = "auto") -> dict:
+                  max_new_tokens: int = 16, read_dtype: str = "auto", batch: int = 1) -> dict:
     """Answer every question of `docs` in each mode; per mode exact match, token-F1, gold NLL, ratios
-    to `context` and the seconds each document's adapter cost (see the module docstring)."""
+    to `context` and the seconds each document's adapter cost (see the module docstring).
+
+    `batch` documents are generated and refined together, as a model actor does; each one's seconds
+    are then its share of its batch's."""
     unknown = set(modes) - set(MODES)
     if unknown:
         raise ValueError(f"unknown eval modes {sorted(unknown)}; choose from {MODES}")
@@ -149,9 +152,14 @@ def evaluate_docs(docs: list[dict], modes: list[str], model, tok, hypernet: Hype
              for m in rows_of}
     by_chunks: dict[int, dict[str, dict[str, int]]] = {}
     rows = []
+    if batch < 1:
+        raise ValueError(f"batch={batch} must be >= 1")
+    made = []
     for i, doc in enumerate(docs):
-        loras, seconds, n_chunks = _document_loras(doc, modes, model, tok, hypernet, gen, finetune, refine,
-                                                   refine_steps, oracle_steps, autocast, max_new_tokens)
+        if i % batch == 0:
+            made = _batch_loras(docs[i:i + batch], modes, model, tok, hypernet, gen, finetune, refine,
+                                refine_steps, oracle_steps, autocast, max_new_tokens)
+        loras, seconds, n_chunks = made[i % batch]
         for name, secs in seconds.items():
             stats[name]["adapter_seconds"] += secs
         for qa in doc["qa"]:
@@ -225,21 +233,23 @@ def _add_recipes(report: dict, modes: list[str], finetune: FinetuneConfig, refin
         report["refine_recipe"] = refine.recipe() | {"steps": list(refine_steps)}
 
 
-def _document_loras(doc: dict, modes: list[str], model, tok, hypernet, gen, finetune: FinetuneConfig,
-                    refine: RefineConfig, refine_steps: tuple[int, ...], oracle_steps: int, autocast,
-                    max_new_tokens: int) -> tuple[dict[str, LoraTensors], dict[str, float], int | None]:
-    """Each LoRA mode's adapter for one document, and the seconds each took (refinement includes
-    the generation it starts from and its teacher pass)."""
-    loras: dict[str, LoraTensors] = {}
-    seconds: dict[str, float] = {}
-    n_chunks = None
-    text = doc["text"]
+def _batch_loras(docs: list[dict], modes: list[str], model, tok, hypernet, gen, finetune: FinetuneConfig,
+                 refine: RefineConfig, refine_steps: tuple[int, ...], oracle_steps: int, autocast,
+                 max_new_tokens: int) -> list[tuple[dict[str, LoraTensors], dict[str, float], int | None]]:
+    """Each document's LoRA for every mode, the seconds each cost it (refinement includes the generation
+    it starts from and its teacher pass; a batch's shared seconds are split evenly) and its chunk count."""
+    texts = [doc["text"] for doc in docs]
+    loras: list[dict[str, LoraTensors]] = [{} for _ in docs]
+    seconds: list[dict[str, float]] = [{} for _ in docs]
+    n_chunks: list[int | None] = [None] * len(docs)
+    share = 1.0 / len(docs)
     gen_seconds = 0.0
     if set(modes) & {"adapter", "refine", "oracle"}:
         t = time.perf_counter()
-        made = gen.generate([text])[0]
-        gen_seconds = time.perf_counter() - t
-        loras["adapter"], seconds["adapter"], n_chunks = made.lora, gen_seconds, made.n_chunks
+        made = gen.generate(texts)
+        gen_seconds = (time.perf_counter() - t) * share
+        for d, m in enumerate(made):
+            loras[d]["adapter"], seconds[d]["adapter"], n_chunks[d] = m.lora, gen_seconds, m.n_chunks
     bias_rank = hypernet.cfg.bias_rank if hypernet is not None else 0
     targets = {t.name: (t.d_in, t.d_out) for t in hypernet.cfg.targets} if hypernet else \
         {"mlp.down_proj": (model.config.intermediate_size, model.config.hidden_size)}
@@ -247,34 +257,37 @@ def _document_loras(doc: dict, modes: list[str], model, tok, hypernet, gen, fine
         if mode not in modes:
             continue
         t = time.perf_counter()
-        start = loras["adapter"] if mode == "refine" else \
-            fresh_lora(model.config.num_hidden_layers, targets, hypernet.cfg.rank if hypernet else refine_rank())
+        starts = [l["adapter"] for l in loras] if mode == "refine" else \
+            [fresh_lora(model.config.num_hidden_layers, targets, hypernet.cfg.rank if hypernet else refine_rank())
+             for _ in docs]
         cfg = dataclasses.replace(refine, steps=max(refine_steps))
-        prepared = prepare(model, tok, [text], cfg, autocast=autocast)
-        _, snaps = refine_loras(model, tok, [start], prepared, cfg, bias_rank=bias_rank if mode == "refine" else 0,
+        prepared = prepare(model, tok, texts, cfg, autocast=autocast)
+        _, snaps = refine_loras(model, tok, starts, prepared, cfg, bias_rank=bias_rank if mode == "refine" else 0,
                                 autocast=autocast, snapshots=refine_steps)
-        prep_seconds = time.perf_counter() - t - snaps[max(refine_steps)][1]
+        prep_seconds = (time.perf_counter() - t - snaps[max(refine_steps)][1]) * share
         before = gen_seconds if mode == "refine" else 0.0
         for k, (adapters, secs) in snaps.items():
-            loras[f"{mode}@{k}"], seconds[f"{mode}@{k}"] = adapters[0], before + prep_seconds + secs
-    if "finetune" in modes:
-        t = time.perf_counter()
-        loras["finetune"] = finetune_lora(model, tok, text, targets, model.config.num_hidden_layers, finetune,
-                                          autocast=autocast)
-        seconds["finetune"] = time.perf_counter() - t
-    if "oracle" in modes:
-        t = time.perf_counter()
-        taught = [SelfQuestion(qa["q"], got) for qa in doc["qa"]
-                  if (got := answer(model, tok, qa["q"], document=text, max_new_tokens=max_new_tokens))]
-        cfg = dataclasses.replace(refine, steps=oracle_steps, text_weight=0.0, items_per_step=max(1, len(taught)))
-        if taught:
-            prepared = prepare(model, tok, [text], cfg, questions=[taught], autocast=autocast)
-            loras["oracle"] = refine_loras(model, tok, [loras["adapter"]], prepared, cfg, bias_rank=bias_rank,
-                                           autocast=autocast)[0][0]
-        else:
-            loras["oracle"] = loras["adapter"]
-        seconds["oracle"] = gen_seconds + time.perf_counter() - t
-    return loras, seconds, n_chunks
+            for d, adapter in enumerate(adapters):
+                loras[d][f"{mode}@{k}"], seconds[d][f"{mode}@{k}"] = adapter, before + prep_seconds + secs * share
+    for d, (doc, text) in enumerate(zip(docs, texts)):
+        if "finetune" in modes:
+            t = time.perf_counter()
+            loras[d]["finetune"] = finetune_lora(model, tok, text, targets, model.config.num_hidden_layers, finetune,
+                                                 autocast=autocast)
+            seconds[d]["finetune"] = time.perf_counter() - t
+        if "oracle" in modes:
+            t = time.perf_counter()
+            taught = [SelfQuestion(qa["q"], got) for qa in doc["qa"]
+                      if (got := answer(model, tok, qa["q"], document=text, max_new_tokens=max_new_tokens))]
+            cfg = dataclasses.replace(refine, steps=oracle_steps, text_weight=0.0, items_per_step=max(1, len(taught)))
+            if taught:
+                prepared = prepare(model, tok, [text], cfg, questions=[taught], autocast=autocast)
+                loras[d]["oracle"] = refine_loras(model, tok, [loras[d]["adapter"]], prepared, cfg,
+                                                  bias_rank=bias_rank, autocast=autocast)[0][0]
+            else:
+                loras[d]["oracle"] = loras[d]["adapter"]
+            seconds[d]["oracle"] = gen_seconds + time.perf_counter() - t
+    return list(zip(loras, seconds, n_chunks))
 
 
 def refine_rank() -> int:

@@ -66,6 +66,29 @@ def test_refine_fresh_and_oracle_rows_per_step_count(tiny_model_path, tiny_hyper
     assert report["oracle"]["ceiling"] is True and report["refine_recipe"]["steps"] == [0, 2]
 
 
+def test_a_batch_refines_each_document_as_alone(tiny_model_path, tiny_hypernet_path):
+    """Refined together (a model actor's batch), each document gets the adapter it gets alone."""
+    from hypernet.config import RefineConfig
+
+    model, tok, _ = base_model.load(tiny_model_path)
+    net = HyperNetwork.load(tiny_hypernet_path)
+    docs = [{"id": "d1", "text": "Quillton is the capital of Zorbania. It was founded in 1821 by Ada Brun.",
+             "qa": [{"q": "What is the capital?", "a": "Quillton"}]},
+            {"id": "d2", "text": "The Ossel river runs through Brandt. Its mayor is Edda Vrane.",
+             "qa": [{"q": "Who is the mayor?", "a": "Edda Vrane"}]},
+            {"id": "d3", "text": "Wux Systems has 40 staff. It was founded in 1990.",
+             "qa": [{"q": "How many staff work for Wux Systems?", "a": "40"}]}]
+    kwargs = dict(refine=RefineConfig(), refine_steps=(2,), max_new_tokens=3, read_dtype="model")
+    alone = evaluate_docs(docs, ["adapter", "refine"], model, tok, net, batch=1, **kwargs)
+    together = evaluate_docs(docs, ["adapter", "refine"], model, tok, net, batch=2, **kwargs)
+    assert [(r["id"], r["refine@2"]) for r in alone["answers"]] == [(r["id"], r["refine@2"]) for r in together["answers"]]
+    assert together["refine@2"]["gold_nll"] == pytest.approx(alone["refine@2"]["gold_nll"], rel=1e-3)
+    assert together["refine@2"]["gold_nll"] != pytest.approx(together["adapter"]["gold_nll"], rel=1e-4)
+    assert together["refine@2"]["seconds_per_doc"] > 0
+    with pytest.raises(ValueError, match="batch"):
+        evaluate_docs(docs, ["adapter"], model, tok, net, batch=0)
+
+
 @pytest.mark.parametrize("autocast", [None, torch.bfloat16])
 def test_finetune_baseline_learns_the_document(tiny_model_path, autocast):
     """The gradient baseline lowers the document's own loss, in float32 and under the bf16 autocast
