@@ -44,6 +44,7 @@ from hypernet.tasks.distill import task_reference_examples, task_teacher_example
 LATEST = "latest"
 STATE_FILE = "train_state.json"
 OPTIM_FILE = "optimizer.safetensors"
+TASK_DRAWS = 4  # a task that gives no example is drawn again, this many draws in all
 
 
 def lr_at(step: int, cfg: TrainConfig, time_fraction: float = 0.0) -> float:
@@ -299,19 +300,31 @@ def task_for_step(cfg: TrainConfig, step: int, index: int, attempt: int = 0) -> 
     return make_task(rng, "train", family=rng.choice(families).name, n_inputs=cfg.questions_per_doc)
 
 
-def _task_examples(cfg: TrainConfig, step: int, model, tok) -> list[Example]:
-    """The step's tasks as examples (`cfg.task_targets`: the teacher's accepted outputs, or reference
-    outputs). A task that gives no example is redrawn (a few times), so the batch stays full."""
-    make = task_teacher_examples if cfg.task_targets == "teacher" else task_reference_examples
-    examples: list[Example] = []
-    todo = list(range(cfg.batch_docs))
-    for attempt in range(4):
-        made = make(model, tok, [task_for_step(cfg, step, index, attempt) for index in todo], top_k=cfg.top_k)
-        examples += [ex for ex in made if ex is not None]
-        todo = [index for index, ex in zip(todo, made) if ex is None]
+def task_examples(model, tok, draw: Callable[[int, int], TaskExample], n: int, *, targets: str, top_k: int
+                  ) -> list[tuple[int, TaskExample, Example]]:
+    """(i, task, example) for each task i < n that gives an example (`targets`: TrainConfig.task_targets, the
+    teacher's accepted outputs or reference outputs): `draw(i, 0)`, else its redraws `draw(i, 1)`, ...
+    (TASK_DRAWS in all); the first draws' examples in order, then the redraws'. The single-process trainer
+    and the distributed job's data preparation (workers.train_data.TaskShards) both make them here."""
+    make = task_teacher_examples if targets == "teacher" else task_reference_examples
+    out: list[tuple[int, TaskExample, Example]] = []
+    todo = list(range(n))
+    for attempt in range(TASK_DRAWS):
+        tasks = [draw(i, attempt) for i in todo]
+        made = make(model, tok, tasks, top_k=top_k)
+        out += [(i, task, ex) for i, task, ex in zip(todo, tasks, made) if ex is not None]
+        todo = [i for i, ex in zip(todo, made) if ex is None]
         if not todo:
             break
-    return examples
+    return out
+
+
+def _task_examples(cfg: TrainConfig, step: int, model, tok) -> list[Example]:
+    """The step's tasks as examples (`task_examples`), so the batch stays full unless a task and its redraws
+    all fail."""
+    made = task_examples(model, tok, lambda index, attempt: task_for_step(cfg, step, index, attempt),
+                         cfg.batch_docs, targets=cfg.task_targets, top_k=cfg.top_k)
+    return [ex for _index, _task, ex in made]
 
 
 def _log_progress(log, cfg: TrainConfig, step: int, avg: dict[str, float], lr: float, per_step: float) -> None:

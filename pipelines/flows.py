@@ -8,7 +8,9 @@
                      register + promote it if it wins (or forced) -> report -> optional patch;
                      on a corpus (job.training_corpus): its split, its adapters as dense targets beside the
                      teacher examples, the decision on its held-out split and the eval file, and a
-                     patch of the corpus (pipelines/meta_train/corpus.py)
+                     patch of the corpus (pipelines/meta_train/corpus.py); on tasks (job.train.data
+                     "tasks"): task examples, eval on held-out tasks against the current task
+                     hypernetwork, never registered
 
 The flows call the tasks of pipelines/tasks.py in order. Tasks that read or write the store retry
 (S3 has bad moments); the one task that runs the models does not: it is the expensive part, and a
@@ -33,12 +35,12 @@ from pipelines import runs
 from pipelines.meta_train.job import MetaTrainJob
 from pipelines.patching import PublishReport
 from pipelines.settings import Settings
-from pipelines.tasks import (count_refined, evaluate_hypernets, fetch_checkpoints, find_tombstones, flow_run_id,
-                             generate_and_publish, identify_models, ingest_snapshot, make_corpus_qa,
-                             plan_corpus_training, plan_patch, prepare_dense_targets, prepare_training_data,
-                             read_deleted, read_snapshot_hashes, record_corpus_training, register_hypernet,
-                             repoint_adapters, run_training_job, tombstone_docs, trigger_patch_deployment,
-                             write_run_report, write_training_report)
+from pipelines.tasks import (count_refined, evaluate_hypernets, evaluate_task_hypernets, fetch_checkpoints,
+                             find_tombstones, flow_run_id, generate_and_publish, identify_models, ingest_snapshot,
+                             make_corpus_qa, plan_corpus_training, plan_patch, prepare_dense_targets,
+                             prepare_training_data, read_deleted, read_snapshot_hashes, record_corpus_training,
+                             register_hypernet, repoint_adapters, run_training_job, tombstone_docs,
+                             trigger_patch_deployment, write_run_report, write_training_report)
 
 
 # -- flows ------------------------------------------------------------------------------------------------
@@ -176,16 +178,17 @@ def meta_train_flow(settings: Settings | None = None, job: MetaTrainJob | None =
     cfg = meta.train_job_config(settings, job or MetaTrainJob())
     started = time.perf_counter()
     worker, storage, options = settings.to_worker_config(), settings.training_uri, settings.storage_options
+    tasks = cfg.train.data == "tasks"  # a task hypernetwork: judged on held-out tasks, never registered
     meta.say(progress, f"meta-training run {cfg.run_name}: {cfg.num_workers} workers, {cfg.train.steps} steps "
-                       f"of {cfg.global_batch} documents, storage {redact_uri(storage)}")
+                       f"of {cfg.global_batch} {'tasks' if tasks else 'documents'}, storage {redact_uri(storage)}")
     corpus = _plan_corpus(cfg, settings, progress) if cfg.training_corpus else None
     prepared, dense, outcome = _train(cfg, settings, worker, corpus, progress)
-    current = meta.current_hypernet_info(settings)
+    current = meta.current_task_hypernet_info(settings) if tasks else meta.current_hypernet_info(settings)
     with tempfile.TemporaryDirectory(prefix="docpatch-meta-") as tmp:
         folders = fetch_checkpoints(storage, options, outcome["checkpoints"], tmp)
         final = folders[outcome["steps"]]
         evaluation, corpus_eval = _evaluate(cfg, settings, folders, current, corpus, tmp, progress)
-        decision = _decide(cfg, final, outcome["steps"], evaluation, corpus_eval)
+        decision = _decide(cfg, final, outcome, evaluation, corpus_eval)
         meta.say(progress, f"decision: {decision['reason']}")
         if decision["register"]:
             lineage = meta.lineage(settings, cfg, outcome, prepared, evaluation, corpus, dense, corpus_eval)
@@ -239,7 +242,8 @@ def _train(cfg: MetaTrainJob, settings: Settings, worker: WorkerConfig, corpus: 
         if corpus is None or corpus["distill_docs"]:
             prepared = prepare_training_data(cfg, worker, storage, options, progress,
                                              docs=corpus["distill_docs"] if corpus else None)
-            say(progress, f"training data: {prepared['n_examples']} documents at {redact_uri(prepared['uri'])}"
+            what = "tasks" if cfg.train.data == "tasks" else "documents"
+            say(progress, f"training data: {prepared['n_examples']} {what} at {redact_uri(prepared['uri'])}"
                           f"{' (reused)' if prepared['reused'] else ''}")
         if corpus is not None and cfg.train.distill_share < 1:
             dense = prepare_dense_targets(cfg, settings, worker, corpus["dense_docs"], progress)
@@ -256,9 +260,14 @@ def _train(cfg: MetaTrainJob, settings: Settings, worker: WorkerConfig, corpus: 
 def _evaluate(cfg: MetaTrainJob, settings: Settings, folders: dict[int, str], current: dict, corpus: dict | None,
               tmp: str, progress: bool) -> tuple[dict, dict | None]:
     """The checkpoints and the current hypernetwork on the eval file and, on a corpus, on the held-out
-    documents' own questions: (evaluation, corpus evaluation or None)."""
+    documents' own questions: (evaluation, corpus evaluation or None). A task run: on held-out tasks."""
     from pipelines.meta_train import job as meta
 
+    if cfg.train.data == "tasks":
+        eval_path = cfg.eval_file or meta.synthetic_task_eval_file(os.path.join(tmp, "eval_tasks.jsonl"), cfg.eval_docs)
+        evaluation = evaluate_task_hypernets(eval_path, settings, folders, current, cfg.eval_limit, progress)
+        evaluation["file"] = cfg.eval_file or f"synthetic held-out ({cfg.eval_docs} eval-split tasks)"
+        return evaluation, None
     eval_path = cfg.eval_file or meta.synthetic_eval_file(os.path.join(tmp, "eval.jsonl"), cfg.eval_docs)
     evaluation = evaluate_hypernets(eval_path, settings, folders, current, cfg.eval_limit, progress)
     evaluation["file"] = cfg.eval_file or f"synthetic held-out ({cfg.eval_docs} documents)"
@@ -273,12 +282,17 @@ def _evaluate(cfg: MetaTrainJob, settings: Settings, folders: dict[int, str], cu
     return evaluation, corpus_eval
 
 
-def _decide(cfg: MetaTrainJob, final: str, steps: int, evaluation: dict, corpus_eval: dict | None) -> dict:
-    """Whether the final checkpoint replaces the current hypernetwork: on a corpus, by its held-out questions first."""
+def _decide(cfg: MetaTrainJob, final: str, outcome: dict, evaluation: dict, corpus_eval: dict | None) -> dict:
+    """Whether the final checkpoint replaces the current hypernetwork: on a corpus, by its held-out questions first;
+    a task hypernetwork never does."""
     from hypernet.model import checkpoint_id
     from pipelines.meta_train import corpus as ct
     from pipelines.meta_train import job as meta
 
+    steps = outcome["steps"]
+    if cfg.train.data == "tasks":
+        return meta.decide_task(checkpoint_id(final), evaluation["checkpoints"][str(steps)], evaluation["current"],
+                                redact_uri(outcome["checkpoint_uri"]))
     if corpus_eval is not None:
         return ct.decide(checkpoint_id(final), corpus_eval, evaluation, steps, cfg.generic_tolerance, cfg.force)
     return meta.decide(checkpoint_id(final), evaluation["checkpoints"][str(steps)], evaluation["current"], cfg.force)

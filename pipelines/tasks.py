@@ -231,6 +231,16 @@ def evaluate_hypernets(eval_path: str, settings: Settings, candidates: dict[int,
 
 
 @task(**TASK_DEFAULTS)
+def evaluate_task_hypernets(eval_path: str, settings: Settings, candidates: dict[int, str], current: dict,
+                            limit: int, progress: bool = True) -> dict:
+    """Share of held-out task outputs the checkers accept: base, context, each candidate's adapters, the current
+    task hypernetwork's."""
+    from pipelines.meta_train.job import evaluate_task_hypernets as run
+
+    return run(eval_path, settings, candidates, current, limit, progress)
+
+
+@task(**TASK_DEFAULTS)
 def make_corpus_qa(settings: Settings, docs: list[dict], questions_per_doc: int, path: str) -> dict:
     """The held-out documents' self-made questions that the in-context teacher answers right, as an eval file."""
     from pipelines.meta_train import corpus as ct

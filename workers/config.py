@@ -111,8 +111,8 @@ class MetaTrainConfig:
     global_batch: int = field(default=4, metadata={
         "help": "documents per optimizer step over all workers (a multiple of the workers)"})
     num_docs: int = field(default=256, metadata={
-        "help": "training documents to prepare teacher examples for (synthetic: generated; a data file: its first "
-                "N, 0 = all)"})
+        "help": "training documents to prepare teacher examples for (synthetic: generated; tasks: the first N "
+                "training tasks; a data file: its first N, 0 = all)"})
     keep_checkpoints: int = field(default=3, metadata={
         "help": "newest checkpoints kept in storage; each is evaluated for the report"})
     max_failures: int = field(default=2, metadata={

@@ -1,6 +1,8 @@
 """Meta-training the hypernetwork as a Ray Train job: data parallel, checkpointed to storage, resumable.
 
-    prepare_data   documents -> teacher examples in Parquet (workers/train_data.py, Ray actors)
+    prepare_data   documents -> teacher examples in Parquet (workers/train_data.py, Ray actors); with
+                   train.data "tasks" (Text-to-LoRA), tasks -> task examples in the same shards, trained as
+                   document examples are
     prepare_dense_data  documents + reference adapters -> dense targets in Parquet (corpus training)
     fit            TorchTrainer(train_loop_per_worker) on N workers:
                      each worker loads the frozen base model (not wrapped) and the hypernetwork
@@ -39,7 +41,8 @@ from dataclasses import dataclass, field
 from workers import ray_runtime
 from workers.config import MetaTrainConfig, WorkerConfig
 from workers.storage import Location, open_location
-from workers.train_data import PreparedData, batch_indices, prepare, training_documents
+from workers.train_data import (PreparedData, batch_indices, prepare, prepare_tasks, training_documents,
+                                training_tasks)
 
 META_STATE_FILE = "meta_state.json"
 CHECKPOINT_PREFIX = "step-"
@@ -86,22 +89,28 @@ def prepare_data(cfg: MetaTrainConfig, worker: WorkerConfig, loc: Location, setu
     """Teacher examples for the run's documents (reused when already prepared); Ray must be up.
 
     The documents are `train.data`'s (workers.train_data.training_documents), or `docs` in that form when
-    given (a corpus's, with the questions it makes up). `worker.num_actors` teacher actors, each sized
-    like a training worker."""
+    given (a corpus's, with the questions it makes up); with train.data "tasks", the first `num_docs` training
+    tasks' examples instead (workers.train_data.training_tasks). `worker.num_actors` teacher actors, each
+    sized like a training worker."""
     from hypernet.base_model import resolve
     from hypernet.train import training_words
 
     tcfg = cfg.train
+    base_model_key = {"id": setup.base_model_id, "revision": setup.base_model_revision}
+    actors = dict(shard_docs=cfg.shard_docs, actors=worker.num_actors, cpus_per_actor=worker.cpus_per_actor,
+                  use_gpu=worker.gpus_per_actor > 0, progress=progress)
+    if tcfg.data == "tasks" and docs is None:
+        return prepare_tasks(loc, training_tasks(cfg.num_docs, tcfg), base_model_spec=worker.base_model,
+                             cache_dir=worker.cache_dir, base_model_key=base_model_key, targets=tcfg.task_targets,
+                             top_k=tcfg.top_k, **actors)
     if docs is None:
         words = (training_words(tcfg, resolve(worker.base_model, worker.cache_dir or None).path)
                  if tcfg.data == "synthetic" else ())
         docs = training_documents(tcfg.data, cfg.num_docs, tcfg, words)
     hcfg = setup.hypernet_config
     return prepare(loc, docs, base_model_spec=worker.base_model, cache_dir=worker.cache_dir,
-                   base_model_key={"id": setup.base_model_id, "revision": setup.base_model_revision},
-                   chunk_len=hcfg["chunk_len"], max_chunks=hcfg["max_chunks"], top_k=tcfg.top_k,
-                   shard_docs=cfg.shard_docs, actors=worker.num_actors, cpus_per_actor=worker.cpus_per_actor,
-                   use_gpu=worker.gpus_per_actor > 0, progress=progress)
+                   base_model_key=base_model_key, chunk_len=hcfg["chunk_len"], max_chunks=hcfg["max_chunks"],
+                   top_k=tcfg.top_k, **actors)
 
 
 def prepare_dense_data(cfg: MetaTrainConfig, worker: WorkerConfig, loc: Location, setup: ModelSetup,

@@ -4,6 +4,9 @@
       -> shards of `shard_docs` documents
       -> TeacherShards actors (each loads the frozen base model once): hypernet.distill.teacher_example
          per document = the activations the hypernetwork reads + the teacher's top-k answer targets
+    or tasks (Text-to-LoRA, train.data "tasks"), each with its redraws
+      -> TaskShards actors: hypernet.train.task_examples = the activations over the task's description +
+         the targets of its inputs' outputs (reference outputs or the teacher's accepted ones)
     or documents of a corpus with the versions of their reference adapters (corpus training)
       -> DenseShards actors: hypernet.dense.dense_examples = the activations the hypernetwork reads +
          the target modules' inputs and the reference's effect on them
@@ -13,7 +16,8 @@
                                                                 exactly when its index does
 
 The fingerprint hashes the documents and everything the pass depends on (base model id and
-revision, chunking, top-k; for dense targets the adapter versions, the rows kept, the read precision), so a second run with the same inputs reuses the data, and a preparation
+revision, chunking, top-k; for tasks the task targets; for dense targets the adapter versions, the rows kept, the
+read precision), so a second run with the same inputs reuses the data, and a preparation
 that broke off resumes: a shard that is already stored is not computed again.
 
 Training workers read examples by index (`ExampleReader`); which examples make up the batch of a
@@ -32,7 +36,7 @@ import math
 import os
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Callable
 
 import pyarrow as pa
@@ -92,6 +96,21 @@ def training_documents(data: str, num_docs: int, train_cfg, words: tuple[str, ..
     return docs
 
 
+def training_tasks(num_docs: int, train_cfg) -> list[dict]:
+    """The training tasks of data "tasks": {doc_id, draws: [task, ...]} (each a hypernet.tasks.TaskExample as a dict).
+
+    Task i is `hypernet.train.task_for_step(cfg, i, 0)` followed by its redraws (TASK_DRAWS in all, tried in
+    turn until one gives an example), the task the single-process trainer draws i-th (its batch_docs is 1 here).
+    """
+    from hypernet.train import TASK_DRAWS, task_for_step
+
+    if num_docs < 1:
+        raise ValueError("task training data needs num_docs >= 1")
+    return [{"doc_id": f"{i:06d}",
+             "draws": [asdict(task_for_step(train_cfg, i, 0, attempt)) for attempt in range(TASK_DRAWS)]}
+            for i in range(num_docs)]
+
+
 def fingerprint(docs: list[dict], teacher: dict) -> str:
     """Content address of a prepared data set: the documents and the teacher settings."""
     h = hashlib.sha256(json.dumps({"format": DATA_FORMAT, "teacher": teacher}, sort_keys=True).encode())
@@ -141,6 +160,43 @@ class TeacherShards:
         _write_shard(loc, path, rows)
         return {"path": path, "doc_ids": [r[DOC_ID] for r in rows], "n_chunks": [r[N_CHUNKS] for r in rows],
                 "computed": True, "seconds": time.perf_counter() - started}
+
+
+class TaskShards:
+    """Holds the frozen base model; turns tasks (`training_tasks`) into one stored Parquet shard of task examples,
+    one row per task that gives one (its first draw that does; a task none of whose draws does is left out)."""
+
+    def __init__(self, base_model_spec: str, cache_dir: str, device: str, threads: int, targets: str, top_k: int):
+        import torch
+
+        from hypernet import base_model
+        from workers.stages import quiet_actor_process
+
+        quiet_actor_process()
+        if threads:
+            torch.set_num_threads(threads)
+        self.model, self.tok, _ = base_model.load(base_model_spec, cache_dir or None, device=device)
+        self.targets, self.top_k = targets, top_k
+
+    def make(self, loc: Location, path: str, docs: list[dict]) -> dict:
+        """Compute and store the shard (or read back the summary of one already stored); its summary."""
+        if loc.exists(path):
+            return _stored_summary(loc, path)
+        from hypernet.examples_io import example_to_bytes
+        from hypernet.tasks import TaskExample
+        from hypernet.train import task_examples
+
+        started = time.perf_counter()
+        made = task_examples(self.model, self.tok, lambda i, attempt: TaskExample(**docs[i]["draws"][attempt]),
+                             len(docs), targets=self.targets, top_k=self.top_k)
+        rows = [{DOC_ID: f"{docs[i]['doc_id']}-{task.id}", TEXT: task.description,
+                 QA: json.dumps([[x, ""] for x in task.inputs]),  # the inputs; their outputs are in the example
+                 N_CHUNKS: len(ex.chunk_acts), CHUNK_LEN: ex.chunk_acts[0].shape[1],
+                 N_ANSWER_TOKENS: int(ex.answer_ids.numel()), EXAMPLE: example_to_bytes(ex)}
+                for i, task, ex in sorted(made, key=lambda m: m[0])]
+        _write_shard(loc, path, rows)
+        return {"path": path, "doc_ids": [r[DOC_ID] for r in rows], "n_chunks": [r[N_CHUNKS] for r in rows],
+                "computed": True, "seconds": time.perf_counter() - started, "failed": len(docs) - len(rows)}
 
 
 class DenseShards:
@@ -233,6 +289,23 @@ def prepare(loc: Location, docs: list[dict], *, base_model_spec: str, base_model
                     cpus_per_actor=cpus_per_actor, use_gpu=use_gpu, threads=threads, progress=progress)
 
 
+def prepare_tasks(loc: Location, docs: list[dict], *, base_model_spec: str, base_model_key: dict, cache_dir: str = "",
+                  targets: str, top_k: int, shard_docs: int = 16, actors: int = 1, cpus_per_actor: float = 1.0,
+                  use_gpu: bool = False, threads: int = 0, progress: bool = True) -> PreparedData:
+    """Compute (or reuse) the task examples of `docs` (`training_tasks`) with Ray actors; Ray must be initialised.
+    ValueError when no task gave an example (nothing to train on)."""
+    key = {"base_model": base_model_key, "targets": targets, "top_k": top_k}
+    device = "cuda" if use_gpu else "cpu"
+    prepared = _prepare(loc, docs, key, "tasks", "task examples", TaskShards,
+                        lambda n: (base_model_spec, cache_dir, device, n, targets, top_k),
+                        lambda _path, shard: shard, shard_docs=shard_docs, actors=actors,
+                        cpus_per_actor=cpus_per_actor, use_gpu=use_gpu, threads=threads, progress=progress)
+    if not prepared.n_examples:
+        raise ValueError(f"none of the {len(docs)} training tasks gave an example (task_targets={targets!r}): "
+                         "nothing to train on")
+    return prepared
+
+
 def prepare_dense(loc: Location, docs: list[dict], load_adapter: Callable[[dict], dict[str, bytes]], *,
                   base_model_spec: str, base_model_key: dict, cache_dir: str = "", hypernet_config: dict,
                   positions: int, read_dtype: str = "auto", max_batch_tokens: int = 4096, shard_docs: int = 16,
@@ -294,6 +367,8 @@ def _prepare(loc: Location, docs: list[dict], key: dict, kind: str, desc: str, a
             summaries.append(summary)
             for _ in summary["doc_ids"]:
                 bar.update(True)
+            for _ in range(summary.get("failed", 0)):  # a task that gave no example
+                bar.update(False)
     finally:
         for actor in pool_actors:
             ray.kill(actor)

@@ -134,7 +134,8 @@ def _flow_lines(result: dict) -> list[str]:
                      f"({held_out['n_questions']} questions): context {_fraction(held_out['context'])}, current "
                      f"{_fraction(held_out['current']['accuracy'])}, new "
                      f"{_fraction(held_out['checkpoints'][str(result['steps'])])}")
-    lines += [f"eval ({evaluation['n_questions']} questions): base {evaluation['base']:.3f}, "
+    unit = evaluation.get("unit", "questions")  # a task run: task outputs
+    lines += [f"eval ({evaluation['n_questions']} {unit}): base {evaluation['base']:.3f}, "
               f"context {evaluation['context']:.3f}, current {current['id']} "
               + (f"{current['accuracy']:.3f}" if current["accuracy"] is not None else "(does not fit the base model)"),
               (f"registered and made current: {decision.get('hypernet_id')} ({decision['reason']})"
@@ -163,7 +164,9 @@ DESCRIPTION = (
     "(training_report.json + .png) is written beside the checkpoints; --patch then re-patches a corpus "
     "with it. --corpus KB runs the flow on a corpus: its documents (but a held-out split), its adapters as "
     "dense targets, the decision on the held-out split's own questions and the eval file, then a patch "
-    "of KB. Both modes train with the same defaults (hypernet.config.TrainConfig). In the flow, "
+    "of KB. --data tasks trains a task hypernetwork (Text-to-LoRA, docs/tasks.md) in either mode; the flow "
+    "evaluates it on held-out tasks and never registers it. Both modes train with the same defaults "
+    "(hypernet.config.TrainConfig). In the flow, "
     "--num-actors is the number of teacher actors that prepare the data, "
     "--cpus-per-actor / --gpus-per-actor / --torch-threads size every teacher actor and training worker, "
     "and the worker options also apply to the patch.")

@@ -5,7 +5,9 @@ the final checkpoint of the run (not the best one on the eval file: choosing on 
 bias the very comparison it is judged by) is registered and made current when its adapters answer
 more eval questions than the current hypernetwork's, when the current one does not fit the base
 model (nothing to compare), or when forced. A tie keeps the current one. A corpus job decides on the
-corpus's held-out questions first (pipelines.meta_train.corpus.decide). The report is report.py's.
+corpus's held-out questions first (pipelines.meta_train.corpus.decide). A task job (train.data "tasks",
+Text-to-LoRA) is judged on held-out tasks against the current task hypernetwork and never registered:
+the registry holds the pipeline's document hypernetwork (`decide_task`). The report is report.py's.
 """
 from __future__ import annotations
 
@@ -46,8 +48,9 @@ class MetaTrainJob(MetaTrainConfig):
     """
 
     eval_file: str = field(default="", metadata={
-        "help": 'held-out eval file, one {"id", "text", "qa": [{"q", "a"}]} per line (empty: eval_docs synthetic '
-                "documents of the eval split, never trained on)"})
+        "help": 'held-out eval file, one {"id", "text", "qa": [{"q", "a"}]} per line, or with train.data "tasks" a '
+                "task file (hypernet.tasks.write_jsonl) (empty: eval_docs synthetic documents, or tasks, of the eval "
+                "split, never trained on)"})
     eval_docs: int = field(default=16, metadata={"help": "size of the default synthetic eval set"})
     eval_limit: int = field(default=0, metadata={"help": "evaluate only the first N eval documents (0: all)"})
     force: bool = field(default=False, metadata={
@@ -82,6 +85,10 @@ class MetaTrainJob(MetaTrainConfig):
         if not 0 <= self.holdout_share < 1 or not 0 <= self.generic_tolerance <= 1:
             raise ValueError(f"MetaTrainJob: holdout_share={self.holdout_share} must be in [0, 1) and "
                              f"generic_tolerance={self.generic_tolerance} in [0, 1]")
+        if self.train.data == "tasks" and (self.training_corpus or self.patch_corpus):
+            raise ValueError(f"MetaTrainJob: train.data='tasks' makes a task hypernetwork, which never becomes the "
+                             f"pipeline's document hypernetwork: no training_corpus ({self.training_corpus!r}) or "
+                             f"patch_corpus ({self.patch_corpus!r}) with it")
         if self.training_corpus and self.train.data != "synthetic":
             raise ValueError(f"MetaTrainJob: training_corpus={self.training_corpus!r} and train.data="
                              f"{self.train.data!r} are two sources of training documents; give one")
@@ -94,17 +101,16 @@ class MetaTrainJob(MetaTrainConfig):
         leaves out): FileNotFoundError, ValueError (a malformed eval file) or pipelines.lookup.Unavailable."""
         from pipelines.lookup import check_corpus_name, latest_snapshot
 
-        if self.train.data == "tasks":  # the Ray Train job's data preparation reads documents only
-            raise FileNotFoundError("--data tasks trains in one process only: run `docpatch train --data tasks` "
-                                    "without --workers")
         if self.training_corpus:
             latest_snapshot(settings, self.training_corpus)
-        if self.eval_file:
-            from hypernet.evaluate import read_eval_file
+        if self.train.data == "tasks":
+            from pipelines.task_adapters import resolve_task_hypernet_path
 
+            resolve_task_hypernet_path(settings)  # the current one, judged against
+        if self.eval_file:
             if not os.path.isfile(self.eval_file):
                 raise FileNotFoundError(f"eval file not found: {self.eval_file}")
-            read_eval_file(self.eval_file)
+            read_eval(self.eval_file, self.train.data == "tasks")
         if self.patch_corpus:
             check_corpus_name(self.patch_corpus)
             if not self.patch_deployment:  # a deployment's corpus lives where that deployment runs
@@ -136,6 +142,20 @@ def train_job_config(settings: Settings, job: MetaTrainJob) -> MetaTrainJob:
     return dataclasses.replace(job, run_name=job.run_name or default_run_name(), train=resolve_train(settings, job.train))
 
 
+def read_eval(path: str, tasks: bool) -> list:
+    """The eval file's documents (hypernet.evaluate.read_eval_file) or, for a task job, its tasks
+    (hypernet.tasks.read_jsonl); ValueError for a file of the other kind or a malformed one."""
+    from hypernet.evaluate import read_eval_file
+    from hypernet.tasks import read_jsonl
+    from pipelines.task_adapters import is_task_file
+
+    if is_task_file(path) != tasks:
+        raise ValueError(f"eval file {path}: " + ("a task run is evaluated on a task file (hypernet.tasks.write_jsonl)"
+                                                  if tasks else "holds tasks; a document run is evaluated on "
+                                                                "documents"))
+    return read_jsonl(path) if tasks else read_eval_file(path)
+
+
 def current_hypernet_info(settings: Settings) -> dict:
     """The hypernetwork the pipeline uses now: its id, folder, where it comes from, and the registry pointer."""
     from hypernet.model import checkpoint_id, default_checkpoint
@@ -152,6 +172,16 @@ def current_hypernet_info(settings: Settings) -> dict:
             "registry_current": registered[0] if registered else None}
 
 
+def current_task_hypernet_info(settings: Settings) -> dict:
+    """The task hypernetwork `docpatch task` uses now, in current_hypernet_info's form (no registry holds one)."""
+    from hypernet.model import checkpoint_id
+    from pipelines.task_adapters import resolve_task_hypernet_path
+
+    folder = resolve_task_hypernet_path(settings)
+    return {"id": checkpoint_id(folder), "folder": folder,
+            "source": "setting" if settings.task_hypernet_path else "shipped", "registry_current": None}
+
+
 def synthetic_eval_file(path: str, n_docs: int) -> str:
     """A held-out eval file: synthetic documents of the eval split (unseen kinds, phrasing), fixed seed."""
     from hypernet.synthetic import make_doc, write_jsonl
@@ -161,10 +191,59 @@ def synthetic_eval_file(path: str, n_docs: int) -> str:
     return path
 
 
+def synthetic_task_eval_file(path: str, n_tasks: int) -> str:
+    """A held-out task file: tasks of the eval split (unseen wordings and families), fixed seed."""
+    from hypernet.tasks import make_task, write_jsonl
+
+    rng = random.Random(SYNTHETIC_EVAL_SEED)
+    write_jsonl([make_task(rng, "eval", n_inputs=4) for _ in range(max(1, n_tasks))], path)
+    return path
+
+
 def evaluate_hypernets(eval_path: str, settings: Settings, candidates: dict[int, str], current: dict, limit: int = 0,
                        progress: bool = True) -> dict:
     """Accuracy on the eval file: base and context once, adapters of each candidate and of the current one."""
-    from hypernet.evaluate import evaluate_docs, read_eval_file
+    from hypernet.evaluate import evaluate_docs
+
+    docs = read_eval(eval_path, tasks=False)
+    docs = docs[:limit] if limit else docs
+
+    def score(model, tok, modes: list[str], net) -> tuple[dict[str, float], int]:
+        report = evaluate_docs(docs, modes, model, tok, net)
+        return {m: report[m]["accuracy"] for m in modes}, report["n_questions"]
+
+    say(progress, f"evaluating on {len(docs)} documents from {eval_path}")
+    return _compare(settings, score, len(docs), candidates, current, progress)
+
+
+def evaluate_task_hypernets(eval_path: str, settings: Settings, candidates: dict[int, str], current: dict,
+                            limit: int = 0, progress: bool = True) -> dict:
+    """evaluate_hypernets for task hypernetworks on a task file: the share of outputs the tasks' checkers accept
+    (hypernet.tasks.evaluate) in its "accuracy" fields."""
+    from hypernet.generate import AdapterGenerator
+    from hypernet.tasks.evaluate import evaluate_tasks
+
+    tasks = read_eval(eval_path, tasks=True)
+    tasks = tasks[:limit] if limit else tasks
+
+    def score(model, tok, modes: list[str], net) -> tuple[dict[str, float], int]:
+        adapter_for = None
+        if net is not None:
+            gen = AdapterGenerator(model, tok, net)
+
+            def adapter_for(task):
+                return gen.generate([task.description])[0].lora
+
+        report = evaluate_tasks(tasks, modes, model, tok, adapter_for=adapter_for)
+        return {m: report[m]["accepted"] for m in modes}, report["n_outputs"]
+
+    say(progress, f"evaluating on {len(tasks)} tasks from {eval_path}")
+    return {**_compare(settings, score, len(tasks), candidates, current, progress), "unit": "task outputs"}
+
+
+def _compare(settings: Settings, score, n_docs: int, candidates: dict[int, str], current: dict, progress: bool) -> dict:
+    """`score(model, tok, modes, hypernetwork or None)` -> (accuracy by mode, questions) for base and context once,
+    the adapters of each candidate and of the current hypernetwork (when it fits the base model)."""
     from hypernet.model import HyperNetwork
     from pipelines.answering import load_base_model
     from workers.stages import check_compatible
@@ -172,23 +251,21 @@ def evaluate_hypernets(eval_path: str, settings: Settings, candidates: dict[int,
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # the lines below say what is happening
-    docs = read_eval_file(eval_path)
-    docs = docs[:limit] if limit else docs
     model, tok, _ref = load_base_model(settings)
 
-    def run(what: str, modes: list[str], net) -> dict:
+    def run(what: str, modes: list[str], net) -> tuple[dict[str, float], int]:
         started = time.perf_counter()
-        report = evaluate_docs(docs, modes, model, tok, net)
-        say(progress, f"  eval {what}: " + ", ".join(f"{m} {report[m]['accuracy']:.3f}" for m in modes)
+        accuracy, n_questions = score(model, tok, modes, net)
+        say(progress, f"  eval {what}: " + ", ".join(f"{m} {accuracy[m]:.3f}" for m in modes)
             + f" ({time.perf_counter() - started:.0f} s)")
-        return report
+        return accuracy, n_questions
 
-    say(progress, f"evaluating on {len(docs)} documents from {eval_path}")
-    plain = run("without adapters", ["base", "context"], None)
-    out = {"n_docs": len(docs), "n_questions": plain["n_questions"], "base": plain["base"]["accuracy"],
-           "context": plain["context"]["accuracy"], "checkpoints": {}}
+    plain, n_questions = run("without adapters", ["base", "context"], None)
+    out = {"n_docs": n_docs, "n_questions": n_questions, "base": plain["base"], "context": plain["context"],
+           "checkpoints": {}}
     for step, folder in sorted(candidates.items()):
-        out["checkpoints"][str(step)] = run(f"checkpoint step {step}", ["adapter"], HyperNetwork.load(folder))["adapter"]["accuracy"]
+        accuracy, _ = run(f"checkpoint step {step}", ["adapter"], HyperNetwork.load(folder))
+        out["checkpoints"][str(step)] = accuracy["adapter"]
     current_eval = {"id": current["id"], "source": current["source"], "accuracy": None, "compatible": True}
     net = HyperNetwork.load(current["folder"])
     try:
@@ -196,7 +273,7 @@ def evaluate_hypernets(eval_path: str, settings: Settings, candidates: dict[int,
     except ValueError as exc:
         current_eval.update(compatible=False, error=str(exc))
     else:
-        current_eval["accuracy"] = run(f"current {current['id']}", ["adapter"], net)["adapter"]["accuracy"]
+        current_eval["accuracy"] = run(f"current {current['id']}", ["adapter"], net)[0]["adapter"]
     out["current"] = current_eval
     return out
 
@@ -218,6 +295,19 @@ def decide(candidate_id: str, candidate_accuracy: float, current: dict, force: b
         return {**base, "register": True, "reason": f"forced (--force); {comparison}"}
     return {**base, "register": False, "promoted": False,
             "reason": f"does not beat the current hypernetwork ({comparison}); not registered (--force registers anyway)"}
+
+
+def decide_task(candidate_id: str, candidate_accuracy: float, current: dict, checkpoint_uri: str) -> dict:
+    """A task hypernetwork is never registered (the registry holds the pipeline's document hypernetwork): the
+    decision says how it compares and where it is, for `--task-hypernet` (see the module docstring)."""
+    accuracy = current.get("accuracy")
+    now = f"{accuracy:.3f}" if accuracy is not None else "(does not fit the base model)"
+    comparison = (f"held-out task outputs accepted {candidate_accuracy:.3f} vs current task hypernetwork "
+                  f"{current['id']} {now}")
+    return {"candidate_id": candidate_id, "candidate_accuracy": candidate_accuracy, "current_id": current["id"],
+            "current_accuracy": accuracy, "forced": False, "register": False, "promoted": False,
+            "reason": f"a task hypernetwork, not registered ({comparison}); use a local copy of {checkpoint_uri} "
+                      "with --task-hypernet"}
 
 
 def empty_evaluation(candidates: dict[int, str], current: dict) -> dict:

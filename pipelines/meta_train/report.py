@@ -115,8 +115,8 @@ def _plot_eval(report: dict, ax_eval) -> None:
     current = evaluation.get("current") or {}
     if current.get("accuracy") is not None:
         ax_eval.axhline(current["accuracy"], color="tab:red", linestyle=":", label=f"current {current.get('id', '')}")
-    ax_eval.set(title=f"eval accuracy ({evaluation.get('n_questions', 0)} questions)", xlabel="checkpoint step",
-                ylim=(-0.02, 1.02))
+    ax_eval.set(title=f"eval accuracy ({evaluation.get('n_questions', 0)} {evaluation.get('unit', 'questions')})",
+                xlabel="checkpoint step", ylim=(-0.02, 1.02))
     ax_eval.legend(loc="best", fontsize=7)
 
 

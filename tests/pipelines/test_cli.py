@@ -40,7 +40,7 @@ def test_top_level_help_lists_the_commands():
     (["ingest", "/no/such/folder", "--corpus", "kb"], "source not found"),
     (["ask", "--corpus", "kb", "doc", "q?", "--mode", "psychic"], "invalid choice"),
     (["serve", "--corpus", "kb", "--source", ".", "--cron", "every night"], "invalid cron"),
-    (["train", "--data", "tasks", "--workers", "1"], "trains in one process only"),
+    (["train", "--data", "tasks", "--workers", "1", "--corpus", "kb"], "train.data='tasks' makes a task hypernetwork"),
 ])
 def test_user_errors_print_one_line_and_exit_non_zero(tmp_path, args, message):
     proc = _docpatch(*args, "--store", str(tmp_path / "store"), cwd=tmp_path)

@@ -96,6 +96,55 @@ def test_docpatch_train_on_s3_trains_evaluates_registers_reports_and_starts_the_
     assert flow_run.parameters == {"corpus": "kb"}
 
 
+@pytest.mark.usefixtures("prefect_harness", "ray_local")
+def test_docpatch_train_on_tasks_trains_a_task_hypernetwork_on_ray_and_does_not_register_it(
+        tmp_path, capsys, tiny_model_path):
+    """Text-to-LoRA through the same flow: task examples prepared by a Ray actor into the example shards, a
+    1-worker Ray Train job, a checkpoint recording its task data, eval on held-out tasks beside the current
+    task hypernetwork (the shipped one: it does not fit the tiny model); the document registry is left alone."""
+    from hypernet.config import checkpoint_meta
+    from hypernet.model import HyperNetwork
+
+    store = tmp_path / "store"
+    code = main(["train", "--workers", "1", "--num-actors", "1", "--data", "tasks", "--steps", "2",
+                 "--save-every", "2", "--global-batch", "1", "--docs", "2", "--warmup", "1", "--run-name", "t1",
+                 "--eval-docs", "1", "--set", "latent_dim=32", "--set", "n_latents=4", "--set", "head_dim=16",
+                 "--set", "questions_per_doc=2", "--cpus-per-actor", "0.5", "--torch-threads", "1",
+                 "--store", str(store), "--base-model", tiny_model_path, "--cache-dir", str(tmp_path / "cache"),
+                 "--json"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    data = store / "training" / "data" / result["data"]["fingerprint"]
+    index = json.loads((data / "index.json").read_text())
+    assert index["tasks"]["targets"] == "reference" and len(index["examples"]) == result["data"]["n_examples"] >= 1
+    final = store / "training" / "t1" / "step-000002"
+    assert result["steps"] == 2 and result["checkpoint"].endswith("t1/step-000002")
+    assert checkpoint_meta(str(final))["train_config"]["data"] == "tasks" and HyperNetwork.load(str(final))
+    report = json.loads((store / "training" / "t1" / "training_report.json").read_text())
+    assert [m["step"] for m in report["history"]] == [1, 2] and report["history"][-1]["objective"] == "distill"
+    evaluation = result["eval"]
+    assert evaluation["unit"] == "task outputs" and evaluation["n_questions"] == 4  # one eval task, four inputs
+    assert set(evaluation["checkpoints"]) == {"2"}
+    assert evaluation["current"]["source"] == "shipped" and not evaluation["current"]["compatible"]
+    decision = result["decision"]
+    assert not decision["register"] and not decision["promoted"]
+    assert decision["reason"].startswith("a task hypernetwork, not registered") and "does not fit" in decision["reason"]
+    assert not HypernetRegistry(str(store), cache_dir=str(tmp_path / "cache")).versions()
+
+
+def test_a_task_run_is_judged_on_a_task_file_and_a_document_run_on_documents(tmp_path):
+    from pipelines.meta_train.job import read_eval, synthetic_eval_file, synthetic_task_eval_file
+
+    docs = synthetic_eval_file(str(tmp_path / "docs.jsonl"), 1)
+    tasks = synthetic_task_eval_file(str(tmp_path / "tasks.jsonl"), 2)
+    assert len(read_eval(docs, tasks=False)) == 1
+    assert [t.split for t in read_eval(tasks, tasks=True)] == ["eval", "eval"]  # held out from training
+    with pytest.raises(ValueError, match="a task run is evaluated on a task file"):
+        read_eval(docs, tasks=True)
+    with pytest.raises(ValueError, match="holds tasks"):
+        read_eval(tasks, tasks=False)
+
+
 def test_single_process_settings_are_refused_by_the_distributed_job(tmp_path):
     from hypernet.config import TrainConfig
     from pipelines.meta_train.job import MetaTrainJob, train_job_config

@@ -141,6 +141,34 @@ def test_prose_documents_reach_the_job_as_gold_only_examples(tmp_path, tiny_mode
     assert [reader.example(i).is_gold_only() for i in range(2)] == [True, False]
 
 
+def test_task_data_is_the_single_process_trainers_tasks_as_examples_in_task_order(tmp_path, tiny_model_path):
+    """The Ray job's data for train.data "tasks" (no Ray here): task i and its redraws are the ones the
+    single-process trainer draws i-th; a TaskShards shard holds one example per task that gives one (reference
+    targets: gold-only), the description as its one chunk, in task order."""
+    from dataclasses import asdict
+
+    from hypernet.train import TASK_DRAWS, task_for_step
+    from workers.train_data import DATA_FORMAT, INDEX_FILE, TaskShards, training_tasks
+
+    cfg = TrainConfig(data="tasks", questions_per_doc=2)
+    tasks = training_tasks(3, cfg)
+    assert [t["doc_id"] for t in tasks] == ["000000", "000001", "000002"]
+    assert tasks[2]["draws"] == [asdict(task_for_step(cfg, 2, 0, attempt)) for attempt in range(TASK_DRAWS)]
+    loc = open_location(str(tmp_path / "store"))
+    path = loc.path("data", "s.parquet")
+    summary = TaskShards(tiny_model_path, "", "cpu", 1, cfg.task_targets, 8).make(loc, path, tasks)
+    made = summary["doc_ids"]
+    assert made == sorted(made) and len(made) + summary["failed"] == 3 and made
+    for doc_id in made:  # "{task index}-{id of the draw that gave the example}"
+        index, task_id = doc_id.split("-", 1)
+        assert task_id in {draw["id"] for draw in tasks[int(index)]["draws"]}
+    index = {"format": DATA_FORMAT, "examples": [{"doc_id": d, "shard": "s.parquet", "row": i, "n_chunks": 1}
+                                                 for i, d in enumerate(made)]}
+    loc.write_bytes(loc.path("data", INDEX_FILE), json.dumps(index).encode())
+    example = ExampleReader(loc, loc.path("data")).example(0)
+    assert example.is_gold_only() and len(example.chunk_acts) == 1
+
+
 def test_a_run_with_dense_targets_spreads_the_distillation_share_evenly():
     from workers.meta_train import objective_at
 
