@@ -7,6 +7,8 @@ the document alone, never on the questions it will be asked:
   greedy answer is the span it was made from, and the student matches the teacher's top-k there;
 - fill-in-the-blank items, trained on the gold span (the teacher misses many blanks);
 - next-token prediction on a window of the text.
+The student's softmax runs over a shortlist of the vocabulary (`_Shortlist`): on a CPU, passes over
+262k-wide logits cost more than the rest of the step.
 Many documents refine together: one forward/backward per step over all their rows, each row
 under its own document's adapter, so a batch costs one model pass per step.
 """
@@ -146,6 +148,35 @@ class _Trainable:
                             for t, (am, bm, af, bf, a_low, b_low) in self.parts.items()})
 
 
+@dataclass
+class _Shortlist:
+    """The LM head's rows the student is scored on, and where each token id sits among them."""
+
+    weight: torch.Tensor  # (S, H): the head's rows of the shortlisted ids, in the step's dtype
+    where: torch.Tensor | None  # (V,) token id -> its row in `weight`; None: the whole vocabulary
+
+
+def _shortlist(model, prepared: list[Prepared], cfg: RefineConfig, dtype: torch.dtype | None) -> _Shortlist:
+    """Every token a target names (the documents' text, their items, the teacher's top-k) plus the
+    `cfg.vocab_common` lowest ids, which a BPE vocabulary orders most frequent first: the competitors
+    a target has to beat. -1 keeps the whole vocabulary."""
+    weight = model.lm_head.weight.detach()
+    where = None
+    if cfg.vocab_common >= 0:
+        ids = set(range(min(cfg.vocab_common, weight.shape[0])))
+        for prep in prepared:
+            ids.update(prep.text_ids)
+            for item in prep.items:
+                ids.update(item.ids)
+                if item.topk_ids is not None:
+                    ids.update(item.topk_ids.flatten().tolist())
+        keep = torch.tensor(sorted(ids), device=weight.device)
+        where = torch.full((weight.shape[0],), -1, dtype=torch.long, device=weight.device)
+        where[keep] = torch.arange(len(keep), device=weight.device)
+        weight = weight[keep]
+    return _Shortlist(weight.to(dtype) if dtype is not None else weight, where)
+
+
 def length_units(n_tokens: int, cfg: RefineConfig) -> int:
     """A document's length in units of `cfg.unit_tokens` (at least 1): its item and window budgets scale with it,
     so a long document's questions and windows reach its end rather than stopping in its first part."""
@@ -187,8 +218,8 @@ def refine(model, tok, loras: list[LoraTensors], prepared: list[Prepared], cfg: 
     t0 = time.perf_counter()
     if 0 in snapshots:
         taken[0] = ([_detached(d.lora()) for d in docs], 0.0)
-    # The student's LM head in the autocast dtype: its gradient needs no float32 logits.
-    head = model.lm_head.weight.detach().to(autocast) if autocast is not None and cfg.steps else None
+    # The student's LM head rows in the autocast dtype: its gradient needs no float32 logits.
+    head = _shortlist(model, prepared, cfg, autocast) if cfg.steps else None
     for step in range(cfg.steps):
         opt.zero_grad(set_to_none=True)
         _step(model, tok, docs, prepared, step, cfg, bos, device, autocast, head)
@@ -203,7 +234,7 @@ def _detached(lora: LoraTensors) -> LoraTensors:
 
 
 def _step(model, tok, docs: list[_Trainable], prepared: list[Prepared], step: int, cfg: RefineConfig,
-          bos: list[int], device, autocast, head: torch.Tensor | None) -> float:
+          bos: list[int], device, autocast, head: _Shortlist) -> float:
     """One step's gradients: every document's rows, grouped by length into forwards of at most
     `MAX_BATCH_TOKENS` padded tokens (a short question row padded to a text window's length would pay
     for the padding many times over).
@@ -230,18 +261,19 @@ def _step(model, tok, docs: list[_Trainable], prepared: list[Prepared], step: in
             hidden = final_hidden(model, ids.to(device), mask.to(device))  # (rows, S, H)
         r_idx = torch.tensor([i for i, r in enumerate(bucket) for _ in r[1]], device=device)
         p_idx = torch.tensor([p for r in bucket for p in r[1]], device=device)
-        logp = torch.log_softmax(lm_logits(model, hidden[r_idx, p_idx], head), dim=-1)  # (P, V)
-        loss = _bucket_loss(logp, bucket, counts, cfg)
+        logp = torch.log_softmax(lm_logits(model, hidden[r_idx, p_idx], head.weight), dim=-1)  # (P, shortlist)
+        loss = _bucket_loss(logp, bucket, counts, cfg, head.where)
         loss.backward()
         total += loss.item()
     return total
 
 
-def _bucket_loss(logp: torch.Tensor, bucket: list, counts: dict, cfg: RefineConfig) -> torch.Tensor:
+def _bucket_loss(logp: torch.Tensor, bucket: list, counts: dict, cfg: RefineConfig,
+                 where: torch.Tensor | None = None) -> torch.Tensor:
     """Every row's weighted loss from two gathers over the bucket's log-probabilities (a slice per row
     would cost a vocabulary-wide zero fill per row in the backward pass). Each row's summed loss is
     divided by its document's count of positions of that kind: next-token CE on text, gold CE on a
-    blank, cross-entropy to the teacher's top-k on a question."""
+    blank, cross-entropy to the teacher's top-k on a question. `where` maps token ids to logp's columns."""
     gold_pos, gold_ids, gold_w = [], [], []
     topk_pos, topk_ids, topk_p, topk_w = [], [], [], []
     k = 0
@@ -259,12 +291,13 @@ def _bucket_loss(logp: torch.Tensor, bucket: list, counts: dict, cfg: RefineConf
             topk_p.append(torch.softmax(x.topk_logp.float(), dim=-1))
             topk_w += [cfg.question_weight / counts[(d, kind)]] * len(pos)
     device = logp.device
+    column = (lambda ids: ids) if where is None else (lambda ids: where[ids])
     loss = logp.new_zeros(())
     if gold_pos:
-        picked = logp[torch.tensor(gold_pos, device=device), torch.tensor(gold_ids, device=device)]
+        picked = logp[torch.tensor(gold_pos, device=device), column(torch.tensor(gold_ids, device=device))]
         loss = loss - (torch.tensor(gold_w, device=device) * picked).sum()
     if topk_pos:
-        ids = torch.cat(topk_ids).to(device)  # (P_q, K)
+        ids = column(torch.cat(topk_ids).to(device))  # (P_q, K)
         picked = logp[torch.tensor(topk_pos, device=device)[:, None], ids]
         weighted = torch.tensor(topk_w, device=device)[:, None] * torch.cat(topk_p).to(device)
         loss = loss - (weighted * picked).sum()

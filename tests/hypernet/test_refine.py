@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from hypernet import base_model
 from hypernet.config import RefineConfig
 from hypernet.lora import LoraTensors, applied, decoder_layers
-from hypernet.refine import Item, Prepared, _bucket_loss, _step_rows, length_units, prepare, refine
+from hypernet.refine import Item, Prepared, _bucket_loss, _shortlist, _step_rows, length_units, prepare, refine
 from hypernet.self_questions import self_questions
 
 TEXT = ("Quillton is the capital of Zorbania. It was founded in 1821 by Ada Brun. "
@@ -41,6 +41,36 @@ def test_bucket_loss_is_each_rows_weighted_mean():
             + 2.0 * F.nll_loss(logp[3:5], torch.tensor([9, 11]), reduction="sum") / 2
             - 3.0 * (torch.tensor([[0.7, 0.3], [0.9, 0.1]]) * logp[5:7].gather(-1, teacher.topk_ids)).sum() / 2)
     assert _bucket_loss(logp, bucket, counts, cfg).item() == pytest.approx(want.item(), rel=1e-5)
+
+
+def test_bucket_loss_reads_token_ids_through_the_shortlist():
+    torch.manual_seed(0)
+    logp = torch.log_softmax(torch.randn(3, 4), dim=-1)  # columns: token ids 7, 20, 31, 45
+    where = torch.full((50,), -1, dtype=torch.long)
+    where[torch.tensor([7, 20, 31, 45])] = torch.arange(4)
+    teacher = Item(ids=[1, 31, 45], first=1, gold=False, topk_ids=torch.tensor([[31, 7], [45, 20]]),
+                   topk_logp=torch.log(torch.tensor([[0.6, 0.4], [0.8, 0.2]])))
+    bucket = [([1, 20], [0], "text", 0, [20]), (teacher.ids, [1, 2], "item", 0, teacher)]
+    counts = {(0, "text"): 1, (0, "item"): 2}
+    cfg = RefineConfig(text_weight=1.0, question_weight=1.0)
+    want = -logp[0, 1] - ((0.6 * logp[1, 2] + 0.4 * logp[1, 0]) + (0.8 * logp[2, 3] + 0.2 * logp[2, 1])) / 2
+    assert _bucket_loss(logp, bucket, counts, cfg, where).item() == pytest.approx(want.item(), rel=1e-5)
+
+
+def test_the_shortlist_holds_every_target_and_the_common_ids(tiny):
+    model, tok = tiny
+    cfg = RefineConfig(vocab_common=10)
+    prepared = prepare(model, tok, [TEXT], cfg)
+    head = _shortlist(model, prepared, cfg, None)
+    targets = set(prepared[0].text_ids) | set(range(10))
+    for item in prepared[0].items:
+        targets |= set(item.ids) | (set(item.topk_ids.flatten().tolist()) if item.topk_ids is not None else set())
+    rows = head.where[torch.tensor(sorted(targets))]
+    assert (rows >= 0).all(), "every token a target names has a row"
+    assert int((head.where >= 0).sum()) == len(targets) == head.weight.shape[0], "and nothing else does"
+    assert torch.equal(head.weight[rows], model.lm_head.weight[torch.tensor(sorted(targets))])
+    whole = _shortlist(model, prepared, RefineConfig(vocab_common=-1), None)
+    assert whole.where is None and whole.weight.shape == model.lm_head.weight.shape
 
 
 def test_refinement_lowers_its_own_loss(tiny):
