@@ -294,6 +294,9 @@ class RefineConfig:
     vocab_common: int = field(default=4096, metadata={
         "help": "the student's softmax runs over the batch's own tokens, the teacher's top-k and this many lowest "
                 "(most frequent) token ids; -1: the whole vocabulary"})
+    rivals: int = field(default=16, metadata={
+        "help": "the student's own likeliest tokens at each scored position (under its starting adapter, read once "
+                "over the whole vocabulary) that join the shortlist"})
     train: str = field(default="all", metadata={"help": f"which factors move: {TRAINED_FACTORS} (no-bias: the shared bias rows stay)"})
     # All layers move: freezing the generated lower half is as accurate on documents like the
     # hypernetwork's training data but not on unseen ones, where those layers need correcting too.
@@ -304,9 +307,9 @@ class RefineConfig:
         if self.steps < 0 or self.questions < 0 or self.blanks < 0 or self.items_per_step < 1:
             raise ValueError(f"RefineConfig steps={self.steps}, questions={self.questions}, blanks={self.blanks} must be "
                              f">= 0 and items_per_step={self.items_per_step} >= 1")
-        if self.lr <= 0 or self.text_tokens < 8 or self.top_k < 1 or self.unit_tokens < 1 or self.vocab_common < -1:
+        if self.lr <= 0 or self.text_tokens < 8 or self.top_k < 1 or self.unit_tokens < 1 or self.vocab_common < -1 or self.rivals < 0:
             raise ValueError(f"RefineConfig lr={self.lr} must be > 0, text_tokens={self.text_tokens} >= 8, top_k={self.top_k} >= 1, "
-                             f"unit_tokens={self.unit_tokens} >= 1, vocab_common={self.vocab_common} >= -1")
+                             f"unit_tokens={self.unit_tokens} >= 1, vocab_common={self.vocab_common} >= -1, rivals={self.rivals} >= 0")
         if not 0 <= self.frozen_share < 1:
             raise ValueError(f"RefineConfig.frozen_share={self.frozen_share} must be in [0, 1)")
         if self.train not in TRAINED_FACTORS:

@@ -156,14 +156,15 @@ class _Shortlist:
     where: torch.Tensor | None  # (V,) token id -> its row in `weight`; None: the whole vocabulary
 
 
-def _shortlist(model, prepared: list[Prepared], cfg: RefineConfig, dtype: torch.dtype | None) -> _Shortlist:
-    """Every token a target names (the documents' text, their items, the teacher's top-k) plus the
-    `cfg.vocab_common` lowest ids, which a BPE vocabulary orders most frequent first: the competitors
-    a target has to beat. -1 keeps the whole vocabulary."""
+def _shortlist(model, prepared: list[Prepared], cfg: RefineConfig, dtype: torch.dtype | None,
+               rivals: set[int] = frozenset()) -> _Shortlist:
+    """Every token a target names (the documents' text, their items, the teacher's top-k), the
+    `cfg.vocab_common` lowest ids, which a BPE vocabulary orders most frequent first, and `rivals`
+    (the student's own likeliest tokens): the competitors a target has to beat. -1 keeps the whole vocabulary."""
     weight = model.lm_head.weight.detach()
     where = None
     if cfg.vocab_common >= 0:
-        ids = set(range(min(cfg.vocab_common, weight.shape[0])))
+        ids = set(range(min(cfg.vocab_common, weight.shape[0]))) | set(rivals)
         for prep in prepared:
             ids.update(prep.text_ids)
             for item in prep.items:
@@ -219,7 +220,10 @@ def refine(model, tok, loras: list[LoraTensors], prepared: list[Prepared], cfg: 
     if 0 in snapshots:
         taken[0] = ([_detached(d.lora()) for d in docs], 0.0)
     # The student's LM head rows in the autocast dtype: its gradient needs no float32 logits.
-    head = _shortlist(model, prepared, cfg, autocast) if cfg.steps else None
+    head = None
+    if cfg.steps:
+        rivals = _rivals(model, tok, docs, prepared, cfg, bos, device, autocast) if cfg.vocab_common >= 0 else set()
+        head = _shortlist(model, prepared, cfg, autocast, rivals)
     for step in range(cfg.steps):
         opt.zero_grad(set_to_none=True)
         _step(model, tok, docs, prepared, step, cfg, bos, device, autocast, head)
@@ -239,15 +243,7 @@ def _step(model, tok, docs: list[_Trainable], prepared: list[Prepared], step: in
     `MAX_BATCH_TOKENS` padded tokens (a short question row padded to a text window's length would pay
     for the padding many times over).
     The loss is the sum over documents of each one's weighted per-token means."""
-    rows = []  # (ids, positions predicting targets, kind, doc, payload)
-    for d, prep in enumerate(prepared):
-        texts, items = _step_rows(prep, step, cfg)
-        for text in texts:
-            every = max(1, -(-(len(text) - 1) // cfg.text_positions))
-            pos = list(range(len(bos) + step % every, len(bos) + len(text) - 1, every))
-            rows.append((bos + text, pos, "text", d, [text[p - len(bos) + 1] for p in pos]))
-        for item in items:
-            rows.append((item.ids, list(range(item.first - 1, len(item.ids) - 1)), "item", d, item))
+    rows = _rows(prepared, step, cfg, bos)
     counts: dict[tuple[int, str], int] = {}
     for _ids, pos, kind, d, _x in rows:
         counts[(d, kind)] = counts.get((d, kind), 0) + len(pos)
@@ -266,6 +262,51 @@ def _step(model, tok, docs: list[_Trainable], prepared: list[Prepared], step: in
         loss.backward()
         total += loss.item()
     return total
+
+
+def _rows(prepared: list[Prepared], step: int, cfg: RefineConfig, bos: list[int]) -> list[tuple]:
+    """A step's rows over all documents: (ids, positions predicting targets, kind, doc, targets or item)."""
+    rows = []
+    for d, prep in enumerate(prepared):
+        texts, items = _step_rows(prep, step, cfg)
+        for text in texts:
+            every = max(1, -(-(len(text) - 1) // cfg.text_positions))
+            pos = list(range(len(bos) + step % every, len(bos) + len(text) - 1, every))
+            rows.append((bos + text, pos, "text", d, [text[p - len(bos) + 1] for p in pos]))
+        for item in items:
+            rows.append((item.ids, list(range(item.first - 1, len(item.ids) - 1)), "item", d, item))
+    return rows
+
+
+@torch.no_grad()
+def _rivals(model, tok, docs: list[_Trainable], prepared: list[Prepared], cfg: RefineConfig, bos: list[int],
+            device, autocast) -> set[int]:
+    """The student's `cfg.rivals` likeliest tokens at every position the steps will score, under its starting
+    adapter, read once over the whole vocabulary: the wrong answers it would give, which the shortlist must
+    hold for the loss to push them down."""
+    if cfg.rivals == 0:
+        return set()
+    scored: dict[tuple[int, tuple[int, ...]], set[int]] = {}  # (doc, row ids) -> positions, each row read once
+    for step in range(cfg.steps):
+        for ids, pos, _kind, d, _x in _rows(prepared, step, cfg, bos):
+            scored.setdefault((d, tuple(ids)), set()).update(pos)
+    rows = [(list(ids), sorted(pos), d) for (d, ids), pos in scored.items()]
+    weight = model.lm_head.weight.detach()
+    weight = weight.to(autocast) if autocast is not None else weight
+    loras = [d.lora() for d in docs]
+    rank = max(l.rank for l in loras)
+    loras = [pad_rank(l, rank) for l in loras]
+    found: set[int] = set()
+    for bucket in _buckets(sorted(rows, key=lambda r: len(r[0]))):
+        ids, mask = pad_rows([r[0] for r in bucket], tok)
+        with applied(model, [loras[r[2]] for r in bucket]), under_autocast(device.type, autocast):
+            hidden = final_hidden(model, ids.to(device), mask.to(device))
+        r_idx = torch.tensor([i for i, r in enumerate(bucket) for _ in r[1]], device=device)
+        p_idx = torch.tensor([p for r in bucket for p in r[1]], device=device)
+        at = hidden[r_idx, p_idx].to(weight.dtype)
+        for i in range(0, len(at), 256):  # a (256, 262k) block of logits at a time
+            found.update((at[i:i + 256] @ weight.T).topk(cfg.rivals, dim=-1).indices.flatten().tolist())
+    return found
 
 
 def _bucket_loss(logp: torch.Tensor, bucket: list, counts: dict, cfg: RefineConfig,

@@ -6,7 +6,8 @@ import torch.nn.functional as F
 from hypernet import base_model
 from hypernet.config import RefineConfig
 from hypernet.lora import LoraTensors, applied, decoder_layers
-from hypernet.refine import Item, Prepared, _bucket_loss, _shortlist, _step_rows, length_units, prepare, refine
+from hypernet.refine import (Item, Prepared, _bos, _bucket_loss, _rivals, _shortlist, _step_rows, _Trainable, length_units,
+                             prepare, refine)
 from hypernet.self_questions import self_questions
 
 TEXT = ("Quillton is the capital of Zorbania. It was founded in 1821 by Ada Brun. "
@@ -71,6 +72,21 @@ def test_the_shortlist_holds_every_target_and_the_common_ids(tiny):
     assert torch.equal(head.weight[rows], model.lm_head.weight[torch.tensor(sorted(targets))])
     whole = _shortlist(model, prepared, RefineConfig(vocab_common=-1), None)
     assert whole.where is None and whole.weight.shape == model.lm_head.weight.shape
+
+
+def test_rivals_hold_the_students_own_answers(tiny):
+    model, tok = tiny
+    cfg = RefineConfig(steps=3, rivals=2)
+    prepared = prepare(model, tok, [TEXT], cfg)
+    lora = _lora(model)
+    rivals = _rivals(model, tok, [_Trainable(lora, cfg, 0)], prepared, cfg, _bos(tok), torch.device("cpu"), None)
+    item = prepared[0].items[0]
+    with torch.no_grad(), applied(model, lora):
+        logits = model(input_ids=torch.tensor([item.ids])).logits[0, item.first - 1:len(item.ids) - 1]
+    assert set(logits.argmax(-1).tolist()) <= rivals, "the student's greedy answer tokens join the shortlist"
+    assert set(logits.topk(2, dim=-1).indices.flatten().tolist()) <= rivals
+    assert _rivals(model, tok, [_Trainable(lora, cfg, 0)], prepared, RefineConfig(steps=3, rivals=0), _bos(tok),
+                   torch.device("cpu"), None) == set()
 
 
 def test_refinement_lowers_its_own_loss(tiny):
