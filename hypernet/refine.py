@@ -150,32 +150,39 @@ class _Trainable:
 
 @dataclass
 class _Shortlist:
-    """The LM head's rows the student is scored on, and where each token id sits among them."""
+    """The LM head's rows the student is scored on, where each token id sits among them, and which of
+    them each document's softmax runs over (its own list: a batch-mate's tokens must not change its loss)."""
 
-    weight: torch.Tensor  # (S, H): the head's rows of the shortlisted ids, in the step's dtype
+    weight: torch.Tensor  # (S, H): the head's rows of every document's shortlisted ids, in the step's dtype
     where: torch.Tensor | None  # (V,) token id -> its row in `weight`; None: the whole vocabulary
+    outside: torch.Tensor | None = None  # (docs, S) True where a row is not on that document's list
 
 
 def _shortlist(model, prepared: list[Prepared], cfg: RefineConfig, dtype: torch.dtype | None,
-               rivals: set[int] = frozenset()) -> _Shortlist:
-    """Every token a target names (the documents' text, their items, the teacher's top-k), the
-    `cfg.vocab_common` lowest ids, which a BPE vocabulary orders most frequent first, and `rivals`
+               rivals: dict[int, set[int]] | None = None) -> _Shortlist:
+    """Each document's list: every token a target names (its text, its items, the teacher's top-k), the
+    `cfg.vocab_common` lowest ids, which a BPE vocabulary orders most frequent first, and its `rivals`
     (the student's own likeliest tokens): the competitors a target has to beat. -1 keeps the whole vocabulary."""
     weight = model.lm_head.weight.detach()
-    where = None
-    if cfg.vocab_common >= 0:
-        ids = set(range(min(cfg.vocab_common, weight.shape[0]))) | set(rivals)
-        for prep in prepared:
-            ids.update(prep.text_ids)
-            for item in prep.items:
-                ids.update(item.ids)
-                if item.topk_ids is not None:
-                    ids.update(item.topk_ids.flatten().tolist())
-        keep = torch.tensor(sorted(ids), device=weight.device)
-        where = torch.full((weight.shape[0],), -1, dtype=torch.long, device=weight.device)
-        where[keep] = torch.arange(len(keep), device=weight.device)
-        weight = weight[keep]
-    return _Shortlist(weight.to(dtype) if dtype is not None else weight, where)
+    if cfg.vocab_common < 0:
+        return _Shortlist(weight.to(dtype) if dtype is not None else weight, None)
+    common = set(range(min(cfg.vocab_common, weight.shape[0])))
+    lists = []
+    for d, prep in enumerate(prepared):
+        ids = common | set(prep.text_ids) | (rivals or {}).get(d, set())
+        for item in prep.items:
+            ids.update(item.ids)
+            if item.topk_ids is not None:
+                ids.update(item.topk_ids.flatten().tolist())
+        lists.append(ids)
+    keep = torch.tensor(sorted(set().union(*lists)), device=weight.device)
+    where = torch.full((weight.shape[0],), -1, dtype=torch.long, device=weight.device)
+    where[keep] = torch.arange(len(keep), device=weight.device)
+    outside = torch.ones(len(prepared), len(keep), dtype=torch.bool, device=weight.device)
+    for d, ids in enumerate(lists):
+        outside[d, where[torch.tensor(sorted(ids), device=weight.device)]] = False
+    weight = weight[keep]
+    return _Shortlist(weight.to(dtype) if dtype is not None else weight, where, outside)
 
 
 def length_units(n_tokens: int, cfg: RefineConfig) -> int:
@@ -222,7 +229,7 @@ def refine(model, tok, loras: list[LoraTensors], prepared: list[Prepared], cfg: 
     # The student's LM head rows in the autocast dtype: its gradient needs no float32 logits.
     head = None
     if cfg.steps:
-        rivals = _rivals(model, tok, docs, prepared, cfg, bos, device, autocast) if cfg.vocab_common >= 0 else set()
+        rivals = _rivals(model, tok, docs, prepared, cfg, bos, device, autocast) if cfg.vocab_common >= 0 else {}
         head = _shortlist(model, prepared, cfg, autocast, rivals)
     for step in range(cfg.steps):
         opt.zero_grad(set_to_none=True)
@@ -257,7 +264,11 @@ def _step(model, tok, docs: list[_Trainable], prepared: list[Prepared], step: in
             hidden = final_hidden(model, ids.to(device), mask.to(device))  # (rows, S, H)
         r_idx = torch.tensor([i for i, r in enumerate(bucket) for _ in r[1]], device=device)
         p_idx = torch.tensor([p for r in bucket for p in r[1]], device=device)
-        logp = torch.log_softmax(lm_logits(model, hidden[r_idx, p_idx], head.weight), dim=-1)  # (P, shortlist)
+        logits = lm_logits(model, hidden[r_idx, p_idx], head.weight)  # (P, shortlist)
+        if head.outside is not None:
+            d_idx = torch.tensor([r[3] for r in bucket for _ in r[1]], device=device)
+            logits = logits.masked_fill(head.outside[d_idx], float("-inf"))
+        logp = torch.log_softmax(logits, dim=-1)
         loss = _bucket_loss(logp, bucket, counts, cfg, head.where)
         loss.backward()
         total += loss.item()
@@ -280,12 +291,12 @@ def _rows(prepared: list[Prepared], step: int, cfg: RefineConfig, bos: list[int]
 
 @torch.no_grad()
 def _rivals(model, tok, docs: list[_Trainable], prepared: list[Prepared], cfg: RefineConfig, bos: list[int],
-            device, autocast) -> set[int]:
-    """The student's `cfg.rivals` likeliest tokens at every position the steps will score, under its starting
-    adapter, read once over the whole vocabulary: the wrong answers it would give, which the shortlist must
-    hold for the loss to push them down."""
+            device, autocast) -> dict[int, set[int]]:
+    """Each document's student's `cfg.rivals` likeliest tokens at every position the steps will score, under its
+    starting adapter, read once over the whole vocabulary: the wrong answers it would give, which its shortlist
+    must hold for the loss to push them down."""
     if cfg.rivals == 0:
-        return set()
+        return {}
     scored: dict[tuple[int, tuple[int, ...]], set[int]] = {}  # (doc, row ids) -> positions, each row read once
     for step in range(cfg.steps):
         for ids, pos, _kind, d, _x in _rows(prepared, step, cfg, bos):
@@ -296,16 +307,19 @@ def _rivals(model, tok, docs: list[_Trainable], prepared: list[Prepared], cfg: R
     loras = [d.lora() for d in docs]
     rank = max(l.rank for l in loras)
     loras = [pad_rank(l, rank) for l in loras]
-    found: set[int] = set()
+    found: dict[int, set[int]] = {d: set() for d in range(len(prepared))}
     for bucket in _buckets(sorted(rows, key=lambda r: len(r[0]))):
         ids, mask = pad_rows([r[0] for r in bucket], tok)
         with applied(model, [loras[r[2]] for r in bucket]), under_autocast(device.type, autocast):
             hidden = final_hidden(model, ids.to(device), mask.to(device))
         r_idx = torch.tensor([i for i, r in enumerate(bucket) for _ in r[1]], device=device)
         p_idx = torch.tensor([p for r in bucket for p in r[1]], device=device)
+        d_of = [r[2] for r in bucket for _ in r[1]]
         at = hidden[r_idx, p_idx].to(weight.dtype)
         for i in range(0, len(at), 256):  # a (256, 262k) block of logits at a time
-            found.update((at[i:i + 256] @ weight.T).topk(cfg.rivals, dim=-1).indices.flatten().tolist())
+            top = (at[i:i + 256] @ weight.T).topk(cfg.rivals, dim=-1).indices.tolist()
+            for d, ids in zip(d_of[i:i + 256], top):
+                found[d].update(ids)
     return found
 
 

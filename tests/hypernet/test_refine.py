@@ -74,19 +74,33 @@ def test_the_shortlist_holds_every_target_and_the_common_ids(tiny):
     assert whole.where is None and whole.weight.shape == model.lm_head.weight.shape
 
 
+def test_each_document_keeps_its_own_shortlist(tiny):
+    """Batch-mates share the head's rows but not their softmax: a document's list is what it has alone."""
+    model, tok = tiny
+    cfg = RefineConfig(vocab_common=10)
+    prepared = prepare(model, tok, [TEXT, "Wux Systems has 40 staff. It was founded in 1990 by Ola Brenn."], cfg)
+    together = _shortlist(model, prepared, cfg, None, {1: {5000}})
+    for d in range(2):
+        alone = _shortlist(model, prepared[d:d + 1], cfg, None, {0: {5000}} if d == 1 else {})
+        mine = torch.nonzero(alone.where >= 0).flatten()
+        assert torch.equal(torch.nonzero(~together.outside[d]).flatten(), together.where[mine].sort().values)
+    assert together.outside[0, together.where[5000]] and not together.outside[1, together.where[5000]]
+    assert together.outside.any(dim=1).all(), "each document lacks some of its batch-mate's tokens"
+
+
 def test_rivals_hold_the_students_own_answers(tiny):
     model, tok = tiny
     cfg = RefineConfig(steps=3, rivals=2)
     prepared = prepare(model, tok, [TEXT], cfg)
     lora = _lora(model)
-    rivals = _rivals(model, tok, [_Trainable(lora, cfg, 0)], prepared, cfg, _bos(tok), torch.device("cpu"), None)
+    rivals = _rivals(model, tok, [_Trainable(lora, cfg, 0)], prepared, cfg, _bos(tok), torch.device("cpu"), None)[0]
     item = prepared[0].items[0]
     with torch.no_grad(), applied(model, lora):
         logits = model(input_ids=torch.tensor([item.ids])).logits[0, item.first - 1:len(item.ids) - 1]
     assert set(logits.argmax(-1).tolist()) <= rivals, "the student's greedy answer tokens join the shortlist"
     assert set(logits.topk(2, dim=-1).indices.flatten().tolist()) <= rivals
     assert _rivals(model, tok, [_Trainable(lora, cfg, 0)], prepared, RefineConfig(steps=3, rivals=0), _bos(tok),
-                   torch.device("cpu"), None) == set()
+                   torch.device("cpu"), None) == {}
 
 
 def test_refinement_lowers_its_own_loss(tiny):
