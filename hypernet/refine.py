@@ -150,12 +150,11 @@ class _Trainable:
 
 @dataclass
 class _Shortlist:
-    """The LM head's rows the student is scored on, where each token id sits among them, and which of
-    them each document's softmax runs over (its own list: a batch-mate's tokens must not change its loss)."""
+    """The LM head's rows each document is scored on: its own list, so a batch-mate's tokens never change its
+    softmax, and no row pays for the union of the batch's lists (which grows with the batch)."""
 
-    weight: torch.Tensor  # (S, H): the head's rows of every document's shortlisted ids, in the step's dtype
-    where: torch.Tensor | None  # (V,) token id -> its row in `weight`; None: the whole vocabulary
-    outside: torch.Tensor | None = None  # (docs, S) True where a row is not on that document's list
+    weight: list[torch.Tensor]  # per document: (S_d, H) the head's rows of its shortlisted ids, in the step's dtype
+    where: list[torch.Tensor | None]  # per document: (V,) token id -> its row in weight[d]; None: the whole vocabulary
 
 
 def _shortlist(model, prepared: list[Prepared], cfg: RefineConfig, dtype: torch.dtype | None,
@@ -165,24 +164,22 @@ def _shortlist(model, prepared: list[Prepared], cfg: RefineConfig, dtype: torch.
     (the student's own likeliest tokens): the competitors a target has to beat. -1 keeps the whole vocabulary."""
     weight = model.lm_head.weight.detach()
     if cfg.vocab_common < 0:
-        return _Shortlist(weight.to(dtype) if dtype is not None else weight, None)
+        whole = weight.to(dtype) if dtype is not None else weight
+        return _Shortlist([whole] * len(prepared), [None] * len(prepared))
     common = set(range(min(cfg.vocab_common, weight.shape[0])))
-    lists = []
+    head = _Shortlist([], [])
     for d, prep in enumerate(prepared):
         ids = common | set(prep.text_ids) | (rivals or {}).get(d, set())
         for item in prep.items:
             ids.update(item.ids)
             if item.topk_ids is not None:
                 ids.update(item.topk_ids.flatten().tolist())
-        lists.append(ids)
-    keep = torch.tensor(sorted(set().union(*lists)), device=weight.device)
-    where = torch.full((weight.shape[0],), -1, dtype=torch.long, device=weight.device)
-    where[keep] = torch.arange(len(keep), device=weight.device)
-    outside = torch.ones(len(prepared), len(keep), dtype=torch.bool, device=weight.device)
-    for d, ids in enumerate(lists):
-        outside[d, where[torch.tensor(sorted(ids), device=weight.device)]] = False
-    weight = weight[keep]
-    return _Shortlist(weight.to(dtype) if dtype is not None else weight, where, outside)
+        keep = torch.tensor(sorted(ids), device=weight.device)
+        where = torch.full((weight.shape[0],), -1, dtype=torch.long, device=weight.device)
+        where[keep] = torch.arange(len(keep), device=weight.device)
+        head.weight.append(weight[keep].to(dtype) if dtype is not None else weight[keep])
+        head.where.append(where)
+    return head
 
 
 def length_units(n_tokens: int, cfg: RefineConfig) -> int:
@@ -262,14 +259,13 @@ def _step(model, tok, docs: list[_Trainable], prepared: list[Prepared], step: in
         with applied(model, [loras[r[3]] for r in bucket], frozen_below=docs[0].frozen), \
                 under_autocast(device.type, autocast):
             hidden = final_hidden(model, ids.to(device), mask.to(device))  # (rows, S, H)
-        r_idx = torch.tensor([i for i, r in enumerate(bucket) for _ in r[1]], device=device)
-        p_idx = torch.tensor([p for r in bucket for p in r[1]], device=device)
-        logits = lm_logits(model, hidden[r_idx, p_idx], head.weight)  # (P, shortlist)
-        if head.outside is not None:
-            d_idx = torch.tensor([r[3] for r in bucket for _ in r[1]], device=device)
-            logits = logits.masked_fill(head.outside[d_idx], float("-inf"))
-        logp = torch.log_softmax(logits, dim=-1)
-        loss = _bucket_loss(logp, bucket, counts, cfg, head.where)
+        loss = hidden.new_zeros((), dtype=torch.float32)
+        for d in sorted({r[3] for r in bucket}):  # each document's positions against its own shortlist
+            mine = [(i, r) for i, r in enumerate(bucket) if r[3] == d]
+            r_idx = torch.tensor([i for i, r in mine for _ in r[1]], device=device)
+            p_idx = torch.tensor([p for _, r in mine for p in r[1]], device=device)
+            logp = torch.log_softmax(lm_logits(model, hidden[r_idx, p_idx], head.weight[d]), dim=-1)
+            loss = loss + _bucket_loss(logp, [r for _, r in mine], counts, cfg, head.where[d])
         loss.backward()
         total += loss.item()
     return total

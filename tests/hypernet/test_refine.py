@@ -66,26 +66,25 @@ def test_the_shortlist_holds_every_target_and_the_common_ids(tiny):
     targets = set(prepared[0].text_ids) | set(range(10))
     for item in prepared[0].items:
         targets |= set(item.ids) | (set(item.topk_ids.flatten().tolist()) if item.topk_ids is not None else set())
-    rows = head.where[torch.tensor(sorted(targets))]
+    rows = head.where[0][torch.tensor(sorted(targets))]
     assert (rows >= 0).all(), "every token a target names has a row"
-    assert int((head.where >= 0).sum()) == len(targets) == head.weight.shape[0], "and nothing else does"
-    assert torch.equal(head.weight[rows], model.lm_head.weight[torch.tensor(sorted(targets))])
+    assert int((head.where[0] >= 0).sum()) == len(targets) == head.weight[0].shape[0], "and nothing else does"
+    assert torch.equal(head.weight[0][rows], model.lm_head.weight[torch.tensor(sorted(targets))])
     whole = _shortlist(model, prepared, RefineConfig(vocab_common=-1), None)
-    assert whole.where is None and whole.weight.shape == model.lm_head.weight.shape
+    assert whole.where == [None] and whole.weight[0].shape == model.lm_head.weight.shape
 
 
 def test_each_document_keeps_its_own_shortlist(tiny):
-    """Batch-mates share the head's rows but not their softmax: a document's list is what it has alone."""
+    """A document's list in a batch is the list it has alone: a batch-mate's tokens never join its softmax."""
     model, tok = tiny
     cfg = RefineConfig(vocab_common=10)
     prepared = prepare(model, tok, [TEXT, "Wux Systems has 40 staff. It was founded in 1990 by Ola Brenn."], cfg)
     together = _shortlist(model, prepared, cfg, None, {1: {5000}})
     for d in range(2):
         alone = _shortlist(model, prepared[d:d + 1], cfg, None, {0: {5000}} if d == 1 else {})
-        mine = torch.nonzero(alone.where >= 0).flatten()
-        assert torch.equal(torch.nonzero(~together.outside[d]).flatten(), together.where[mine].sort().values)
-    assert together.outside[0, together.where[5000]] and not together.outside[1, together.where[5000]]
-    assert together.outside.any(dim=1).all(), "each document lacks some of its batch-mate's tokens"
+        assert torch.equal(together.where[d], alone.where[0]) and torch.equal(together.weight[d], alone.weight[0])
+    assert together.where[0][5000] < 0 <= together.where[1][5000]
+    assert together.weight[0].shape != together.weight[1].shape, "the two documents' lists differ"
 
 
 def test_rivals_hold_the_students_own_answers(tiny):
