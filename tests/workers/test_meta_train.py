@@ -16,13 +16,12 @@ from workers.meta_train import checkpoint_name, fit, model_setup, prepare_data
 from workers.storage import open_location
 from workers.train_data import ExampleReader, batch_indices
 
-STEPS = 8
 
 
 def _config(**overrides) -> MetaTrainConfig:
     values = dict(
         run_name="run", num_workers=2, global_batch=4, keep_checkpoints=2, max_failures=2, num_docs=8, shard_docs=4,
-        train=TrainConfig(steps=STEPS, save_every=2, log_every=0, warmup=1, lr=3e-3, seed=0, latent_dim=32,
+        train=TrainConfig(steps=8, save_every=2, log_every=0, warmup=1, lr=3e-3, seed=0, latent_dim=32,
                           n_latents=4, head_dim=16, multi_chunk_prob=0.25, questions_per_doc=2),
     )
     values.update(overrides)
@@ -85,38 +84,6 @@ def test_config_refuses_settings_of_the_single_process_trainer_and_travels_as_a_
         MetaTrainConfig(train=TrainConfig(batch_docs=8))
     cfg = _config()
     assert MetaTrainConfig.from_dict(cfg.to_dict()) == cfg  # what Ray hands each worker
-
-
-@pytest.mark.usefixtures("ray_local")
-def test_two_workers_survive_a_killed_worker_and_resume_from_the_last_checkpoint(tmp_path, tiny_model_path):
-    reports = tmp_path / "workers"
-    cfg = _config(worker_report_dir=str(reports))
-    # Teacher actors take half a CPU; each training worker one, with one torch thread.
-    worker = WorkerConfig(base_model=tiny_model_path, cpus_per_actor=0.5, torch_threads=1)
-    loc = open_location(str(tmp_path / "storage"))
-    setup = model_setup(cfg, worker)
-    data = prepare_data(cfg, worker, loc, setup, progress=False)
-    assert data.n_examples == 8 and data.n_shards == 2 and not data.reused
-    reader = ExampleReader(loc, data.data_dir)
-    assert reader.example(0).student_ids.shape[0] == 2  # two questions per document
-    assert prepare_data(cfg, worker, loc, setup, progress=False).reused  # cached teacher targets
-
-    result = _fit_killing_a_worker(cfg, worker, loc, data, setup, run_dir=tmp_path / "storage" / "run", reports=reports)
-    assert result.steps == STEPS and [m["step"] for m in result.history] == list(range(1, STEPS + 1))
-    assert len(result.restores) == 1
-    resumed_at = result.restores[0]["from_step"]
-    assert 2 <= resumed_at < STEPS
-    # Steps up to the restored checkpoint ran once, before the kill; the rest after the restore.
-    assert all(m["restores"] == 0 for m in result.history[:resumed_at])
-    assert all(m["restores"] == 1 for m in result.history[resumed_at:])
-    restarted = [json.loads(open(p).read()) for p in glob.glob(str(reports / "*.json"))]
-    assert sorted(r["restored_from"] for r in restarted if r["restored_from"] is not None) == [resumed_at] * 2
-    assert all(m["world_size"] == 2 for m in result.history)
-    assert [c["step"] for c in result.checkpoints] == [STEPS - 2, STEPS]  # keep_checkpoints=2
-    final = tmp_path / "storage" / "run" / checkpoint_name(STEPS)
-    assert {"hypernet.safetensors", "hypernet_config.json", "optimizer.safetensors", "train_state.json"} <= \
-        set(os.listdir(final))
-    assert result.history[-1]["loss"] == result.history[-1]["loss"]  # not NaN
 
 
 def test_prose_documents_reach_the_job_as_gold_only_examples(tmp_path, tiny_model_path):
@@ -183,8 +150,8 @@ def test_a_run_with_dense_targets_spreads_the_distillation_share_evenly():
 
 @pytest.mark.usefixtures("ray_local")
 def test_a_job_on_dense_targets_and_teacher_examples_resumes_after_a_killed_worker(tmp_path, tiny_model_path):
-    """Corpus training's job: dense steps (no base-model pass) between distillation steps, under DDP, resumed
-    from the last checkpoint when a worker dies."""
+    """The job on 2 workers (gloo DDP): dense steps (no base-model pass) between distillation steps, and a
+    worker killed mid-run: both workers restore the last checkpoint and the run finishes every step once."""
     import torch
 
     from hypernet.lora import LoraTensors
@@ -193,7 +160,7 @@ def test_a_job_on_dense_targets_and_teacher_examples_resumes_after_a_killed_work
 
     reports = tmp_path / "workers"
     steps = 6
-    cfg = _config(worker_report_dir=str(reports), num_docs=4, global_batch=2,
+    cfg = _config(worker_report_dir=str(reports), global_batch=2,
                   train=TrainConfig(steps=steps, save_every=2, log_every=0, warmup=1, lr=3e-3, latent_dim=32,
                                     n_latents=4, head_dim=16, questions_per_doc=2, distill_share=0.5, dense_batch=4,
                                     dense_positions=8))
@@ -201,6 +168,9 @@ def test_a_job_on_dense_targets_and_teacher_examples_resumes_after_a_killed_work
     loc = open_location(str(tmp_path / "storage"))
     setup = model_setup(cfg, worker)
     data = prepare_data(cfg, worker, loc, setup, progress=False)
+    assert data.n_examples == 8 and data.n_shards == 2 and not data.reused
+    assert ExampleReader(loc, data.data_dir).example(0).student_ids.shape[0] == 2  # two questions per document
+    assert prepare_data(cfg, worker, loc, setup, progress=False).reused  # cached teacher targets
     docs = [{"doc_id": f"d{i}", "text": f"Document {i}: the Tarrow Bridge was opened in {1900 + i}.",
              "version_id": f"v{i}"} for i in range(4)]
     gen = torch.Generator().manual_seed(0)
@@ -221,7 +191,19 @@ def test_a_job_on_dense_targets_and_teacher_examples_resumes_after_a_killed_work
     result = _fit_killing_a_worker(cfg, worker, loc, data, setup, dense, run_dir=tmp_path / "storage" / "run",
                                    reports=reports)
     assert [m["step"] for m in result.history] == list(range(1, steps + 1)) and len(result.restores) == 1
+    resumed_at = result.restores[0]["from_step"]
+    assert 2 <= resumed_at < steps
+    # Steps up to the restored checkpoint ran once, before the kill; the rest after the restore, on both workers.
+    assert all(m["restores"] == 0 for m in result.history[:resumed_at])
+    assert all(m["restores"] == 1 for m in result.history[resumed_at:])
+    restarted = [json.loads(open(p).read()) for p in glob.glob(str(reports / "*.json"))]
+    assert sorted(r["restored_from"] for r in restarted if r["restored_from"] is not None) == [resumed_at] * 2
+    assert all(m["world_size"] == 2 for m in result.history)
     assert [m["objective"] for m in result.history] == ["dense", "distill"] * 3
     assert all(m["dense"] == m["dense"] and "kd" not in m for m in result.history if m["objective"] == "dense")
     assert all("kd" in m for m in result.history if m["objective"] == "distill")
-    assert result.checkpoints[-1]["step"] == steps
+    assert [c["step"] for c in result.checkpoints] == [steps - 2, steps]  # keep_checkpoints=2
+    final = tmp_path / "storage" / "run" / checkpoint_name(steps)
+    assert {"hypernet.safetensors", "hypernet_config.json", "optimizer.safetensors", "train_state.json"} <= \
+        set(os.listdir(final))
+    assert result.history[-1]["loss"] == result.history[-1]["loss"]  # not NaN
