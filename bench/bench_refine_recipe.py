@@ -30,7 +30,7 @@ from hypernet.generate import AdapterGenerator, answer  # noqa: E402
 from hypernet.model import HyperNetwork, default_checkpoint  # noqa: E402
 from hypernet.prompts import is_correct  # noqa: E402
 from hypernet.refine import prepare, refine  # noqa: E402
-from hypernet.synthetic import make_doc, NamesRandom  # noqa: E402
+from hypernet.synthetic import NamesRandom, make_doc, make_long_doc  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -39,6 +39,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--batch", type=int, default=6, help="documents refined together")
     p.add_argument("--steps", default="5,10", help="step counts to answer at")
     p.add_argument("--recipe", action="append", default=None, help="RefineConfig overrides, e.g. 'lr=0.004 blanks=4'")
+    p.add_argument("--sections", type=int, default=1,
+                   help="entities per document: 1 is a short article; 2-3 give documents of 200-400 tokens, "
+                        "two questions per entity")
     p.add_argument("--threads", type=int, default=2, help="torch threads")
     return p.parse_args()
 
@@ -81,7 +84,8 @@ def main() -> None:
     snaps = tuple(sorted({0, *(int(k) for k in args.steps.split(","))}))
     model, tok, _ = base_model.load(base_model.PACKAGED)
     gen = AdapterGenerator(model, tok, HyperNetwork.load(default_checkpoint()))
-    docs = [make_doc(NamesRandom(7_000 + i), "train", n_questions=4) for i in range(args.docs)]
+    docs = [make_doc(NamesRandom(7_000 + i), "train", n_questions=4) if args.sections == 1
+            else make_long_doc(NamesRandom(7_000 + i), args.sections, "train") for i in range(args.docs)]
     rows = []
     for text in args.recipe or [""]:
         result = measure(model, tok, gen, docs, recipe(text, max(snaps)), args.batch, snaps)

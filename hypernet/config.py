@@ -292,7 +292,7 @@ class RefineConfig:
     question_weight: float = field(default=1.0, metadata={"help": "weight of the teacher's top-k on kept natural questions"})
     top_k: int = field(default=16, metadata={"help": "teacher's top-k tokens kept per answer position"})
     vocab_common: int = field(default=4096, metadata={
-        "help": "the student's softmax runs over the batch's own tokens, the teacher's top-k and this many lowest "
+        "help": "the student's softmax runs over its document's own tokens, the teacher's top-k and this many lowest "
                 "(most frequent) token ids; -1: the whole vocabulary"})
     rivals: int = field(default=16, metadata={
         "help": "the student's own likeliest tokens at each scored position (under its starting adapter, read once "
