@@ -223,7 +223,10 @@ class AdapterStage:
                                    self.refine, bias_rank=bias_rank, autocast=autocast)
             for i, lora in zip(ok, refined):
                 out[i] = lora
-        except Exception:  # noqa: BLE001 - retried per document below, where the error is recorded
+        except Exception as batch_error:  # noqa: BLE001 - retried per document below, where the error is recorded
+            # One document at a time costs more per document: say so, so a slow run has a reason in the log.
+            log.warning("refining a batch of %d documents failed (%s); refining them one at a time",
+                        len(ok), error_text(batch_error))
             for i in ok:
                 try:
                     out[i] = refine_texts(model, self.tokenizer, [texts[i]], [loras[i]], self.refine,
@@ -238,7 +241,9 @@ class AdapterStage:
             return []
         try:
             return self.generator.generate_from_chunks(docs_chunks)
-        except Exception:  # noqa: BLE001 - retried per document below, where the error is recorded
+        except Exception as batch_error:  # noqa: BLE001 - retried per document below, where the error is recorded
+            log.warning("generating a batch of %d documents failed (%s); generating them one at a time",
+                        len(docs_chunks), error_text(batch_error))
             out: list = []
             for chunks in docs_chunks:
                 try:
