@@ -38,6 +38,7 @@ The file is never trained on. Each source is a module of bench/real_eval/.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 from pathlib import Path
@@ -63,6 +64,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--min-tokens", type=int, default=80)
     p.add_argument("--max-tokens", type=int, default=400)
     p.add_argument("--tokenizer", default="", help="a tokenizer folder (default: the packaged base model's)")
+    p.add_argument("--exclude", default="", help="a JSONL file whose ids are skipped while drawing (e.g. the eval "
+                                                 "file, to make a corpus that shares no document with it)")
     args = p.parse_args(argv)
     sources = [s for s in args.sources.split(",") if s]
     unknown = set(sources) - set(SOURCES)
@@ -79,6 +82,10 @@ def main(argv: list[str] | None = None) -> None:
     def fits(text: str) -> bool:
         return args.min_tokens <= n_tokens(text) <= args.max_tokens
 
+    excluded = set()
+    if args.exclude:
+        with open(args.exclude, encoding="utf-8") as fh:
+            excluded = {json.loads(line)["id"] for line in fh if line.strip()}
     rngs = {s: random.Random(f"{args.seed}:{s}") for s in sources}
     try:
         streams = {s: GENERATORS[s](rngs[s], fits) for s in sources}
@@ -88,6 +95,8 @@ def main(argv: list[str] | None = None) -> None:
                 if len(records) >= args.limit:
                     break
                 rec = next(streams[s], None)
+                while rec is not None and rec.id in excluded:
+                    rec = next(streams[s], None)
                 if rec is None:
                     print(f"{s}: exhausted after {sum(r.source == s for r in records)} documents", file=sys.stderr)
                     del streams[s]
