@@ -204,9 +204,10 @@ class TrainConfig:
     two_section_prob: float = field(default=0.25, metadata={"help": "share of steps on one-chunk documents about two entities"})
     save_every: int = field(default=50, metadata={"help": "steps between checkpoints (the last step always checkpoints)"})
     log_every: int = field(default=10, metadata={"help": "steps between progress lines (0: none)"})
-    max_seconds: float = single_process(0.0, "stop (with a checkpoint) after this many seconds of training in this "
-                                              "process, the cosine schedule then ending at whichever comes first, "
-                                              "steps or time (0: no time limit)")
+    max_seconds: float = field(default=0.0, metadata={
+        "help": "stop (with a checkpoint) after this many seconds of training, the cosine schedule then ending at "
+                "whichever comes first, steps or time: in one process for the single-process trainer, over the "
+                "run's kept steps (restores included) for the Ray Train job (0: no time limit)"})
     seed: int = field(default=0, metadata={"help": "data and initialisation seed"})
     latent_dim: int = field(default=128, metadata={"help": "hypernetwork width"})
     n_latents: int = field(default=16, metadata={"help": "Perceiver latents"})

@@ -203,25 +203,47 @@ def train_loop_per_worker(config: dict) -> None:
     is_ddp = isinstance(wrapped, torch.nn.parallel.DistributedDataParallel)
     net.train()
 
+    # Training seconds of the steps the run kept before this (re)start: a time budget spans restores.
+    spent = sum(m.get("step_seconds", 0.0) for m in history)
     for step in range(start, tcfg.steps):
         started = time.perf_counter()
         objective, index = objective_at(step, share)
         batch, micro = _worker_share(cfg, objective, index, reader, dense, rank, world, device)
         met = train_step(model, _DDPView(wrapped) if is_ddp else net, opt, micro, tcfg, step,
+                         time_fraction=spent / tcfg.max_seconds if tcfg.max_seconds else 0.0,
                          no_sync=wrapped.no_sync if is_ddp else None)
         seconds = time.perf_counter() - started
+        spent = _slowest(spent + seconds, world, device)  # every worker stops at the same step
+        out_of_time = bool(tcfg.max_seconds) and spent >= tcfg.max_seconds
         metrics = {"step": step + 1, "objective": objective, **_global_means(met, REPORTED[objective], world),
                    "lr": met["lr"], "grad_norm": met["grad_norm"], "step_seconds": seconds,
                    "examples_per_second": batch / seconds, "world_size": world, "restores": len(restores)}
         history.append(metrics)
         if rank == 0 and tcfg.log_every and (step + 1) % tcfg.log_every == 0:
             _log_step(cfg, metrics, REPORTED[objective])
-        if (step + 1) % tcfg.save_every == 0 or step + 1 == tcfg.steps:
+        if (step + 1) % tcfg.save_every == 0 or step + 1 == tcfg.steps or out_of_time:
             meta = {"step": step + 1, "restores": restores, "run_name": cfg.run_name,
                     "data": config["data_uri"], "global_batch": cfg.global_batch, "world_size": world}
             _report_checkpoint(metrics, net, opt, tcfg, history, meta, rank)
         else:
             ray.train.report(metrics)
+        if out_of_time:
+            if rank == 0:
+                sys.stderr.write(f"[meta-train {cfg.run_name}] stopping at step {step + 1}: the time limit of "
+                                 f"{tcfg.max_seconds:.0f} s is spent\n")
+            break
+
+
+def _slowest(seconds: float, world: int, device) -> float:
+    """The largest of the workers' values (they differ by a step's jitter), so a time limit stops all at once."""
+    if world == 1:
+        return seconds
+    import torch
+    import torch.distributed as dist
+
+    value = torch.tensor([seconds], dtype=torch.float64, device=device)  # NCCL reduces GPU tensors only
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return float(value.item())
 
 
 def _worker_share(cfg: MetaTrainConfig, objective: str, index: int, reader, dense, rank: int, world: int,

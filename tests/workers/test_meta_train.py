@@ -65,6 +65,28 @@ def _fit_killing_a_worker(cfg: MetaTrainConfig, worker: WorkerConfig, loc, data,
     return outcome["result"]
 
 
+def _dense_targets(n: int = 4):
+    """n documents, a random reference adapter for each (what the registry would hold) and the loader the job
+    reads them with, which records what it read."""
+    import torch
+
+    from hypernet.lora import LoraTensors
+    from hypernet.peft_format import to_peft_files
+
+    docs = [{"doc_id": f"d{i}", "text": f"Document {i}: the Tarrow Bridge was opened in {1900 + i}.",
+             "version_id": f"v{i}"} for i in range(n)]
+    gen = torch.Generator().manual_seed(0)
+    refs = {d["doc_id"]: LoraTensors({"mlp.down_proj": (torch.randn(2, 8, 128, generator=gen),
+                                                         torch.randn(2, 64, 8, generator=gen) * 0.1)}) for d in docs}
+    loaded: list[str] = []
+
+    def load_adapter(doc):
+        loaded.append(doc["doc_id"])
+        return to_peft_files(refs[doc["doc_id"]], "tiny")
+
+    return docs, load_adapter, loaded
+
+
 def test_batches_are_a_pure_function_of_the_step_and_cover_each_epoch():
     first = [i for s in range(3) for i in batch_indices(s, 4, 12, seed=0)]
     assert sorted(first) == list(range(12))  # one epoch, no repeats
@@ -152,10 +174,6 @@ def test_a_run_with_dense_targets_spreads_the_distillation_share_evenly():
 def test_a_job_on_dense_targets_and_teacher_examples_resumes_after_a_killed_worker(tmp_path, tiny_model_path):
     """The job on 2 workers (gloo DDP): dense steps (no base-model pass) between distillation steps, and a
     worker killed mid-run: both workers restore the last checkpoint and the run finishes every step once."""
-    import torch
-
-    from hypernet.lora import LoraTensors
-    from hypernet.peft_format import to_peft_files
     from workers.meta_train import prepare_dense_data
 
     reports = tmp_path / "workers"
@@ -171,17 +189,7 @@ def test_a_job_on_dense_targets_and_teacher_examples_resumes_after_a_killed_work
     assert data.n_examples == 8 and data.n_shards == 2 and not data.reused
     assert ExampleReader(loc, data.data_dir).example(0).student_ids.shape[0] == 2  # two questions per document
     assert prepare_data(cfg, worker, loc, setup, progress=False).reused  # cached teacher targets
-    docs = [{"doc_id": f"d{i}", "text": f"Document {i}: the Tarrow Bridge was opened in {1900 + i}.",
-             "version_id": f"v{i}"} for i in range(4)]
-    gen = torch.Generator().manual_seed(0)
-    refs = {d["doc_id"]: LoraTensors({"mlp.down_proj": (torch.randn(2, 8, 128, generator=gen),
-                                                         torch.randn(2, 64, 8, generator=gen) * 0.1)}) for d in docs}
-    loaded = []
-
-    def load_adapter(doc):
-        loaded.append(doc["doc_id"])
-        return to_peft_files(refs[doc["doc_id"]], "tiny")
-
+    docs, load_adapter, loaded = _dense_targets()
     dense = prepare_dense_data(cfg, worker, loc, setup, docs, load_adapter, progress=False)
     assert dense.n_examples == 4 and sorted(loaded) == ["d0", "d1", "d2", "d3"]
     assert prepare_dense_data(cfg, worker, loc, setup, docs, load_adapter, progress=False).reused
@@ -207,3 +215,25 @@ def test_a_job_on_dense_targets_and_teacher_examples_resumes_after_a_killed_work
     assert {"hypernet.safetensors", "hypernet_config.json", "optimizer.safetensors", "train_state.json"} <= \
         set(os.listdir(final))
     assert result.history[-1]["loss"] == result.history[-1]["loss"]  # not NaN
+
+
+@pytest.mark.usefixtures("ray_local")
+def test_a_time_limit_stops_the_job_at_a_checkpoint_with_the_schedule_run_out(tmp_path, tiny_model_path):
+    from workers.meta_train import prepare_dense_data
+
+    steps, limit = 100_000, 3.0
+    cfg = _config(num_workers=1, global_batch=1,
+                  train=TrainConfig(steps=steps, save_every=steps, log_every=0, warmup=1, lr=3e-3, latent_dim=32,
+                                    n_latents=4, head_dim=16, dense_batch=2, dense_positions=8, max_seconds=limit))
+    worker = WorkerConfig(base_model=tiny_model_path, cpus_per_actor=0.5, torch_threads=1)
+    loc = open_location(str(tmp_path / "storage"))
+    setup = model_setup(cfg, worker)
+    docs, load_adapter, _ = _dense_targets()
+    dense = prepare_dense_data(cfg, worker, loc, setup, docs, load_adapter, progress=False)
+
+    result = fit(cfg, worker, loc, None, setup, dense)
+    assert 1 < result.steps < steps and [c["step"] for c in result.checkpoints] == [result.steps]
+    spent = sum(m["step_seconds"] for m in result.history)
+    assert spent >= limit > spent - result.history[-1]["step_seconds"], "it stops at the first step past the limit"
+    # By its steps the run has barely begun (lr near its peak); by its time it is almost over.
+    assert result.history[-1]["lr"] < 0.5 * cfg.train.lr, "the learning rate decays with the time, not the steps"
