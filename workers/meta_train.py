@@ -213,7 +213,9 @@ def train_loop_per_worker(config: dict) -> None:
                          time_fraction=spent / tcfg.max_seconds if tcfg.max_seconds else 0.0,
                          no_sync=wrapped.no_sync if is_ddp else None)
         seconds = time.perf_counter() - started
-        spent = _slowest(spent + seconds, world, device)  # every worker stops at the same step
+        spent += seconds
+        if tcfg.max_seconds:  # the workers' clocks differ by a step's jitter: all stop at the slowest one's
+            spent = _slowest(spent, world, device)
         out_of_time = bool(tcfg.max_seconds) and spent >= tcfg.max_seconds
         metrics = {"step": step + 1, "objective": objective, **_global_means(met, REPORTED[objective], world),
                    "lr": met["lr"], "grad_norm": met["grad_norm"], "step_seconds": seconds,
@@ -235,7 +237,7 @@ def train_loop_per_worker(config: dict) -> None:
 
 
 def _slowest(seconds: float, world: int, device) -> float:
-    """The largest of the workers' values (they differ by a step's jitter), so a time limit stops all at once."""
+    """The largest of the workers' values, so a time limit stops them all at the same step."""
     if world == 1:
         return seconds
     import torch
