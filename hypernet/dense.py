@@ -11,7 +11,7 @@ plus the small L1 on the generated factors of `distill.student_loss`. Dense `dW`
 and only the factors' products act: A and B are not unique (A' = M A, B' = B M^-1 is the same
 adapter), their effect is. Dividing by the reference's own energy makes every document weigh alike.
 
-Everything a step needs is cached once per document, in float16 (`DenseExample`): the hypernetwork's
+Everything a step needs is cached once per document, in bfloat16 (`DenseExample`): the hypernetwork's
 inputs (layer inputs over the chunks, as `distill.Example.chunk_acts`) and, per target, the target's
 inputs with the reference's effect on them, from one pass of the base model. A step on a batch of
 documents is then the hypernetwork and a few small matrix products: no base-model pass.
@@ -35,19 +35,20 @@ from hypernet.generate import encode_batch
 from hypernet.lora import LoraTensors, combine_scale, decoder_layers, pad_rank
 from hypernet.model import HyperNetwork
 
-CACHE_DTYPE = torch.float16
+# Half the bytes of float32 with its range: Gemma's residual stream exceeds float16's 65504 on real prose.
+CACHE_DTYPE = torch.bfloat16
 
 
 @dataclass
 class DenseExample:
-    """One document's dense target; all CPU tensors in float16, cacheable (hypernet.examples_io)."""
+    """One document's dense target; all CPU tensors in CACHE_DTYPE, cacheable (hypernet.examples_io)."""
 
     chunk_acts: list[torch.Tensor]  # per chunk (L, T_c, H): the hypernetwork's inputs, BOS dropped
     inputs: list[torch.Tensor]  # per target of HypernetConfig.targets (L, P, d_in): its inputs (or sketch rows)
     ref_out: list[torch.Tensor]  # per target (L, P, d_out): the reference adapter's effect on them
 
     def to(self, device) -> "DenseExample":
-        """The example with every tensor on `device` (dtypes kept: float16 until the loss reads it)."""
+        """The example with every tensor on `device` (dtypes kept: CACHE_DTYPE until the loss reads it)."""
         return DenseExample(*([t.to(device) for t in getattr(self, f)] for f in ("chunk_acts", "inputs", "ref_out")))
 
 
@@ -214,7 +215,7 @@ def read_chunks(model, tok, chunks: list[list[int]], targets: list[str], *, rows
                 autocast: torch.dtype | None = None, max_batch_tokens: int = 4096
                 ) -> list[tuple[torch.Tensor, list[torch.Tensor]]]:
     """Per chunk: its layer inputs (L, T, H) and each target's inputs (L, T, d_in) sketched to `rows` rows
-    (see `sketch`; 0: every position), in float16, BOS dropped, read the way adapters are generated
+    (see `sketch`; 0: every position), in CACHE_DTYPE, BOS dropped, read the way adapters are generated
     (hypernet.generate: BOS + chunk, the same autocast)."""
     device = next(model.parameters()).device
     order = sorted(range(len(chunks)), key=lambda i: len(chunks[i]))

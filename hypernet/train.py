@@ -197,9 +197,12 @@ def train_step(model, net, opt: torch.optim.Optimizer,
             (loss / len(micro_batches)).backward()
         metrics.append(met)
     grad_norm = torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.grad_clip).item()
-    opt.step()
+    # One non-finite example would turn every weight to NaN for good: such a step updates nothing.
+    finite = math.isfinite(grad_norm)
+    if finite:
+        opt.step()
     return {**_means(metrics, list(dict.fromkeys(k for m in metrics for k in m))),
-            "step": step + 1, "lr": lr, "grad_norm": grad_norm}
+            "step": step + 1, "lr": lr, "grad_norm": grad_norm, **({} if finite else {"nonfinite_skipped": 1})}
 
 
 def train(cfg: TrainConfig, log=print) -> str:

@@ -317,7 +317,10 @@ def prepare_dense(loc: Location, docs: list[dict], load_adapter: Callable[[dict]
     `load_adapter(doc)` returns a document's PEFT files; it runs here in the driver, a shard at a time as
     an actor takes it (and not for shards already stored), so adapters never all sit in memory at once.
     """
+    from hypernet.dense import CACHE_DTYPE
+
     key = {"base_model": base_model_key, "positions": positions, "read_dtype": read_dtype,
+           "cache_dtype": str(CACHE_DTYPE).removeprefix("torch."),
            "hypernet": {k: hypernet_config[k] for k in ("n_layers", "targets", "chunk_len", "max_chunks")}}
 
     def payload(path: str, shard: list[dict]) -> list[dict]:

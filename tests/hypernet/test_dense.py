@@ -1,11 +1,12 @@
 """The dense objective on a tiny model: zero at the reference, trainable, blind to how A and B are factored."""
 import dataclasses
+import math
 
 import torch
 
 from hypernet import base_model
 from hypernet.config import HypernetConfig
-from hypernet.dense import DenseExample, dense_examples, dense_loss, effect, relative_error, sketch
+from hypernet.dense import CACHE_DTYPE, DenseExample, dense_examples, dense_loss, effect, relative_error, sketch
 from hypernet.distill import adapters_for
 from hypernet.examples_io import example_from_bytes, example_to_bytes
 from hypernet.lora import LoraTensors
@@ -40,7 +41,7 @@ def _generated(net: HyperNetwork, ex: DenseExample) -> LoraTensors:
 def test_the_loss_is_zero_when_the_generated_adapter_is_the_reference(tiny_model_path):
     model, tok, net = _setup(tiny_model_path, chunk_len=16)  # several chunks
     (probe,) = dense_examples(model, tok, [(TEXT, _random_lora(net.cfg, 4, 0))], net.cfg, positions=8)
-    assert len(probe.chunk_acts) > 1 and all(a.dtype == torch.float16 for a in probe.chunk_acts)
+    assert len(probe.chunk_acts) > 1 and all(a.dtype == CACHE_DTYPE for a in probe.chunk_acts)
     assert probe.inputs[0].shape == (net.cfg.n_layers, 8, net.cfg.targets[0].d_in)
     (ex,) = dense_examples(model, tok, [(TEXT, _generated(net, probe))], net.cfg, positions=8)
     loss, metrics = dense_loss(net, ex, l1_weight=0.0)
@@ -125,3 +126,28 @@ def test_a_dense_example_round_trips_through_bytes(tiny_model_path):
     assert isinstance(back, DenseExample)
     for f in dataclasses.fields(ex):
         assert all(torch.equal(x, y) for x, y in zip(getattr(ex, f.name), getattr(back, f.name))), f.name
+
+
+def test_activations_beyond_the_float16_range_stay_finite_in_the_cache(tiny_model_path):
+    model, tok, net = _setup(tiny_model_path)
+    with torch.no_grad():  # a residual stream as large as Gemma's on real prose (float16 overflows at 65504)
+        model.get_input_embeddings().weight.mul_(1e7)
+    (ex,) = dense_examples(model, tok, [(TEXT, _random_lora(net.cfg, 4, 0))], net.cfg, positions=8)
+    assert max(a.float().abs().max().item() for a in ex.chunk_acts) > 65504
+    assert all(torch.isfinite(t).all() for t in ex.chunk_acts + ex.inputs + ex.ref_out)
+
+
+def test_a_step_with_a_non_finite_gradient_updates_nothing(tiny_model_path):
+    from hypernet.config import TrainConfig
+    from hypernet.train import train_step
+
+    model, tok, net = _setup(tiny_model_path)
+    (ex,) = dense_examples(model, tok, [(TEXT, _random_lora(net.cfg, 4, 0))], net.cfg, positions=8)
+    opt = torch.optim.AdamW(net.parameters(), lr=1e-2)
+    cfg = TrainConfig(warmup=0)
+    assert "nonfinite_skipped" not in train_step(model, net, opt, [[ex]], cfg, 0)
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    ex.chunk_acts[0][0, 0, 0] = float("inf")
+    met = train_step(model, net, opt, [[ex]], cfg, 1)
+    assert met["nonfinite_skipped"] == 1 and not math.isfinite(met["grad_norm"])
+    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())
