@@ -219,8 +219,12 @@ def train_loop_per_worker(config: dict) -> None:
         out_of_time = bool(tcfg.max_seconds) and spent >= tcfg.max_seconds
         metrics = {"step": step + 1, "objective": objective, **_global_means(met, REPORTED[objective], world),
                    "lr": met["lr"], "grad_norm": met["grad_norm"], "step_seconds": seconds,
-                   "examples_per_second": batch / seconds, "world_size": world, "restores": len(restores)}
+                   "examples_per_second": batch / seconds, "world_size": world, "restores": len(restores),
+                   "nonfinite_skipped": met.get("nonfinite_skipped", 0)}
         history.append(metrics)
+        if rank == 0 and metrics["nonfinite_skipped"]:  # every rank skipped it: the norm is of all-reduced grads
+            sys.stderr.write(f"[meta-train {cfg.run_name}] step {step + 1}: the gradient is not finite; "
+                             "the step updated nothing\n")
         if rank == 0 and tcfg.log_every and (step + 1) % tcfg.log_every == 0:
             _log_step(cfg, metrics, REPORTED[objective])
         if (step + 1) % tcfg.save_every == 0 or step + 1 == tcfg.steps or out_of_time:

@@ -215,6 +215,7 @@ def test_a_job_on_dense_targets_and_teacher_examples_resumes_after_a_killed_work
     assert {"hypernet.safetensors", "hypernet_config.json", "optimizer.safetensors", "train_state.json"} <= \
         set(os.listdir(final))
     assert result.history[-1]["loss"] == result.history[-1]["loss"]  # not NaN
+    assert not any(m["nonfinite_skipped"] for m in result.history)
 
 
 @pytest.mark.usefixtures("ray_local")
