@@ -10,6 +10,7 @@ from hypernet.self_questions.amounts import how_items
 from hypernet.self_questions.clause import parse_clause
 from hypernet.self_questions.fields import field_items
 from hypernet.self_questions.item import SelfQuestion
+from hypernet.self_questions.records import attribute_items, bounded_items, glossary_items, topic_of
 from hypernet.self_questions.rules import born_items, copula_items, when_items, where_items, who_items
 from hypernet.self_questions.sentences import MARKER, PARAGRAPH_END, SENTENCE_END
 from hypernet.self_questions.subjects import Context, Doc, person_like, subject_text, title_subject
@@ -108,13 +109,26 @@ def candidates(text: str) -> list[list[SelfQuestion]]:
                     and cl.rest < len(cl.toks) and cl.toks[cl.rest].low in ("a", "an", "one") \
                     and all(t.cap for t in cl.toks[a:b] if t.low not in ("the", "of", "and")):
                 ctx.topic = subj  # "The Miaxhaix River is a major river.": what "it" means from here on
-        for (source, s, e), variants in sorted(found.items(), key=lambda kv: (kv[0][0] != sentence, kv[0][1])):
-            answer = source[s:e].strip()
-            if answer.lower().startswith("the "):
-                answer = answer[4:]
-            items = [SelfQuestion(q, answer, form) for form, q in variants if _good(q, answer, text)]
-            if items:
-                facts.append(items)
+        add(sentence, attribute_items(sentence, ctx.topic))
+        add(sentence, bounded_items(sentence, ctx.topic))
+        if ctx.topic is None and kind == "first":
+            ctx.topic = topic_of(sentence)  # "America/Curacao is a time zone ...": "it" from here on
+        facts += _facts(found, sentence, text)
+    for line in text.splitlines():  # glossary lines are read whole: list units run them together
+        facts += _facts({(line, s, e): [(form, q)] for form, q, s, e in glossary_items(line)}, line, text)
+    return facts
+
+
+def _facts(found: dict[tuple[str, int, int], list[tuple[str, str]]], sentence: str, text: str) -> list[list[SelfQuestion]]:
+    """Per answer span, its good question variants; spans of the sentence itself first."""
+    facts = []
+    for (source, s, e), variants in sorted(found.items(), key=lambda kv: (kv[0][0] != sentence, kv[0][1])):
+        answer = source[s:e].strip()
+        if answer.lower().startswith("the "):
+            answer = answer[4:]
+        items = [SelfQuestion(q, answer, form) for form, q in variants if _good(q, answer, text)]
+        if items:
+            facts.append(items)
     return facts
 
 

@@ -212,3 +212,30 @@ def _timed(fn):
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
+
+
+def test_record_shapes_ask_for_attributes_bounded_states_and_glossary_entries():
+    """Reference data is written in shapes the clause rules do not read: an attribute and its
+    value, a state bounded by a date, and "term: what it does" lines."""
+    text = ("Harbour registry (an excerpt)\n\n"
+            "The Morwenna has the call sign MZQT4 and the hull number 5521.\n"
+            "Pelk Point is a lighthouse with the light code FL-W3.\n\n"
+            "Port Ardane is a harbour town of the western coast. Its tide history, oldest first:\n"
+            "Until 1931 it used the Ardane datum, later abandoned.\n"
+            "Since 1931 it has used chart datum CD-2 (metric).\n\n"
+            "Options\n"
+            "-q, --quiet: Print nothing but errors.\n"
+            "moor(vessel, berth=None): Return the berth assigned to a vessel.\n")
+    asked = {item.question: item.answer for item in natural_questions(text, 64)}
+    assert asked["Which call sign does the Morwenna have?"] == "MZQT4"
+    assert asked["What is the hull number of the Morwenna?"] == "5521"
+    assert asked["Which lighthouse has the light code FL-W3?"] == "Pelk Point"
+    assert asked["Which light code does Pelk Point have?"] == "FL-W3"
+    assert asked["What did Port Ardane use until 1931?"] == "Ardane datum"
+    assert asked["Since when has Port Ardane used chart datum CD-2?"] == "1931"
+    assert asked["Which option prints nothing but errors?"] == "--quiet"
+    assert asked["What does --quiet do?"] == "Print nothing but errors"
+    assert asked["Which function returns the berth assigned to a vessel?"] == "moor"
+    # a superlative is no attribute, and a pronoun lead-in is no subject
+    plain = natural_questions("The Morwenna has the largest hold in the fleet. Its crew has the rank order.", 16)
+    assert not [item for item in plain if item.form == "attribute"]
