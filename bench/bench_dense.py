@@ -2,6 +2,7 @@
 
     python bench/bench_dense.py                                   # packaged gemma-3-270m, shipped hypernetwork
     python bench/bench_dense.py --data bench/data/eval_real.jsonl --batch 16 --steps 3
+    python bench/bench_dense.py --first-target-layers 0,9          # every layer against the upper half
 
 Both objectives train the same hypernetwork through the one shared step (hypernet.train.train_step)
 on the same documents, a batch of `--batch` per step, from examples cached beforehand:
@@ -42,6 +43,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--questions", type=int, default=4, help="questions per document for distillation")
     p.add_argument("--positions", type=int, default=128, help="sketch rows per layer of the dense targets")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
+    p.add_argument("--first-target-layers", default="0",
+                   help="comma-separated first_target_layer values to time side by side (e.g. 0,9: every layer, "
+                        "then the upper half); the checkpoint is loaded cut to each")
     return p.parse_args()
 
 
@@ -85,15 +89,19 @@ def main() -> int:
     tokens = sum(a.shape[1] for ex in dense for a in ex.chunk_acts) / len(records)
 
     rows = []
+    firsts = [int(x) for x in args.first_target_layers.split(",")]
     for name, batch, cached in (("distillation", teacher, teacher_s), ("dense", dense, dense_s)):
-        median, cpu_median, met = _time_steps(model, HyperNetwork.load(folder), batch, cfg, args.steps)
-        rows.append([name, args.batch, f"{cached:.2f}", f"{median:.2f}", f"{args.batch / median:.1f}",
-                     f"{cpu_median:.2f}", f"{args.batch / cpu_median:.1f}", f"{met['loss']:.3f}"])
+        for first in firsts:
+            timed = HyperNetwork.load(folder, **({"first_target_layer": first} if first else {}))
+            median, cpu_median, met = _time_steps(model, timed, batch, cfg, args.steps)
+            rows.append([name, f"{first}-{net.cfg.n_layers - 1}", args.batch, f"{cached:.2f}", f"{median:.2f}",
+                         f"{args.batch / median:.1f}", f"{cpu_median:.2f}", f"{args.batch / cpu_median:.1f}",
+                         f"{met['loss']:.3f}"])
     print(f"{len(records)} documents of {args.data} (mean {tokens:.0f} tokens), {torch.get_num_threads()} torch "
           f"threads, {args.questions} questions per document for distillation, {args.positions} dense rows per layer")
     print(f"load average before: {' '.join(f'{x:.1f}' for x in load)}; after: "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    print(table(rows, ["objective", "batch", "cache s/doc (once)", "s/step", "docs/s", "CPU s/step", "docs/CPU-s",
+    print(table(rows, ["objective", "adapted layers", "batch", "cache s/doc (once)", "s/step", "docs/s", "CPU s/step", "docs/CPU-s",
                        "last loss"]))
     return 0
 

@@ -80,6 +80,9 @@ class HypernetConfig:
     copy_path: bool = field(default=True, metadata={"help": "rank rows also copy attended token vectors into A and B"})
     copy_next: bool = field(default=False, metadata={
         "help": "copy heads also key A on the token before the attended one and write its embedding into B"})
+    first_target_layer: int = field(default=0, metadata={
+        "help": "decoder layers below this one get no adapter (zero factors): the hypernetwork reads and writes only "
+                "the layers from here up, and a student's backward pass stops here (0: every layer)"})
     chunk_len: int = field(default=512, metadata={"help": "tokens per chunk; longer documents are sliced"})
     chunk_combine: str = field(default="sqrt", metadata={"help": f"scaling of chunk LoRAs when concatenated: {CHUNK_COMBINE_RULES}"})
     window_len: int = field(default=128, metadata={
@@ -104,6 +107,9 @@ class HypernetConfig:
                 raise ValueError(f"HypernetConfig.{name}={getattr(self, name)!r} not in {CHUNK_COMBINE_RULES}")
         if self.copy_next and not self.copy_path:
             raise ValueError("HypernetConfig.copy_next needs copy_path")
+        if not 0 <= self.first_target_layer < self.n_layers:
+            raise ValueError(f"HypernetConfig.first_target_layer={self.first_target_layer} must be in [0, "
+                             f"n_layers={self.n_layers})")
         if self.chunk_len < 16 or self.max_chunks < 1 or self.window_len < 0:
             raise ValueError(f"HypernetConfig chunk_len={self.chunk_len} must be >= 16, max_chunks={self.max_chunks} >= 1 "
                              f"and window_len={self.window_len} >= 0")
@@ -214,6 +220,10 @@ class TrainConfig:
     head_dim: int = field(default=64, metadata={"help": "per-layer head input width"})
     rank: int = field(default=8, metadata={"help": "LoRA rank per chunk"})
     copy_path: int = field(default=1, metadata={"help": "1: rank rows copy attended token vectors (see CopyHead)"})
+    first_target_layer: int = field(default=0, metadata={
+        "help": "adapt only the decoder layers from this one up (hypernet.config.HypernetConfig; also applied to an "
+                "--init-from checkpoint): the student's lower layers then need no backward and the hypernetwork "
+                "reads fewer layers (0: every layer)"})
     copy_next: int = field(default=0, metadata={
         "help": "1: copy heads also write 'after this context comes this token' (see CopyHead); with init_from, "
                 "adds that path (zero at first) to a checkpoint that lacks it"})
@@ -257,6 +267,9 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.device={self.device!r}: use 'auto', 'cpu', 'cuda' or 'cuda:N'")
         check_choice("TrainConfig.dtype", self.dtype, DTYPES)
         check_choice("TrainConfig.task_targets", self.task_targets, TASK_TARGETS)
+        if self.first_target_layer < 0 or self.first_target_layer and self.retrieval_weight:
+            raise ValueError(f"TrainConfig.first_target_layer={self.first_target_layer} must be >= 0, and 0 with "
+                             f"retrieval_weight={self.retrieval_weight} (the retrieval loss reads every layer)")
         if self.dense_batch < 1 or self.dense_positions < 0:
             raise ValueError(f"TrainConfig dense_batch={self.dense_batch} must be >= 1 and "
                              f"dense_positions={self.dense_positions} >= 0")

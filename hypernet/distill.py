@@ -217,6 +217,8 @@ def student_loss(model, hypernet: HyperNetwork, ex: Example | list[Example], *, 
     """
     examples = ex if isinstance(ex, list) else [ex]
     retrieve = retrieval_weight > 0
+    if retrieve and hypernet.cfg.first_target_layer:
+        raise ValueError("the retrieval loss reads every layer: it needs first_target_layer 0")
     if retrieve and not hypernet.cfg.copy_path:
         raise ValueError("the retrieval loss trains the copy heads: it needs a hypernetwork with copy_path")
     traced = adapters_for(hypernet, [e.chunk_acts for e in examples], trace=retrieve)
@@ -233,7 +235,9 @@ def student_loss(model, hypernet: HyperNetwork, ex: Example | list[Example], *, 
         padded = [pad_rank(a, rank) for a in adapters]
         lora = [padded[i] for i, e in enumerate(examples) for _ in range(e.student_ids.shape[0])]
     target = hypernet.cfg.targets[0].name
-    with applied(model, lora), _captured_inputs(model, target, enabled=retrieve) as queries:
+    # The layers below first_target_layer have zero factors: detached, so the backward stops above them.
+    with applied(model, lora, frozen_below=hypernet.cfg.first_target_layer), \
+            _captured_inputs(model, target, enabled=retrieve) as queries:
         hidden = final_hidden(model, ids, mask)
     logits = lm_logits(model, hidden[pos[:, 0], pos[:, 1]])  # (P, V)
     logp = torch.log_softmax(logits, dim=-1)

@@ -70,15 +70,18 @@ class PerceiverAggregator(nn.Module):
         self.rank_queries = nn.Parameter(torch.randn(cfg.rank, d) * 0.02)
         self.write = CrossAttentionBlock(d, cfg.n_heads)
 
-    def forward(self, acts: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """-> rank rows (C, L, R, D), projected tokens (C, L, T, D), normalised tokens (C, L, T, H)."""
+    def forward(self, acts: torch.Tensor, mask: torch.Tensor, first: int = 0
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """acts of the layers from `first` on -> rank rows (C, L, R, D), projected tokens (C, L, T, D),
+        normalised tokens (C, L, T, H)."""
         c, n_layers, t, h = acts.shape
+        layer_emb = self.layer_emb[first:first + n_layers]
         # Residual streams grow in norm with depth; normalise each token so layers look alike.
         normed = F.layer_norm(acts.float(), (h,))
-        tokens = self.token_proj(normed) + self.layer_emb[None, :, None, :]  # (C, L, T, D)
+        tokens = self.token_proj(normed) + layer_emb[None, :, None, :]  # (C, L, T, D)
         x = tokens.reshape(c * n_layers, t, -1)  # (C*L, T, D)
         m = mask[:, None, :].expand(c, n_layers, t).reshape(c * n_layers, t)  # (C*L, T)
-        layer_bias = self.layer_emb.repeat(c, 1)[:, None, :]  # (C*L, 1, D)
+        layer_bias = layer_emb.repeat(c, 1)[:, None, :]  # (C*L, 1, D)
         lat = self.latents[None].expand(c * n_layers, -1, -1) + layer_bias  # (C*L, M, D)
         lat = self.read(lat, x, m)
         for block in self.think:
@@ -100,15 +103,17 @@ class LoraHead(nn.Module):
         # Learned per-layer scale on B, zero at init: the first adapters are a zero update.
         self.b_scale = nn.Parameter(torch.zeros(cfg.n_layers))
 
-    def forward(self, rows: torch.Tensor, copied: tuple[torch.Tensor, torch.Tensor] | None = None
+    def forward(self, rows: torch.Tensor, copied: tuple[torch.Tensor, torch.Tensor] | None = None, first: int = 0
                 ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Rank rows of the layers from `first` on -> their A and B."""
+        layers = slice(first, first + rows.shape[1])
         z = F.gelu(self.down(rows))  # (C, L, R, E)
-        out = torch.einsum("clre,leo->clro", z, self.weight) + self.bias[None, :, None, :]  # (C, L, R, d_in+d_out)
+        out = torch.einsum("clre,leo->clro", z, self.weight[layers]) + self.bias[None, layers, None, :]  # (C, L, R, d_in+d_out)
         a, b = out.split([self.d_in, self.d_out], dim=-1)
         if copied is not None:
             a, b = a + copied[0], b + copied[1]
         a = F.normalize(a, dim=-1)  # unit rows: the scale of the update lives in B
-        b = b * self.b_scale[None, :, None, None] / self.d_out**0.5
+        b = b * self.b_scale[None, layers, None, None] / self.d_out**0.5
         return a, b.transpose(-1, -2)  # A (C, L, R, d_in), B (C, L, d_out, R)
 
 
@@ -136,16 +141,18 @@ class CopyHead(nn.Module):
             self.to_a_prev = nn.Parameter(torch.zeros(h, d_in))
             self.to_b_token = nn.Parameter(torch.zeros(h, d_out))
 
-    def forward(self, rows: torch.Tensor, tokens: torch.Tensor, normed: torch.Tensor, mask: torch.Tensor
-                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """-> the copied parts of A (C, L, R, d_in) and B (C, L, R, d_out), and the log attention (C, L, R, T)."""
+    def forward(self, rows: torch.Tensor, tokens: torch.Tensor, normed: torch.Tensor, mask: torch.Tensor,
+                first: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Of the layers from `first` on: the copied parts of A (C, L, R, d_in) and B (C, L, R, d_out), and
+        the log attention (C, L, R, T)."""
+        layers = slice(first, first + rows.shape[1])
         scores = torch.einsum("clrd,cltd->clrt", self.query(rows), self.key(tokens)) / rows.shape[-1] ** 0.5
         scores = scores.masked_fill(~mask.bool()[:, None, None, :], float("-inf"))
         log_weights = scores.log_softmax(-1)  # kept for the retrieval loss, exact where weights underflow
         weights = log_weights.exp()
         picked = torch.einsum("clrt,clth->clrh", weights, normed)  # (C, L, R, H)
-        a = (picked @ self.to_a) * self.gain_a[None, :, None, None]
-        b = (picked @ self.to_b) * self.gain_b[None, :, None, None]
+        a = (picked @ self.to_a) * self.gain_a[None, layers, None, None]
+        b = (picked @ self.to_b) * self.gain_b[None, layers, None, None]
         if self.next_token:
             # The token before each position (zero before the first real token), at the same layer.
             prev_ok = F.pad(mask, (1, 0))[:, :-1].to(normed.dtype)  # (C, T)
@@ -267,22 +274,27 @@ class HyperNetwork(nn.Module):
         return LoraTensors(per_target), [len(chunk) * r for chunk in spans], copy_trace
 
     def _forward_rows(self, acts: torch.Tensor, mask: torch.Tensor) -> tuple[LoraTensors, "CopyTrace"]:
-        """One LoRA per input row (a chunk, or a window of one)."""
-        rows, tokens, normed = self.aggregator(acts, mask)  # (C, L, R, D), (C, L, T, D), (C, L, T, H)
+        """One LoRA per input row (a chunk, or a window of one). Only the layers from first_target_layer
+        on are read and written; the factors of the layers below are zeros that need no gradient."""
+        first = self.cfg.first_target_layer
+        rows, tokens, normed = self.aggregator(acts[:, first:], mask, first)  # (C, L', R, D), (C, L', T, D), (C, L', T, H)
         per_target, attention = {}, {}
         for t in self.cfg.targets:
             key = _key(t.name)
             copied = None
             if self.cfg.copy_path:
-                copied_a, copied_b, attention[t.name] = self.copy_heads[key](rows, tokens, normed, mask)
+                copied_a, copied_b, attention[t.name] = self.copy_heads[key](rows, tokens, normed, mask, first)
                 copied = (copied_a, copied_b)
-            per_target[t.name] = self.heads[key](rows, copied)
+            a, b = self.heads[key](rows, copied, first)
+            per_target[t.name] = (_below_zero(a, first), _below_zero(b, first))
         return LoraTensors(per_target), CopyTrace(normed, mask, attention)
 
     def bias_lora(self) -> LoraTensors | None:
         if not self.cfg.bias_rank:
             return None
-        return LoraTensors({t.name: (m.a, m.b) for t in self.cfg.targets for m in [self.bias_loras[_key(t.name)]]})
+        first = self.cfg.first_target_layer
+        return LoraTensors({t.name: (m.a, _below_zero(m.b[first:], first, dim=0))
+                            for t in self.cfg.targets for m in [self.bias_loras[_key(t.name)]]})
 
     # -- checkpoints: safetensors + JSON config, never pickle ------------------------------
     def save(self, folder: str, extra: dict | None = None) -> None:
@@ -327,6 +339,13 @@ def window_spans(mask: torch.Tensor, window_len: int, max_windows: int) -> list[
         assert n > 0, "a chunk with no tokens"
         spans.append([(first + s, first + e) for s, e in chunk_spans(n, window_len, max_windows)])
     return spans
+
+
+def _below_zero(x: torch.Tensor, first: int, dim: int = 1) -> torch.Tensor:
+    """`x` of the layers from `first` on, on layer axis `dim`, with zeros in front for the layers below."""
+    if not first:
+        return x
+    return torch.cat([x.new_zeros(*x.shape[:dim], first, *x.shape[dim + 1:]), x], dim=dim)
 
 
 def _key(target: str) -> str:

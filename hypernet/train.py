@@ -352,13 +352,18 @@ def _means(window: list[dict], keys: Sequence[str]) -> dict[str, float]:
 
 
 def initial_hypernet(cfg: TrainConfig, base_config, base_model_id: str) -> HyperNetwork:
-    """A run's first hypernetwork: `init_from`'s weights (widened with copy_next when asked), or a
-    fresh one sized for the base model (`base_config`: its transformers config)."""
+    """A run's first hypernetwork: `init_from`'s weights (widened with copy_next, or cut to the layers
+    from first_target_layer up, when asked), or a fresh one sized for the base model (`base_config`:
+    its transformers config)."""
     if cfg.init_from:
-        return HyperNetwork.load(cfg.init_from, **({"copy_next": True} if cfg.copy_next else {}))
+        overrides = {"copy_next": True} if cfg.copy_next else {}
+        if cfg.first_target_layer:
+            overrides["first_target_layer"] = cfg.first_target_layer
+        return HyperNetwork.load(cfg.init_from, **overrides)
     return HyperNetwork(HypernetConfig.for_base_model(
         base_config, base_model_id=base_model_id, latent_dim=cfg.latent_dim, n_latents=cfg.n_latents,
-        head_dim=cfg.head_dim, rank=cfg.rank, copy_path=bool(cfg.copy_path), copy_next=bool(cfg.copy_next)))
+        head_dim=cfg.head_dim, rank=cfg.rank, copy_path=bool(cfg.copy_path), copy_next=bool(cfg.copy_next),
+        first_target_layer=cfg.first_target_layer))
 
 
 def _reused_documents(cfg: TrainConfig) -> int:

@@ -166,3 +166,28 @@ def test_a_config_whose_adapters_outgrow_serving_ranks_is_refused():
     with pytest.raises(ValueError, match="largest serving rank"):
         small_cfg(chunk_len=512, window_len=128, rank=8, bias_rank=8, max_chunks=16)
     assert small_cfg(chunk_len=512, window_len=0, rank=8, bias_rank=8, max_chunks=16).max_rank == 136
+
+
+@pytest.mark.parametrize("window_len", [0, 4])
+def test_first_target_layer_keeps_the_upper_layers_and_zeros_the_lower(tmp_path, window_len):
+    """A checkpoint loaded with first_target_layer writes the same upper layers as with every layer (the
+    layers are read independently) and nothing below; the bias LoRA too."""
+    torch.manual_seed(0)
+    full = HyperNetwork(small_cfg(window_len=window_len))
+    for head in full.heads.values():
+        head.b_scale.data.fill_(1.0)
+    for bias in full.bias_loras.values():
+        bias.b.data.normal_()
+    full.save(str(tmp_path / "ck"))
+    upper = HyperNetwork.load(str(tmp_path / "ck"), first_target_layer=1)
+    acts, mask = torch.randn(2, 3, 9, 32), torch.ones(2, 9, dtype=torch.long)
+    for x, y in zip(full(acts, mask), upper(acts, mask)):
+        a, b = y.factors["mlp.down_proj"]
+        assert a.shape == x.factors["mlp.down_proj"][0].shape and b.shape == x.factors["mlp.down_proj"][1].shape
+        assert torch.count_nonzero(y.delta("mlp.down_proj", 0)) == 0
+        for layer in (1, 2):
+            torch.testing.assert_close(x.delta("mlp.down_proj", layer), y.delta("mlp.down_proj", layer))
+    assert torch.count_nonzero(upper.bias_lora().delta("mlp.down_proj", 0)) == 0
+    torch.testing.assert_close(upper.bias_lora().delta("mlp.down_proj", 2), full.bias_lora().delta("mlp.down_proj", 2))
+    with pytest.raises(ValueError, match="first_target_layer=3"):
+        small_cfg(first_target_layer=3)

@@ -226,3 +226,24 @@ def test_gold_only_examples_learn_the_gold_answer_not_the_teacher(tiny_model_pat
     # The flag survives the meta-training job's cache.
     assert example_from_bytes(example_to_bytes(gold)).is_gold_only()
     assert not example_from_bytes(example_to_bytes(prose)).is_gold_only()
+
+
+def test_with_first_target_layer_the_student_backward_stops_there(tiny_model_path):
+    """Adapting only the upper layers, a student step reaches the upper heads' weights and no lower
+    ones, and the loss still falls."""
+    model, net, ex = _tiny_setup(tiny_model_path, "Mirela Vostrikova was born in Caldenport in 1974.",
+                                 [("Where was Mirela Vostrikova born?", "Caldenport")], first_target_layer=1)
+    opt = torch.optim.Adam(net.parameters(), lr=2e-2)
+    first = None
+    for _ in range(15):
+        loss, metrics = student_loss(model, net, ex)
+        opt.zero_grad()
+        loss.backward()
+        head = net.heads["mlp__down_proj"]
+        assert head.weight.grad[0].abs().sum() == 0 and head.weight.grad[1:].abs().sum() > 0
+        assert net.bias_loras["mlp__down_proj"].b.grad[0].abs().sum() == 0
+        opt.step()
+        first = first or metrics
+    assert metrics["ce"] < first["ce"], (first, metrics)
+    with pytest.raises(ValueError, match="retrieval loss reads every layer"):
+        TrainConfig(first_target_layer=1, retrieval_weight=0.1)
