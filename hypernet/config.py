@@ -245,6 +245,10 @@ class TrainConfig:
         "help": "when the run has dense targets (corpus training): the share of steps on the distillation loss; "
                 "the others match the reference adapters' effect (hypernet.dense), with no base-model pass "
                 "(0: dense only, 1: distillation only)"})
+    generic_replay: float = field(default=0.0, metadata={
+        "help": "when the run trains on a corpus: the share of its distillation documents that are generic synthetic "
+                "documents (as generic meta-training draws them, with their gold questions), so that learning the "
+                "corpus does not forget the generic skill (0: the corpus's documents alone)"})
     dense_batch: int = field(default=16, metadata={
         "help": "documents per dense step (over all workers of the distributed job)"})
     dense_positions: int = field(default=128, metadata={
@@ -270,6 +274,8 @@ class TrainConfig:
         if self.first_target_layer < 0 or self.first_target_layer and self.retrieval_weight:
             raise ValueError(f"TrainConfig.first_target_layer={self.first_target_layer} must be >= 0, and 0 with "
                              f"retrieval_weight={self.retrieval_weight} (the retrieval loss reads every layer)")
+        if not 0 <= self.generic_replay < 1:
+            raise ValueError(f"TrainConfig.generic_replay={self.generic_replay} must be in [0, 1)")
         if self.dense_batch < 1 or self.dense_positions < 0:
             raise ValueError(f"TrainConfig dense_batch={self.dense_batch} must be >= 1 and "
                              f"dense_positions={self.dense_positions} >= 0")

@@ -89,7 +89,8 @@ def prepare_data(cfg: MetaTrainConfig, worker: WorkerConfig, loc: Location, setu
     """Teacher examples for the run's documents (reused when already prepared); Ray must be up.
 
     The documents are `train.data`'s (workers.train_data.training_documents), or `docs` in that form when
-    given (a corpus's, with the questions it makes up); with train.data "tasks", the first `num_docs` training
+    given (a corpus's, with the questions it makes up, plus `train.generic_replay` of generic synthetic ones,
+    `replay_documents`); with train.data "tasks", the first `num_docs` training
     tasks' examples instead (workers.train_data.training_tasks). `worker.num_actors` teacher actors, each
     sized like a training worker."""
     from hypernet.base_model import resolve
@@ -107,10 +108,24 @@ def prepare_data(cfg: MetaTrainConfig, worker: WorkerConfig, loc: Location, setu
         words = (training_words(tcfg, resolve(worker.base_model, worker.cache_dir or None).path)
                  if tcfg.data == "synthetic" else ())
         docs = training_documents(tcfg.data, cfg.num_docs, tcfg, words)
+    elif tcfg.generic_replay:
+        docs = docs + replay_documents(tcfg, len(docs), resolve(worker.base_model, worker.cache_dir or None).path)
     hcfg = setup.hypernet_config
     return prepare(loc, docs, base_model_spec=worker.base_model, cache_dir=worker.cache_dir,
                    base_model_key=base_model_key, chunk_len=hcfg["chunk_len"], max_chunks=hcfg["max_chunks"],
                    top_k=tcfg.top_k, **actors)
+
+
+def replay_documents(tcfg, n_corpus: int, model_folder: str) -> list[dict]:
+    """Generic synthetic documents to go with `n_corpus` corpus documents, `tcfg.generic_replay` of the whole:
+    the first ones generic meta-training draws (doc ids prefixed "generic-")."""
+    from hypernet.train import training_words
+
+    n = round(n_corpus * tcfg.generic_replay / (1 - tcfg.generic_replay))
+    if n < 1:
+        return []
+    docs = training_documents("synthetic", n, tcfg, training_words(tcfg, model_folder))
+    return [{**d, "doc_id": f"generic-{d['doc_id']}"} for d in docs]
 
 
 def prepare_dense_data(cfg: MetaTrainConfig, worker: WorkerConfig, loc: Location, setup: ModelSetup,

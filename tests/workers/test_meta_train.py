@@ -170,6 +170,19 @@ def test_a_run_with_dense_targets_spreads_the_distillation_share_evenly():
     assert shares == [3, 30]
 
 
+def test_generic_replay_adds_its_share_of_synthetic_documents():
+    """Corpus training keeps the generic skill by distilling generic synthetic documents beside the corpus's."""
+    from workers.meta_train import replay_documents
+
+    cfg = TrainConfig(generic_replay=0.25, vocab_names=0)
+    docs = replay_documents(cfg, 30, "")
+    assert len(docs) == 10 and all(d["doc_id"].startswith("generic-") and d["qa"] for d in docs)
+    assert len({d["text"] for d in docs}) == 10 and replay_documents(cfg, 30, "") == docs
+    assert replay_documents(TrainConfig(generic_replay=0.0, vocab_names=0), 30, "") == []
+    with pytest.raises(ValueError, match="generic_replay"):
+        TrainConfig(generic_replay=1.0)
+
+
 @pytest.mark.usefixtures("ray_local")
 def test_a_job_on_dense_targets_and_teacher_examples_resumes_after_a_killed_worker(tmp_path, tiny_model_path):
     """The job on 2 workers (gloo DDP): dense steps (no base-model pass) between distillation steps, and a
