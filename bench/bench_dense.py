@@ -92,7 +92,7 @@ def main() -> int:
     firsts = [int(x) for x in args.first_target_layers.split(",")]
     for name, batch, cached in (("distillation", teacher, teacher_s), ("dense", dense, dense_s)):
         for first in firsts:
-            timed = HyperNetwork.load(folder, **({"first_target_layer": first} if first else {}))
+            timed = HyperNetwork.load(folder, first_target_layer=first)
             median, cpu_median, met = _time_steps(model, timed, batch, cfg, args.steps)
             rows.append([name, f"{first}-{net.cfg.n_layers - 1}", args.batch, f"{cached:.2f}", f"{median:.2f}",
                          f"{args.batch / median:.1f}", f"{cpu_median:.2f}", f"{args.batch / cpu_median:.1f}",

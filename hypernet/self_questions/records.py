@@ -22,7 +22,7 @@ _POSSESSION = re.compile(r"^(?P<subj>[^,]{1,80}?)(?:, [^,]{1,60},)? (?P<verb>has
 _WITH = re.compile(r"^(?P<subj>[^,]{1,80}?) (?P<verb>is|was|are|were) (?:a|an) (?P<kind>[^,]{1,60}?) with the "
                    r"(?P<rest>.+)$")
 _BOUNDED = re.compile(r"^(?P<prep>Until|Since|From|Before|After) (?P<date>[^,]{1,30}?\d[^,]{0,20}?),? "
-                      r"(?P<pro>it|he|she) (?P<verb>(?:has |had )?[a-z]+) (?P<obj>.+)$")
+                      r"it (?P<verb>(?:has |had )?[a-z]+) (?P<obj>.+)$")
 _OPTION = r"-{1,2}\w[\w-]*(?:[ =][A-Z<\[][\w<>\[\]_.|-]*)?"
 _GLOSSARY = re.compile(rf"^\s*(?P<term>{_OPTION}(?:, {_OPTION})*|[A-Za-z_][\w.]*\([^()]*\)): (?P<desc>[A-Z].*)$")
 
@@ -51,7 +51,8 @@ def attribute_items(sentence: str, topic: str | None):
     if m is None:
         return
     subj, verb = m.group("subj").strip(), m.group("verb")
-    if subj.lower() in ("it", "he", "she"):
+    named = subj.lower() not in ("it", "he", "she")  # a pronoun cannot answer the question asked back
+    if not named:
         subj = topic
     elif subj.split()[0] == "The":
         subj = "the " + subj[4:]
@@ -76,7 +77,7 @@ def attribute_items(sentence: str, topic: str | None):
         s = start + part.end("part") - len(value)
         yield "attribute", f"Which {attr} {do} {subj} have?", s, s + len(value)
         yield "attribute", f"What {be} the {attr} of {subj}?", s, s + len(value)
-        if kind and len(kind.split()) <= 4:
+        if kind and named and len(kind.split()) <= 4:
             a = offset + m.start("subj")
             yield "attribute", f"Which {kind} {'had' if past else 'has'} the {attr} {value}?", a, a + len(m.group("subj"))
 
@@ -86,7 +87,7 @@ def bounded_items(sentence: str, topic: str | None):
     "Until when did <topic> use UTC-4:30?"; "Since 1965 it has used ..." asks in the perfect."""
     offset, clause = _after_label(sentence)
     m = _BOUNDED.match(clause)
-    if m is None or not topic or m.group("pro") != "it":
+    if m is None or not topic:
         return
     verbs = m.group("verb").split()
     perfect = len(verbs) == 2

@@ -239,3 +239,7 @@ def test_record_shapes_ask_for_attributes_bounded_states_and_glossary_entries():
     # a superlative is no attribute, and a pronoun lead-in is no subject
     plain = natural_questions("The Morwenna has the largest hold in the fleet. Its crew has the rank order.", 16)
     assert not [item for item in plain if item.form == "attribute"]
+    # a pronoun subject is asked about by the topic's name, and never given as an answer
+    pronoun = {item.question: item.answer for item in natural_questions(
+        "Pelk Point is a lighthouse of the north shore. It is a beacon with the light code FL-W3.", 16)}
+    assert pronoun.get("Which light code does Pelk Point have?") == "FL-W3" and "It" not in pronoun.values()

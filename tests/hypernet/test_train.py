@@ -21,18 +21,25 @@ def _tiny_setup(tiny_model_path, text: str, qa: list[tuple[str, str]], **config)
     return model, HyperNetwork(cfg), teacher_example(model, tok, text, qa, chunk_len=512, max_chunks=4)
 
 
+def _overfit(model, net, ex, steps: int, after_backward=lambda: None) -> tuple[dict, dict]:
+    """`steps` Adam steps of the student loss on one example: the first and the last metrics."""
+    opt = torch.optim.Adam(net.parameters(), lr=2e-2)
+    first = None
+    for _ in range(steps):
+        loss, metrics = student_loss(model, net, ex)
+        opt.zero_grad()
+        loss.backward()
+        after_backward()
+        opt.step()
+        first = first or metrics
+    return first, metrics
+
+
 def test_student_loss_trains_the_hypernetwork(tiny_model_path):
     model, net, ex = _tiny_setup(tiny_model_path, "Mirela Vostrikova was born in Caldenport in 1974.",
                                  [("Where was Mirela Vostrikova born?", "Caldenport")])
     assert ex.chunk_acts[0].shape[0] == model.config.num_hidden_layers
-    opt = torch.optim.Adam(net.parameters(), lr=2e-2)
-    first = None
-    for _ in range(30):
-        loss, metrics = student_loss(model, net, ex)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        first = first or metrics
+    first, metrics = _overfit(model, net, ex, 30)
     # A random tiny model's distribution is nearly flat, so judge by what it predicts: the
     # generated adapter alone must make it produce the answer tokens it could not before.
     assert first["token_acc"] < 0.5 <= metrics["token_acc"], (first, metrics)
@@ -233,17 +240,13 @@ def test_with_first_target_layer_the_student_backward_stops_there(tiny_model_pat
     ones, and the loss still falls."""
     model, net, ex = _tiny_setup(tiny_model_path, "Mirela Vostrikova was born in Caldenport in 1974.",
                                  [("Where was Mirela Vostrikova born?", "Caldenport")], first_target_layer=1)
-    opt = torch.optim.Adam(net.parameters(), lr=2e-2)
-    first = None
-    for _ in range(15):
-        loss, metrics = student_loss(model, net, ex)
-        opt.zero_grad()
-        loss.backward()
-        head = net.heads["mlp__down_proj"]
+    head, bias = net.heads["mlp__down_proj"], net.bias_loras["mlp__down_proj"]
+
+    def only_upper_layers_learn():
         assert head.weight.grad[0].abs().sum() == 0 and head.weight.grad[1:].abs().sum() > 0
-        assert net.bias_loras["mlp__down_proj"].b.grad[0].abs().sum() == 0
-        opt.step()
-        first = first or metrics
+        assert bias.b.grad[0].abs().sum() == 0
+
+    first, metrics = _overfit(model, net, ex, 15, only_upper_layers_learn)
     assert metrics["ce"] < first["ce"], (first, metrics)
     with pytest.raises(ValueError, match="retrieval loss reads every layer"):
         TrainConfig(first_target_layer=1, retrieval_weight=0.1)
