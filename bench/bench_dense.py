@@ -31,6 +31,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from tables import table  # noqa: E402
+from workers.heap import reuse_freed_memory  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -51,6 +52,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
+    reuse_freed_memory()  # as the model actors and training workers run (workers.heap)
     import torch
 
     from hypernet import base_model

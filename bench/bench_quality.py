@@ -23,6 +23,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 import torch  # noqa: E402
 from tables import table  # noqa: E402
+from workers.heap import reuse_freed_memory  # noqa: E402
 
 from hypernet import base_model  # noqa: E402
 from hypernet.config import RefineConfig  # noqa: E402
@@ -86,6 +87,7 @@ def _fmt(value) -> str:
 
 def main() -> None:
     args = parse_args()
+    reuse_freed_memory()  # as the model actors and training workers run (workers.heap)
     if args.threads:
         torch.set_num_threads(args.threads)
     model, tok, _ref = base_model.load(base_model.PACKAGED)

@@ -22,6 +22,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 import torch  # noqa: E402
 from tables import table  # noqa: E402
+from workers.heap import reuse_freed_memory  # noqa: E402
 
 from hypernet import base_model  # noqa: E402
 from hypernet.activations import read_autocast  # noqa: E402
@@ -80,6 +81,7 @@ def measure(model, tok, gen: AdapterGenerator, docs: list, cfg: RefineConfig, ba
 
 def main() -> None:
     args = parse_args()
+    reuse_freed_memory()  # as the model actors and training workers run (workers.heap)
     torch.set_num_threads(args.threads)
     snaps = tuple(sorted({0, *(int(k) for k in args.steps.split(","))}))
     model, tok, _ = base_model.load(base_model.PACKAGED)

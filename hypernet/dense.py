@@ -68,10 +68,10 @@ def sketch(x: torch.Tensor, rows: int) -> torch.Tensor:
     return s[:, :k, None] * vh[:, :k]
 
 
-def _stacked(tensors: list[torch.Tensor], device) -> torch.Tensor:
-    """(L, P_i, d) each -> (N, L, P, d) float32, zero rows padding P (a zero row adds nothing to the loss)."""
+def _stacked(tensors: list[torch.Tensor], device, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """(L, P_i, d) each -> (N, L, P, d) in `dtype`, zero rows padding P (a zero row adds nothing to the loss)."""
     width = max(t.shape[1] for t in tensors)
-    out = torch.empty(len(tensors), tensors[0].shape[0], width, tensors[0].shape[2], device=device)
+    out = torch.empty(len(tensors), tensors[0].shape[0], width, tensors[0].shape[2], device=device, dtype=dtype)
     for i, t in enumerate(tensors):
         out[i, :, : t.shape[1]] = t
         out[i, :, t.shape[1]:] = 0
@@ -143,11 +143,11 @@ def dense_loss(hypernet: HyperNetwork, ex: DenseExample | list[DenseExample], *,
     examples = ex if isinstance(ex, list) else [ex]
     device = next(hypernet.parameters()).device
     with under_autocast(device.type, autocast):
-        return _dense_loss(hypernet, examples, device, l1_weight, eps)
+        return _dense_loss(hypernet, examples, device, l1_weight, eps, autocast or torch.float32)
 
 
-def _dense_loss(hypernet, examples: list[DenseExample], device, l1_weight: float, eps: float
-                ) -> tuple[torch.Tensor, dict[str, float]]:
+def _dense_loss(hypernet, examples: list[DenseExample], device, l1_weight: float, eps: float,
+                input_dtype: torch.dtype) -> tuple[torch.Tensor, dict[str, float]]:
     cfg = hypernet.cfg
     flat = [a for e in examples for a in e.chunk_acts]
     width = max(a.shape[1] for a in flat)
@@ -166,7 +166,8 @@ def _dense_loss(hypernet, examples: list[DenseExample], device, l1_weight: float
         a, b = factors.factors[target.name]
         a_docs, b_docs = _side_by_side(a, b, scale, doc_of, len(examples),
                                        None if bias is None else bias.factors[target.name])
-        x = _stacked([e.inputs[t] for e in examples], device)
+        # The largest tensor of the step, stacked straight into the autocast's dtype that its product runs in.
+        x = _stacked([e.inputs[t] for e in examples], device, input_dtype)
         ref = _stacked([e.ref_out[t] for e in examples], device)
         err, energy = _squared_errors(a_docs, b_docs, x, ref)
         num, den = num + err, den + energy

@@ -12,6 +12,7 @@ from typing import Any, Iterator
 
 import ray
 
+from workers import heap
 from workers.config import WorkerConfig
 
 log = logging.getLogger(__name__)
@@ -19,10 +20,11 @@ log = logging.getLogger(__name__)
 # Environment of the worker processes of a Ray started here: tokenizers' own thread pool fights
 # Ray's processes, and model-loading progress bars from every actor would garble the driver's
 # output. (The stages also set this up themselves, for a Ray they did not start.) Ray Data runs a
-# model actor's batches in a thread of its own, and glibc gives such a thread a separate arena
-# that maps and unmaps a step's large tensors every time: one arena keeps them for reuse (a batch
-# of 16 refined in 258 s instead of 273 in a CPU actor, docs/benchmarks.md).
-WORKER_ENV = {"TOKENIZERS_PARALLELISM": "false", "HF_HUB_DISABLE_PROGRESS_BARS": "1", "MALLOC_ARENA_MAX": "1"}
+# model actor's batches in a thread of its own, and glibc gives such a thread an arena of its
+# own; one arena, and no mmap for large tensors (workers.heap), let a step reuse the memory
+# the last one freed instead of faulting it in again (docs/benchmarks.md).
+WORKER_ENV = {"TOKENIZERS_PARALLELISM": "false", "HF_HUB_DISABLE_PROGRESS_BARS": "1", "MALLOC_ARENA_MAX": "1",
+              **heap.ENV}
 
 
 def local_num_cpus() -> int:

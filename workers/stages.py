@@ -310,14 +310,18 @@ def _share_time(elapsed: float, n_tokens: np.ndarray, todo: list[int], n: int) -
 
 
 def quiet_actor_process() -> None:
-    """Inside a Ray actor: no per-actor model-loading progress bars on the driver's console, and no
-    tokenizers thread pool fighting the other processes. (Set here rather than through a
-    runtime_env on the stage: a stage-level runtime_env makes Ray start a fresh set of workers.)
+    """Inside a Ray actor: no per-actor model-loading progress bars on the driver's console, no
+    tokenizers thread pool fighting the other processes, and freed memory kept for the next step
+    (workers.heap). (Set here rather than through a runtime_env on the stage: a stage-level
+    runtime_env makes Ray start a fresh set of workers.)
     """
     import ray
 
+    from workers.heap import reuse_freed_memory
+
     if not (ray.is_initialized() and ray.get_runtime_context().get_actor_id()):
         return  # in the caller's own process: leave its settings alone
+    reuse_freed_memory()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     from huggingface_hub.utils import disable_progress_bars
     from transformers.utils import logging as hf_logging

@@ -191,3 +191,16 @@ def test_first_target_layer_keeps_the_upper_layers_and_zeros_the_lower(tmp_path,
     torch.testing.assert_close(upper.bias_lora().delta("mlp.down_proj", 2), full.bias_lora().delta("mlp.down_proj", 2))
     with pytest.raises(ValueError, match="first_target_layer=3"):
         small_cfg(first_target_layer=3)
+
+
+def test_the_written_out_attention_on_cpu_is_the_fused_kernels():
+    from torch.nn import functional as F
+
+    from hypernet.model import _attention
+
+    torch.manual_seed(0)
+    q, k, v = torch.randn(3, 2, 4, 8), torch.randn(3, 2, 9, 8), torch.randn(3, 2, 9, 8)
+    mask = torch.rand(3, 1, 1, 9) > 0.4
+    mask[..., 0] = True  # every row reads at least one token, as every chunk has one
+    torch.testing.assert_close(_attention(q, k, v, mask), F.scaled_dot_product_attention(q, k, v, attn_mask=mask))
+    torch.testing.assert_close(_attention(q, k, v, None), F.scaled_dot_product_attention(q, k, v))
