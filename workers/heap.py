@@ -10,7 +10,6 @@ free, lets the next step reuse the pages; a process then holds on to its peak.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import sys
 
 TRIM_THRESHOLD = 1 << 30
@@ -25,8 +24,7 @@ def reuse_freed_memory() -> bool:
     if not sys.platform.startswith("linux"):
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
+        mallopt = ctypes.CDLL(None).mallopt  # the C library this process already runs on
     except (OSError, AttributeError):  # musl and others: no mallopt, nothing to tune
         return False
     return bool(mallopt(_M_MMAP_MAX, 0)) and bool(mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))

@@ -21,7 +21,6 @@ from pipelines.settings import SettingsError
 from pipelines.cli import adapters, ask, demo, evaluate, patch, runs, serve, task, train
 from pipelines.cli.options import load_settings, settings_parent
 from pipelines.cli.output import UserError, data_on_stdout, note, one_line
-from workers.heap import reuse_freed_memory
 
 EXIT_USER_ERROR = 2
 COMMANDS = (*demo.COMMANDS, *patch.COMMANDS, *ask.COMMANDS, *task.COMMANDS, *adapters.COMMANDS, *serve.COMMANDS,
@@ -96,8 +95,6 @@ def prepare_runtime(verbose: bool) -> None:
         # warnings); transformers draws a bar for every model load; the CLI has its own progress.
         os.environ.setdefault("RAY_DATA_LOG_LEVEL", "WARNING")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    # Evaluation, refinement and `ask` run models in this process too.
-    reuse_freed_memory()
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
     # The authentication logger warns, on every local start, that token authentication is on,
