@@ -64,7 +64,7 @@ def main() -> int:
     steps = [m for m in out.history if m["objective"] == "dense"]
     epoch = -(-n // args.batch)  # steps until every example was read once
     rows = []
-    for name, part in ((f"1-{epoch} (first reads)", steps[1:epoch]), (f"{epoch + 1}-{len(steps)}", steps[epoch:])):
+    for name, part in ((f"2-{epoch} (first reads)", steps[1:epoch]), (f"{epoch + 1}-{len(steps)}", steps[epoch:])):
         if part:
             secs = statistics.median(m["step_seconds"] for m in part)
             rows.append([name, len(part), f"{secs:.2f}", f"{args.batch / secs:.1f}"])
