@@ -6,7 +6,7 @@
 Each --recipe is a space-separated list of `hypernet.config.RefineConfig` overrides ("" is the
 defaults). For every recipe the same documents are generated, refined in batches of --batch (as a
 model actor refines its batch) and asked their questions after each step count in --steps; the
-table shows exact-match accuracy and seconds per document (generation, teacher pass and steps,
+table shows exact-match accuracy, the gold answers' mean NLL and seconds per document (generation, teacher pass and steps,
 model loaded). This is where the recipe's defaults are chosen: the documents come from the
 training split of `hypernet.synthetic`, so the held-out sets of bench_quality stay unseen.
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import random
 import sys
 import time
 
@@ -27,7 +28,7 @@ from workers.heap import reuse_freed_memory  # noqa: E402
 from hypernet import base_model  # noqa: E402
 from hypernet.activations import read_autocast  # noqa: E402
 from hypernet.config import RefineConfig  # noqa: E402
-from hypernet.generate import AdapterGenerator, answer  # noqa: E402
+from hypernet.generate import AdapterGenerator, answer, answer_nll  # noqa: E402
 from hypernet.model import HyperNetwork, default_checkpoint  # noqa: E402
 from hypernet.prompts import is_correct  # noqa: E402
 from hypernet.refine import prepare, refine  # noqa: E402
@@ -43,6 +44,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--sections", type=int, default=1,
                    help="entities per document: 1 is a short article; 2-3 give documents of 200-400 tokens, "
                         "two questions per entity")
+    p.add_argument("--questions", type=int, default=0,
+                   help="questions asked per document, a fixed sample (0: all; a 15-section document has 30)")
     p.add_argument("--threads", type=int, default=2, help="torch threads")
     return p.parse_args()
 
@@ -61,7 +64,7 @@ def recipe(text: str, steps: int) -> RefineConfig:
 def measure(model, tok, gen: AdapterGenerator, docs: list, cfg: RefineConfig, batch: int, snaps: tuple) -> dict:
     """Exact-match share and seconds per document at each snapshot step count."""
     autocast = read_autocast(model, "auto")
-    right, seconds = dict.fromkeys(snaps, 0), dict.fromkeys(snaps, 0.0)
+    right, seconds, nll = dict.fromkeys(snaps, 0), dict.fromkeys(snaps, 0.0), dict.fromkeys(snaps, 0.0)
     for b in range(0, len(docs), batch):
         part = docs[b:b + batch]
         start = time.perf_counter()
@@ -75,8 +78,9 @@ def measure(model, tok, gen: AdapterGenerator, docs: list, cfg: RefineConfig, ba
             seconds[k] += before + spent
             right[k] += sum(is_correct(answer(model, tok, qa.q, lora=lora), qa.a)
                             for d, lora in zip(part, refined) for qa in d.qa)
+            nll[k] += sum(answer_nll(model, tok, qa.q, qa.a, lora=lora) for d, lora in zip(part, refined) for qa in d.qa)
     n_q = sum(len(d.qa) for d in docs)
-    return {k: (right[k] / n_q, seconds[k] / len(docs)) for k in snaps}
+    return {k: (right[k] / n_q, nll[k] / n_q, seconds[k] / len(docs)) for k in snaps}
 
 
 def main() -> None:
@@ -88,11 +92,14 @@ def main() -> None:
     gen = AdapterGenerator(model, tok, HyperNetwork.load(default_checkpoint()))
     docs = [make_doc(NamesRandom(7_000 + i), "train", n_questions=4) if args.sections == 1
             else make_long_doc(NamesRandom(7_000 + i), args.sections, "train") for i in range(args.docs)]
+    if args.questions:
+        docs = [dataclasses.replace(d, qa=random.Random(i).sample(d.qa, min(args.questions, len(d.qa))))
+                for i, d in enumerate(docs)]
     rows = []
     for text in args.recipe or [""]:
         result = measure(model, tok, gen, docs, recipe(text, max(snaps)), args.batch, snaps)
-        rows.append([text or "(defaults)", *(f"{acc:.3f} / {sec:.1f}" for acc, sec in result.values())])
-        print(table(rows, ["recipe", *(f"K={k}: exact / s per doc" for k in snaps)]), flush=True)
+        rows.append([text or "(defaults)", *(f"{acc:.3f} / {nll:.2f} / {sec:.1f}" for acc, nll, sec in result.values())])
+        print(table(rows, ["recipe", *(f"K={k}: exact / gold NLL / s per doc" for k in snaps)]), flush=True)
 
 
 if __name__ == "__main__":

@@ -300,6 +300,13 @@ class RefineConfig:
     # The knee of exact match against seconds per document on held-out short documents (docs/benchmarks.md).
     steps: int = field(default=12, metadata={"help": "optimizer steps per document (0: the generated adapter as is)"})
     lr: float = field(default=2e-3, metadata={"help": "AdamW learning rate on the adapter's factors"})
+    # Adam's first steps move every entry by about the learning rate whatever its gradient, so a step's
+    # effect on the output grows with the adapter's rank (long documents' adapters hold a rank block per
+    # chunk and window): their lr is scaled down by rank, and every lr rises over the first steps.
+    lr_rank: int = field(default=16, metadata={
+        "help": "an adapter of a higher rank than this refines at lr * lr_rank / its rank (0: every rank at lr)"})
+    warmup: int = field(default=2, metadata={
+        "help": "the learning rate rises linearly over the first steps: step i (from 0) runs at lr * (i+1) / (warmup+1)"})
     questions: int = field(default=12, metadata={"help": "natural questions made up per document (before the teacher's check)"})
     blanks: int = field(default=8, metadata={"help": "fill-in-the-blank items per document"})
     items_per_step: int = field(default=8, metadata={"help": "question rows per document in one step, taken in turn"})
@@ -325,6 +332,8 @@ class RefineConfig:
         "help": "share of the lower layers left as generated (rounded down); the backward pass stops above them"})
 
     def __post_init__(self) -> None:
+        if self.lr_rank < 0 or self.warmup < 0:
+            raise ValueError(f"RefineConfig lr_rank={self.lr_rank} and warmup={self.warmup} must be >= 0")
         if self.steps < 0 or self.questions < 0 or self.blanks < 0 or self.items_per_step < 1:
             raise ValueError(f"RefineConfig steps={self.steps}, questions={self.questions}, blanks={self.blanks} must be "
                              f">= 0 and items_per_step={self.items_per_step} >= 1")

@@ -218,7 +218,9 @@ def refine(model, tok, loras: list[LoraTensors], prepared: list[Prepared], cfg: 
     device = next(model.parameters()).device
     bos = _bos(tok)
     docs = [_Trainable(l.to(device), cfg, bias_rank) for l in loras]
-    opt = torch.optim.AdamW([p for d in docs for p in d.params()], lr=cfg.lr, weight_decay=0.0) if cfg.steps else None
+    full_lr = [doc_lr(cfg, d.rank) for d in docs]
+    opt = torch.optim.AdamW([{"params": d.params(), "lr": lr} for d, lr in zip(docs, full_lr)],
+                            lr=cfg.lr, weight_decay=0.0) if cfg.steps else None
     taken: dict[int, tuple[list[LoraTensors], float]] = {}
     t0 = time.perf_counter()
     if 0 in snapshots:
@@ -230,11 +232,18 @@ def refine(model, tok, loras: list[LoraTensors], prepared: list[Prepared], cfg: 
         head = _shortlist(model, prepared, cfg, autocast, rivals)
     for step in range(cfg.steps):
         opt.zero_grad(set_to_none=True)
+        for group, lr in zip(opt.param_groups, full_lr):
+            group["lr"] = lr * min(1.0, (step + 1) / (cfg.warmup + 1))
         _step(model, tok, docs, prepared, step, cfg, bos, device, autocast, head)
         opt.step()
         if step + 1 in snapshots:
             taken[step + 1] = ([_detached(d.lora()) for d in docs], time.perf_counter() - t0)
     return [_detached(d.lora()) for d in docs], taken
+
+
+def doc_lr(cfg: RefineConfig, rank: int) -> float:
+    """A document's learning rate: `cfg.lr`, scaled down by its adapter's rank beyond `cfg.lr_rank`."""
+    return cfg.lr * min(1.0, cfg.lr_rank / rank) if cfg.lr_rank else cfg.lr
 
 
 def _detached(lora: LoraTensors) -> LoraTensors:

@@ -5,7 +5,7 @@ import torch.nn.functional as F
 
 from hypernet import base_model
 from hypernet.config import RefineConfig
-from hypernet.lora import LoraTensors, applied, decoder_layers
+from hypernet.lora import LoraTensors, applied, concat_ranks, decoder_layers
 from hypernet.refine import (Item, Prepared, _bos, _bucket_loss, _rivals, _shortlist, _step_rows, _Trainable, length_units,
                              prepare, refine)
 from hypernet.self_questions import self_questions
@@ -137,6 +137,24 @@ def test_frozen_share_and_b_only_freeze_what_they_say(tiny):
     assert torch.equal(a1, a0.float()), "train=B leaves A as generated"
     assert torch.equal(b1[:n - 1], b0[:n - 1].float()), "the frozen lower layers stay as generated"
     assert not torch.equal(b1[n - 1:], b0[n - 1:].float()), "the layers above them move"
+
+
+def test_higher_rank_adapters_and_warmup_steps_take_smaller_steps(tiny):
+    """Adam's first step moves each entry by about its learning rate: lr_rank scales it by rank, warmup by step."""
+    model, tok = tiny
+    low, high = _lora(model), concat_ranks([(_lora(model, 1), 1.0), (_lora(model, 2), 1.0)])  # ranks 4 and 8
+
+    def first_move(cfg):
+        out = refine(model, tok, [low, high], prepare(model, tok, [TEXT, TEXT], cfg), cfg)[0]
+        return [(o.factors["mlp.down_proj"][1] - l.factors["mlp.down_proj"][1].float()).abs().max().item()
+                for o, l in zip(out, (low, high))]
+
+    lr = 1e-3
+    assert first_move(RefineConfig(steps=1, lr=lr, lr_rank=0, warmup=0)) == pytest.approx([lr, lr], rel=0.05)
+    assert first_move(RefineConfig(steps=1, lr=lr, lr_rank=4, warmup=0)) == pytest.approx([lr, lr / 2], rel=0.05)
+    assert first_move(RefineConfig(steps=1, lr=lr, lr_rank=0, warmup=3)) == pytest.approx([lr / 4, lr / 4], rel=0.05)
+    with pytest.raises(ValueError, match="lr_rank"):
+        RefineConfig(lr_rank=-1)
 
 
 def test_a_changed_recipe_changes_the_key():
