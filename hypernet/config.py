@@ -315,7 +315,9 @@ class RefineConfig:
         "help": "document tokens per unit of the budgets: questions, blanks, question rows and text windows per step "
                 "are each multiplied by the document's length in units (rounded up)"})
     text_positions: int = field(default=48, metadata={"help": "positions of the window whose next token is predicted (the LM head is 262k wide)"})
-    text_weight: float = field(default=0.5, metadata={"help": "weight of next-token prediction on the text"})
+    # Reading the text as much as the questions answers more of questions the document was never asked
+    # about: the self-made items cover only some of its facts (docs/benchmarks.md, refinement recipes).
+    text_weight: float = field(default=1.0, metadata={"help": "weight of next-token prediction on the text"})
     blank_weight: float = field(default=1.0, metadata={"help": "weight of gold-span CE on the blanks"})
     question_weight: float = field(default=1.0, metadata={"help": "weight of the teacher's top-k on kept natural questions"})
     top_k: int = field(default=16, metadata={"help": "teacher's top-k tokens kept per answer position"})
