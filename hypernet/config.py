@@ -291,6 +291,7 @@ class TrainConfig:
 
 
 TRAINED_FACTORS = ("all", "B", "no-bias")
+LENGTH_SCALES = ("rows", "steps")
 
 
 @dataclass(frozen=True)
@@ -314,6 +315,11 @@ class RefineConfig:
     unit_tokens: int = field(default=512, metadata={
         "help": "document tokens per unit of the budgets: questions, blanks, question rows and text windows per step "
                 "are each multiplied by the document's length in units (rounded up)"})
+    # Past one unit, more steps of one unit's rows answer more than as many rows in fewer steps, at the same
+    # cost (docs/benchmarks.md, refinement recipes): Adam's progress is counted in steps.
+    length_scales: str = field(default="steps", metadata={
+        "help": f"what else grows with a document's length in units, beside its questions and blanks: {LENGTH_SCALES} "
+                "(rows: each step reads `units` times the rows; steps: `units` times the steps, each of one unit's rows)"})
     text_positions: int = field(default=48, metadata={"help": "positions of the window whose next token is predicted (the LM head is 262k wide)"})
     # Reading the text as much as the questions answers more of questions the document was never asked
     # about: the self-made items cover only some of its facts (docs/benchmarks.md, refinement recipes).
@@ -344,6 +350,8 @@ class RefineConfig:
                              f"unit_tokens={self.unit_tokens} >= 1, vocab_common={self.vocab_common} >= -1, rivals={self.rivals} >= 0")
         if not 0 <= self.frozen_share < 1:
             raise ValueError(f"RefineConfig.frozen_share={self.frozen_share} must be in [0, 1)")
+        if self.length_scales not in LENGTH_SCALES:
+            raise ValueError(f"RefineConfig.length_scales={self.length_scales!r} not in {LENGTH_SCALES}")
         if self.train not in TRAINED_FACTORS:
             raise ValueError(f"RefineConfig.train={self.train!r} not in {TRAINED_FACTORS}")
 

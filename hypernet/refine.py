@@ -188,19 +188,28 @@ def length_units(n_tokens: int, cfg: RefineConfig) -> int:
     return max(1, -(-n_tokens // cfg.unit_tokens))
 
 
+def doc_steps(prep: Prepared, cfg: RefineConfig) -> int:
+    """The steps a document takes: `cfg.steps`, times its length in units when length scales the steps."""
+    return cfg.steps * (prep.units if cfg.length_scales == "steps" else 1)
+
+
 def _step_rows(prep: Prepared, step: int, cfg: RefineConfig) -> tuple[list[list[int]], list[Item]]:
-    """The document's rows for one step: `units` windows of its text and its items, each taken in turn."""
+    """The document's rows for one step: its windows of the text and its items, each taken in turn
+    (`units` of each per step when length scales the rows, one unit's when it scales the steps)."""
+    if step >= doc_steps(prep, cfg):
+        return [], []
+    per_unit = prep.units if cfg.length_scales == "rows" else 1
     texts = []
     n = len(prep.text_ids)
     if cfg.text_weight > 0 and n > 1:
         # Every window is full length: the last one ends at the text's end rather than holding a stub
         # of a token or two with nothing to predict.
         n_windows = max(1, -(-n // cfg.text_tokens))
-        for w in range(step * prep.units, (step + 1) * prep.units):
+        for w in range(step * per_unit, (step + 1) * per_unit):
             start = max(0, min((w % n_windows) * cfg.text_tokens, n - cfg.text_tokens))
             texts.append(prep.text_ids[start:start + cfg.text_tokens])
     items = prep.items
-    per_step = cfg.items_per_step * prep.units
+    per_step = cfg.items_per_step * per_unit
     if len(items) > per_step:
         start = (step * per_step) % len(items)
         items = (items + items)[start:start + per_step]
@@ -230,14 +239,22 @@ def refine(model, tok, loras: list[LoraTensors], prepared: list[Prepared], cfg: 
     if cfg.steps:
         rivals = _rivals(model, tok, docs, prepared, cfg, bos, device, autocast) if cfg.vocab_common >= 0 else {}
         head = _shortlist(model, prepared, cfg, autocast, rivals)
-    for step in range(cfg.steps):
-        opt.zero_grad(set_to_none=True)
+    # A document's snapshot at K is taken after its own K steps, or K per unit when length scales the steps;
+    # a batch's time for K is the time when its last document got there.
+    per_k = [doc_steps(p, cfg) // cfg.steps if cfg.steps else 1 for p in prepared]
+    pending: dict[int, list] = {k: [None] * len(docs) for k in snapshots if k}
+    for step in range(max(doc_steps(p, cfg) for p in prepared) if cfg.steps else 0):
+        opt.zero_grad(set_to_none=True)  # a document past its steps gets no gradient, and AdamW skips it
         for group, lr in zip(opt.param_groups, full_lr):
             group["lr"] = lr * min(1.0, (step + 1) / (cfg.warmup + 1))
         _step(model, tok, docs, prepared, step, cfg, bos, device, autocast, head)
         opt.step()
-        if step + 1 in snapshots:
-            taken[step + 1] = ([_detached(d.lora()) for d in docs], time.perf_counter() - t0)
+        for k, got in pending.items():
+            for i, d in enumerate(docs):
+                if step + 1 == k * per_k[i]:
+                    got[i] = _detached(d.lora())
+            if k not in taken and all(x is not None for x in got):
+                taken[k] = (got, time.perf_counter() - t0)
     return [_detached(d.lora()) for d in docs], taken
 
 
@@ -303,7 +320,7 @@ def _rivals(model, tok, docs: list[_Trainable], prepared: list[Prepared], cfg: R
     if cfg.rivals == 0:
         return {}
     scored: dict[tuple[int, tuple[int, ...]], set[int]] = {}  # (doc, row ids) -> positions, each row read once
-    for step in range(cfg.steps):
+    for step in range(max(doc_steps(p, cfg) for p in prepared)):
         for ids, pos, _kind, d, _x in _rows(prepared, step, cfg, bos):
             scored.setdefault((d, tuple(ids)), set()).update(pos)
     rows = [(list(ids), sorted(pos), d) for (d, ids), pos in scored.items()]

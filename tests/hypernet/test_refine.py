@@ -175,7 +175,7 @@ def test_every_text_window_has_tokens_to_predict(n_tokens):
 
 
 def test_a_long_document_gets_budgets_in_proportion_to_its_length():
-    cfg = RefineConfig(text_tokens=64, unit_tokens=256, items_per_step=2)
+    cfg = RefineConfig(text_tokens=64, unit_tokens=256, items_per_step=2, length_scales="rows")
     n_tokens = 3 * 256 - 10
     assert length_units(n_tokens, cfg) == 3 and length_units(1, cfg) == 1 and length_units(256, cfg) == 1
     items = [Item([1, 2, 3], 2, gold=True) for _ in range(20)]
@@ -185,6 +185,30 @@ def test_a_long_document_gets_budgets_in_proportion_to_its_length():
     # Four steps of three windows read the whole text (twelve windows of 64 tokens).
     seen = {t for step in range(4) for w in _step_rows(prep, step, cfg)[0] for t in w}
     assert seen == set(range(n_tokens))
+
+
+def test_length_can_scale_the_steps_instead_of_the_rows(tiny):
+    """With length_scales=steps a document of three units takes three times the steps, each of one unit's rows;
+    its snapshot at K is taken after its own 3K steps, and a shorter batch-mate stops moving after K."""
+    cfg = RefineConfig(steps=2, text_tokens=64, unit_tokens=256, items_per_step=2, length_scales="steps")
+    items = [Item([1, 2, 3], 2, gold=True) for _ in range(20)]
+    prep = Prepared(text_ids=list(range(3 * 256 - 10)), items=items, made=0, kept=0, units=3)
+    rows = [_step_rows(prep, step, cfg) for step in range(7)]
+    assert [(len(t), len(i)) for t, i in rows] == [(1, 2)] * 6 + [(0, 0)]
+    with pytest.raises(ValueError, match="length_scales"):
+        RefineConfig(length_scales="tokens")
+
+    model, tok = tiny
+    cfg = RefineConfig(steps=2, questions=2, blanks=2, length_scales="steps",
+                       unit_tokens=len(tok(TEXT, add_special_tokens=False).input_ids))
+    short, long_ = prepare(model, tok, [TEXT, " ".join([TEXT] * 3)], cfg)
+    assert short.units == 1 and long_.units >= 3
+    out, snaps = refine(model, tok, [_lora(model), _lora(model, 1)], [short, long_], cfg, snapshots=(1, 2))
+    same = [[torch.equal(got.factors["mlp.down_proj"][1], final.factors["mlp.down_proj"][1])
+             for got, final in zip(snaps[k][0], out)] for k in (1, 2)]
+    assert same == [[False, False], [True, True]], "each document's K=2 snapshot is its final adapter"
+    alone = refine(model, tok, [_lora(model)], [short], cfg)[0][0]
+    assert torch.allclose(alone.factors["mlp.down_proj"][1], out[0].factors["mlp.down_proj"][1], atol=1e-6)
 
 
 def test_prepare_asks_more_of_a_longer_document(tiny):
