@@ -313,8 +313,8 @@ class RefineConfig:
     items_per_step: int = field(default=8, metadata={"help": "question rows per document in one step, taken in turn"})
     text_tokens: int = field(default=128, metadata={"help": "document tokens read by the next-token term per step (a window, in turn)"})
     unit_tokens: int = field(default=512, metadata={
-        "help": "document tokens per unit of the budgets: questions, blanks, question rows and text windows per step "
-                "are each multiplied by the document's length in units (rounded up)"})
+        "help": "document tokens per unit of the budgets: questions and blanks, and the steps or the rows per step "
+                "(`length_scales`), are each multiplied by the document's length in units (rounded up)"})
     # Past one unit, more steps of one unit's rows answer more than as many rows in fewer steps, at the same
     # cost (docs/benchmarks.md, refinement recipes): Adam's progress is counted in steps.
     length_scales: str = field(default="steps", metadata={
