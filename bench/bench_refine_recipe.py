@@ -48,6 +48,7 @@ def parse_args() -> argparse.Namespace:
                    help="questions asked per document, a fixed sample (0: all; a 15-section document has 30)")
     p.add_argument("--start", choices=("generated", "fresh"), default="generated",
                    help="refine the hypernetwork's adapter, or a fresh LoRA of the hypernetwork's rank (the gradient baseline)")
+    p.add_argument("--fresh-rank", type=int, default=0, help="rank of the fresh LoRA (0: the hypernetwork's per-chunk rank)")
     p.add_argument("--threads", type=int, default=2, help="torch threads")
     return p.parse_args()
 
@@ -64,21 +65,21 @@ def recipe(text: str, steps: int) -> RefineConfig:
 
 
 def measure(model, tok, gen: AdapterGenerator, docs: list, cfg: RefineConfig, batch: int, snaps: tuple,
-            fresh: bool = False) -> dict:
+            fresh_rank: int = 0) -> dict:
     """Exact-match share and seconds per document at each snapshot step count."""
     autocast = read_autocast(model, "auto")
     right, seconds, nll = dict.fromkeys(snaps, 0), dict.fromkeys(snaps, 0.0), dict.fromkeys(snaps, 0.0)
     for b in range(0, len(docs), batch):
         part = docs[b:b + batch]
         start = time.perf_counter()
-        if fresh:
+        if fresh_rank:
             targets = {t.name: (t.d_in, t.d_out) for t in gen.cfg.targets}
-            loras = [fresh_lora(model.config.num_hidden_layers, targets, gen.cfg.rank) for _ in part]
+            loras = [fresh_lora(model.config.num_hidden_layers, targets, fresh_rank) for _ in part]
         else:
             loras = [g.lora for g in gen.generate([d.text for d in part])]
         prepared = prepare(model, tok, [d.text for d in part], cfg, autocast=autocast)
         before = time.perf_counter() - start
-        _, taken = refine(model, tok, loras, prepared, cfg, bias_rank=0 if fresh else gen.cfg.bias_rank, autocast=autocast,
+        _, taken = refine(model, tok, loras, prepared, cfg, bias_rank=0 if fresh_rank else gen.cfg.bias_rank, autocast=autocast,
                           snapshots=snaps)
         for k in snaps:
             refined, spent = taken[k]
@@ -104,7 +105,8 @@ def main() -> None:
                 for i, d in enumerate(docs)]
     rows = []
     for text in args.recipe or [""]:
-        result = measure(model, tok, gen, docs, recipe(text, max(snaps)), args.batch, snaps, args.start == "fresh")
+        result = measure(model, tok, gen, docs, recipe(text, max(snaps)), args.batch, snaps,
+                         (args.fresh_rank or gen.cfg.rank) if args.start == "fresh" else 0)
         rows.append([text or "(defaults)", *(f"{acc:.3f} / {nll:.2f} / {sec:.1f}" for acc, nll, sec in result.values())])
         print(table(rows, ["recipe", *(f"K={k}: exact / gold NLL / s per doc" for k in snaps)]), flush=True)
 
