@@ -188,9 +188,14 @@ def length_units(n_tokens: int, cfg: RefineConfig) -> int:
     return max(1, -(-n_tokens // cfg.unit_tokens))
 
 
+def _length_factors(prep: Prepared, cfg: RefineConfig) -> tuple[int, int]:
+    """(steps per step of `cfg.steps`, rows per step in units): the document's length in units goes to one of them."""
+    return (prep.units, 1) if cfg.length_scales == "steps" else (1, prep.units)
+
+
 def doc_steps(prep: Prepared, cfg: RefineConfig) -> int:
     """The steps a document takes: `cfg.steps`, times its length in units when length scales the steps."""
-    return cfg.steps * (prep.units if cfg.length_scales == "steps" else 1)
+    return cfg.steps * _length_factors(prep, cfg)[0]
 
 
 def _step_rows(prep: Prepared, step: int, cfg: RefineConfig) -> tuple[list[list[int]], list[Item]]:
@@ -198,7 +203,7 @@ def _step_rows(prep: Prepared, step: int, cfg: RefineConfig) -> tuple[list[list[
     (`units` of each per step when length scales the rows, one unit's when it scales the steps)."""
     if step >= doc_steps(prep, cfg):
         return [], []
-    per_unit = prep.units if cfg.length_scales == "rows" else 1
+    per_unit = _length_factors(prep, cfg)[1]
     texts = []
     n = len(prep.text_ids)
     if cfg.text_weight > 0 and n > 1:
@@ -241,7 +246,7 @@ def refine(model, tok, loras: list[LoraTensors], prepared: list[Prepared], cfg: 
         head = _shortlist(model, prepared, cfg, autocast, rivals)
     # A document's snapshot at K is taken after its own K steps, or K per unit when length scales the steps;
     # a batch's time for K is the time when its last document got there.
-    per_k = [doc_steps(p, cfg) // cfg.steps if cfg.steps else 1 for p in prepared]
+    per_k = [_length_factors(p, cfg)[0] for p in prepared]
     pending: dict[int, list] = {k: [None] * len(docs) for k in snapshots if k}
     for step in range(max(doc_steps(p, cfg) for p in prepared) if cfg.steps else 0):
         opt.zero_grad(set_to_none=True)  # a document past its steps gets no gradient, and AdamW skips it
@@ -277,10 +282,13 @@ def _step(model, tok, docs: list[_Trainable], prepared: list[Prepared], step: in
     counts: dict[tuple[int, str], int] = {}
     for _ids, pos, kind, d, _x in rows:
         counts[(d, kind)] = counts.get((d, kind), 0) + len(pos)
-    rank = max(d.rank for d in docs)
     total = 0.0
     for bucket in _buckets(sorted(rows, key=lambda r: len(r[0]))):
-        loras = [pad_rank(d.lora(), rank) for d in docs]  # rebuilt per bucket: each backward frees its graph
+        # Rebuilt per bucket (each backward frees its graph), for the bucket's own documents only: a document
+        # past its steps, or with no row here, costs nothing.
+        present = {r[3] for r in bucket}
+        rank = max(docs[d].rank for d in present)
+        loras = {d: pad_rank(docs[d].lora(), rank) for d in present}
         ids, mask = pad_rows([r[0] for r in bucket], tok)
         with applied(model, [loras[r[3]] for r in bucket], frozen_below=docs[0].frozen), \
                 under_autocast(device.type, autocast):
