@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from hypernet.self_questions.item import SelfQuestion
+from hypernet.self_questions.natural import natural_units
 from hypernet.self_questions.sentences import field_value, sentences
 
 BLANK = "___"
@@ -71,23 +72,44 @@ def self_questions(text: str, limit: int) -> list[SelfQuestion]:
     """Up to `limit` fill-in-the-blank items from `text`, spread over its sentences.
 
     Sentences are visited in order, one span each per round, so a short limit still covers the
-    whole document before it asks twice about one sentence. Deterministic: the same text gives
-    the same items."""
-    per_sentence = [(s, _spans(s)) for s in sentences(text)]
+    whole document before it asks twice about one sentence. A record's field line is prefixed with
+    the record's name, and a blanked line the document fills in two ways is not asked.
+    Deterministic: the same text gives the same items."""
+    record_of = _record_of(text)
+    per_sentence = [[_item(s, start, end, record_of) for start, end in _spans(s)] for s in sentences(text)]
+    answers_of: dict[str, set[str]] = {}
+    for item in (item for found in per_sentence for item in found if item):
+        answers_of.setdefault(item[0], set()).add(item[1])
     items: list[SelfQuestion] = []
     seen: set[str] = set()
     asked: dict[str, int] = {}  # the document's own name fills many blanks: ask for it twice at most
-    for round_ in range(max((len(sp) for _, sp in per_sentence), default=0)):
-        for sentence, spans in per_sentence:
+    for round_ in range(max((len(found) for found in per_sentence), default=0)):
+        for found in per_sentence:
             if len(items) >= limit:
                 return items
-            if round_ >= len(spans):
+            if round_ >= len(found) or found[round_] is None:
                 continue
-            start, end = spans[round_]
-            blanked, answer = _blanked(sentence, start, end), sentence[start:end].strip()
-            if blanked is None or blanked in seen or asked.get(answer, 0) >= 2:
+            blanked, answer = found[round_]
+            if blanked in seen or len(answers_of[blanked]) > 1 or asked.get(answer, 0) >= 2:
                 continue
             seen.add(blanked)
             asked[answer] = asked.get(answer, 0) + 1
             items.append(SelfQuestion(f"Fill in the blank from the text: {blanked}", answer))
     return items
+
+
+def _record_of(text: str) -> dict[str, str]:
+    """Each field line's record name, where the document gives one: "Stadium: ___" alone does not
+    say whose stadium, and a document may hold several records of one kind."""
+    return {line: subject for line, subject, _ in natural_units(text) if subject and field_value(line)}
+
+
+def _item(sentence: str, start: int, end: int, record_of: dict[str, str]) -> tuple[str, str] | None:
+    """(blanked text, answer) for one span, or None when too little is left to ask about."""
+    blanked = _blanked(sentence, start, end)
+    if blanked is None:
+        return None
+    subject = record_of.get(sentence)
+    if subject and subject.lower().removeprefix("the ") not in sentence.lower():
+        blanked = f"{subject[:1].upper()}{subject[1:]}. {blanked}"
+    return blanked, sentence[start:end].strip()

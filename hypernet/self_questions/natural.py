@@ -44,7 +44,9 @@ def natural_units(text: str):
             # A title: a heading; a short line with no closing punctuation that opens a paragraph
             # (above a record, or alone); the document's first paragraph when it is one short line;
             # a paragraph's first sentence "Label: Name." ("Club history: Cerhurwick Athletic. ...")
-            bare = not marked_up and i == 0 and len(line.split()) <= 8 and ": " not in line \
+            # With headings, a bare line is a subtitle, unless field lines follow it: a record's name
+            record_head = len(lines) > 1 and re.match(r"^[A-Z][\w '/()-]{0,40}:\s", lines[1]) is not None
+            bare = (not marked_up or record_head) and i == 0 and len(line.split()) <= 8 and ": " not in line \
                 and not re.search(r"[.!?:;,]\s*$", line) and not MARKER.match(line)
             titled = bare or n == 0 and i == 0 and len(lines) == 1 and len(line.split()) <= 12 and len(paragraphs) > 1
             labelled = i == 0 and re.match(r"^([A-Z][\w ]{0,30}): ([A-Z][^.:]{0,60})\.(?:\s+|$)", line)
@@ -149,8 +151,14 @@ def natural_questions(text: str, limit: int) -> list[SelfQuestion]:
 
     Each fact's first phrasing comes first, in document order; second phrasings ("What is the
     weight?" beside "What is the weight of the K7?", "In what year ...?" beside "When ...?") fill
-    what is left of the limit. An answer is asked for twice at most. Deterministic."""
+    what is left of the limit. An answer is asked for twice at most, and a question the
+    document answers in two ways not at all. Deterministic."""
     facts = candidates(text)
+    # "What is the stadium?" of two clubs in one document has two answers: it teaches neither
+    answers_of: dict[str, set[str]] = {}
+    for item in (item for variants in facts for item in variants):
+        answers_of.setdefault(item.question, set()).add(item.answer)
+    ambiguous = {q for q, answers in answers_of.items() if len(answers) > 1}
     items: list[SelfQuestion] = []
     seen: set[str] = set()
     asked: dict[str, int] = {}
@@ -161,7 +169,7 @@ def natural_questions(text: str, limit: int) -> list[SelfQuestion]:
             if round_ >= len(variants):
                 continue
             item = variants[round_]
-            if item.question in seen or asked.get(item.answer, 0) >= 2:
+            if item.question in seen or item.question in ambiguous or asked.get(item.answer, 0) >= 2:
                 continue
             seen.add(item.question)
             asked[item.answer] = asked.get(item.answer, 0) + 1

@@ -41,11 +41,32 @@ def test_every_item_is_answered_by_its_own_sentence_and_the_limit_holds():
             context = item.question.removeprefix("Fill in the blank from the text: ")
             assert context.count(BLANK) == 1 and item.answer
             before, after = context.split(BLANK)
-            assert " ".join((before + item.answer + after).split()) in flat, (doc["id"], item)
+            restored = " ".join((before + item.answer + after).split())
+            record, _, line = restored.partition(". ")  # a record's field line comes after the record's name
+            assert restored in flat or line in flat and record.lower().removeprefix("the ") in flat.lower(), (doc["id"], item)
         few = self_questions(doc["text"], 4)
         assert few == items[:4]
         restored = {item.question.replace(BLANK, item.answer) for item in few}
         assert len(restored) == len(few)  # four sentences, not one asked four times
+
+
+def test_records_of_one_kind_are_told_apart_by_name():
+    """Two records with the same fields in one document: each field's blank and question names its
+    record, and a question the document answers in two ways is not asked."""
+    text = ("# Club notes\n\nThe league has two clubs.\n\n"
+            "Jyrmouth Harriers\nStadium: Macoth Park\nCaptain: Bilal Davthi\n\n"
+            "Diavton Rovers\nStadium: Skensin Stadium\nCaptain: Amara Skeafean")
+    blanks = {(item.question.removeprefix("Fill in the blank from the text: "), item.answer)
+              for item in self_questions(text, 20)}
+    assert ("Jyrmouth Harriers. Stadium: ___", "Macoth Park") in blanks
+    assert ("Diavton Rovers. Stadium: ___", "Skensin Stadium") in blanks
+    assert not any(context.startswith("Stadium") for context, _ in blanks)
+    asks = _asks(text)
+    assert ("What is the stadium of Jyrmouth Harriers?", "Macoth Park") in asks
+    assert ("Who is the captain of Diavton Rovers?", "Amara Skeafean") in asks
+    assert not any(question in ("What is the stadium?", "Who is the captain?") for question, _ in asks)
+    one = _asks("Jyrmouth Harriers\nStadium: Macoth Park\nCaptain: Bilal Davthi")
+    assert ("What is the stadium?", "Macoth Park") in one  # one record: the short phrasing is no guess
 
 
 def test_nothing_to_ask_gives_no_items():
