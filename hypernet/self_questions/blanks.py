@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from hypernet.self_questions.item import SelfQuestion
+from hypernet.self_questions.item import SelfQuestion, answered_twice
 from hypernet.self_questions.natural import natural_units
 from hypernet.self_questions.sentences import field_value, sentences
 
@@ -77,9 +77,7 @@ def self_questions(text: str, limit: int) -> list[SelfQuestion]:
     Deterministic: the same text gives the same items."""
     record_of = _record_of(text)
     per_sentence = [[_item(s, start, end, record_of) for start, end in _spans(s)] for s in sentences(text)]
-    answers_of: dict[str, set[str]] = {}
-    for item in (item for found in per_sentence for item in found if item):
-        answers_of.setdefault(item[0], set()).add(item[1])
+    ambiguous = answered_twice(item for found in per_sentence for item in found if item)
     items: list[SelfQuestion] = []
     seen: set[str] = set()
     asked: dict[str, int] = {}  # the document's own name fills many blanks: ask for it twice at most
@@ -90,7 +88,7 @@ def self_questions(text: str, limit: int) -> list[SelfQuestion]:
             if round_ >= len(found) or found[round_] is None:
                 continue
             blanked, answer = found[round_]
-            if blanked in seen or len(answers_of[blanked]) > 1 or asked.get(answer, 0) >= 2:
+            if blanked in seen or blanked in ambiguous or asked.get(answer, 0) >= 2:
                 continue
             seen.add(blanked)
             asked[answer] = asked.get(answer, 0) + 1

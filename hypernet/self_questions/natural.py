@@ -9,12 +9,15 @@ import re
 from hypernet.self_questions.amounts import how_items
 from hypernet.self_questions.clause import parse_clause
 from hypernet.self_questions.fields import field_items
-from hypernet.self_questions.item import SelfQuestion
+from hypernet.self_questions.item import SelfQuestion, answered_twice
 from hypernet.self_questions.records import attribute_items, bounded_items, glossary_items, topic_of
 from hypernet.self_questions.rules import born_items, copula_items, when_items, where_items, who_items
 from hypernet.self_questions.sentences import MARKER, PARAGRAPH_END, SENTENCE_END
 from hypernet.self_questions.subjects import Context, Doc, person_like, subject_text, title_subject
 from hypernet.self_questions.words import TITLES
+
+
+FIELD_LABEL = re.compile(r"^[A-Z][\w '/()-]{0,40}:\s+")  # "Head coach: ...", "Built by: ..."
 
 
 def natural_units(text: str):
@@ -45,7 +48,7 @@ def natural_units(text: str):
             # (above a record, or alone); the document's first paragraph when it is one short line;
             # a paragraph's first sentence "Label: Name." ("Club history: Cerhurwick Athletic. ...")
             # With headings, a bare line is a subtitle, unless field lines follow it: a record's name
-            record_head = len(lines) > 1 and re.match(r"^[A-Z][\w '/()-]{0,40}:\s", lines[1]) is not None
+            record_head = len(lines) > 1 and FIELD_LABEL.match(lines[1]) is not None
             bare = (not marked_up or record_head) and i == 0 and len(line.split()) <= 8 and ": " not in line \
                 and not re.search(r"[.!?:;,]\s*$", line) and not MARKER.match(line)
             titled = bare or n == 0 and i == 0 and len(lines) == 1 and len(line.split()) <= 12 and len(paragraphs) > 1
@@ -65,7 +68,7 @@ def natural_units(text: str):
                 continue
             marked = bool(MARKER.match(line))
             line = MARKER.sub("", line).strip()
-            if marked or re.match(r"^[A-Z][\w '/()-]{0,40}:\s", line):
+            if marked or FIELD_LABEL.match(line):
                 yield from flush()
             unit.append(line)
         yield from flush()
@@ -86,7 +89,7 @@ def candidates(text: str) -> list[list[SelfQuestion]]:
             for form, q, s, e in items:
                 found.setdefault((source, s, e), []).append((form, q))
         body = sentence
-        field = re.match(r"^[A-Z][\w '/()-]{0,40}:\s+", sentence)
+        field = FIELD_LABEL.match(sentence)
         if field:
             add(sentence, field_items(sentence, ctx.topic))
             rest = sentence[field.end():]
@@ -154,11 +157,7 @@ def natural_questions(text: str, limit: int) -> list[SelfQuestion]:
     what is left of the limit. An answer is asked for twice at most, and a question the
     document answers in two ways not at all. Deterministic."""
     facts = candidates(text)
-    # "What is the stadium?" of two clubs in one document has two answers: it teaches neither
-    answers_of: dict[str, set[str]] = {}
-    for item in (item for variants in facts for item in variants):
-        answers_of.setdefault(item.question, set()).add(item.answer)
-    ambiguous = {q for q, answers in answers_of.items() if len(answers) > 1}
+    ambiguous = answered_twice((item.question, item.answer) for variants in facts for item in variants)
     items: list[SelfQuestion] = []
     seen: set[str] = set()
     asked: dict[str, int] = {}
