@@ -7,7 +7,9 @@ Table 1 (`hypernet.tasks.evaluate`): on eval-split tasks (families and wordings 
 many training-split ones, the share of outputs the checkers accept in base, context (the description in the
 prompt) and adapter mode, over all and by group, with the ratio to context and the seconds per task adapter.
 Table 2 (`hypernet.tasks.compose`): each of the first --docs documents of --data paired with an eval-split task
-of the --families in turn (kinds of reply that can also answer a question); the document questions' accuracy
+of the --families in turn (kinds of reply that can also answer a question), or with --pairs train
+training-split synthetic documents (seeds 7000+) each paired with a training-split task of those families
+that the training split has (the split to choose a composition rule on); the document questions' accuracy
 under the document adapter alone and composed, the task's share under the task adapter alone and composed
 (on the task's inputs), and the task's share on the composed answers to the document questions. The document
 adapters are refined as the pipeline publishes them (--refine-steps, the setting's default; 0: one pass).
@@ -31,7 +33,8 @@ from hypernet.evaluate import read_eval_file  # noqa: E402
 from hypernet.generate import AdapterGenerator  # noqa: E402
 from hypernet.model import HyperNetwork, checkpoint_id, default_checkpoint  # noqa: E402
 from hypernet.refine import refine_texts  # noqa: E402
-from hypernet.tasks import make_task  # noqa: E402
+from hypernet.synthetic import NamesRandom, make_doc  # noqa: E402
+from hypernet.tasks import FAMILY_BY_NAME, families_for, make_task  # noqa: E402
 from hypernet.tasks.compose import SHARES, evaluate_composition  # noqa: E402
 from hypernet.tasks.evaluate import GROUPS, TASK_MODES, evaluate_tasks  # noqa: E402
 from pipelines.settings import Settings  # noqa: E402
@@ -50,6 +53,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--docs", type=int, default=12, help="documents of table 2 (the first N of --data; 0: no table)")
     p.add_argument("--data", default=DATA, help="eval file of table 2 ({id, text, qa} per line)")
     p.add_argument("--families", default=FAMILIES, help="comma list: the task families paired with documents")
+    p.add_argument("--pairs", choices=("eval", "train"), default="eval",
+                   help="table 2's pairs: --data documents with eval-split tasks, or training-split documents and tasks")
     p.add_argument("--task-scale", type=float, default=defaults["task_scale"].default,
                    help="factor on the task adapter's B in the composition")
     p.add_argument("--doc-scale", type=float, default=defaults["doc_scale"].default,
@@ -71,6 +76,18 @@ def timed(generator: AdapterGenerator, seconds: list[float]):
         return lora
 
     return make
+
+
+def composition_pairs(args) -> list[tuple[dict, object]]:
+    """Table 2's (document, task) pairs: held-out documents with eval-split tasks, or both from the training split."""
+    families = [f.strip() for f in args.families.split(",") if f.strip()]
+    if args.pairs == "eval":
+        docs, seed = read_eval_file(args.data)[:args.docs], args.seed
+    else:
+        families = [f for f in families if FAMILY_BY_NAME[f] in families_for("train")]
+        made = [make_doc(NamesRandom(7_000 + i), "train", n_questions=4) for i in range(args.docs)]
+        docs, seed = [{"id": d.id, "text": d.text, "qa": [{"q": x.q, "a": x.a} for x in d.qa]} for d in made], 9_000
+    return [(doc, make_task(seed + i, args.pairs, family=families[i % len(families)])) for i, doc in enumerate(docs)]
 
 
 def compliance_table(report: dict, seconds: list[float]) -> str:
@@ -115,15 +132,12 @@ def main() -> None:
         def doc_adapter(d: dict):
             return refine_texts(model, tok, [d["text"]], [make_doc_lora(d["text"])], refine_cfg,
                                 bias_rank=doc_gen.cfg.bias_rank, autocast=autocast)[0]
-        families = [f.strip() for f in args.families.split(",") if f.strip()]
-        docs = read_eval_file(args.data)[:args.docs]
-        pairs = [(doc, make_task(args.seed + i, "eval", family=families[i % len(families)]))
-                 for i, doc in enumerate(docs)]
+        pairs = composition_pairs(args)
         report = evaluate_composition(pairs, model, tok, doc_adapter_for=doc_adapter,
                                       task_adapter_for=lambda t: make_task_lora(t.description),
                                       doc_scale=args.doc_scale, task_scale=args.task_scale,
                                       max_new_tokens=args.max_new_tokens, progress=progress)
-        print(f"\ncomposition: {len(pairs)} document + task pairs, document hypernetwork {checkpoint_id(doc_path)}, "
+        print(f"\ncomposition: {len(pairs)} document + task pairs ({args.pairs} split), document hypernetwork {checkpoint_id(doc_path)}, "
               f"refine steps {args.refine_steps}, doc_scale {args.doc_scale}, task_scale {args.task_scale}", flush=True)
         print(composition_table(report), flush=True)
 

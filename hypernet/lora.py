@@ -82,8 +82,27 @@ def concat_ranks(parts: list[tuple[LoraTensors, float]]) -> LoraTensors:
 
 def compose(doc: LoraTensors, task: LoraTensors, *, doc_scale: float, task_scale: float) -> LoraTensors:
     """A document's adapter and a task's adapter as one (ranks concatenated), each part's B scaled:
-    the model then knows the document and follows the task in one forward pass."""
-    return concat_ranks([(doc, doc_scale), (task, task_scale)])
+    the model then knows the document and follows the task in one forward pass. The task's B is first
+    projected off the directions the document's B writes to: where both write along the same directions
+    of a layer's output, their sum garbles both the answers and the form (docs/benchmarks.md)."""
+    return concat_ranks([(doc, doc_scale), (project_off(task, doc), task_scale)])
+
+
+def project_off(lora: LoraTensors, other: LoraTensors) -> LoraTensors:
+    """`lora` with each layer's B columns projected onto the orthogonal complement of the span of
+    `other`'s B columns (per target both patch): its update then writes nothing along `other`'s output
+    directions. Zero columns of `other` (padding) span nothing."""
+    out = {}
+    for target, (a, b) in lora.factors.items():
+        if target not in other.factors:
+            out[target] = (a, b)
+            continue
+        u, s, _ = torch.linalg.svd(other.factors[target][1].float(), full_matrices=False)  # (L, d_out, r)
+        spans = s > s.amax(dim=-1, keepdim=True).clamp_min(1e-30) * 1e-6  # (L, r): directions really there
+        u = u * spans.unsqueeze(1)
+        bf = b.float()
+        out[target] = (a, (bf - u @ (u.transpose(1, 2) @ bf)).to(b.dtype))
+    return LoraTensors(out)
 
 
 def serving_rank(rank: int) -> int:

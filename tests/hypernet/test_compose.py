@@ -1,12 +1,13 @@
-"""A document adapter and a task adapter composed: ranks side by side, each part's B scaled; with the task's
-scale at zero the composition is the document adapter alone."""
+"""A document adapter and a task adapter composed: ranks side by side, each part's B scaled, the task's B
+projected off the document's output directions; with the task's scale at zero the composition is the
+document adapter alone."""
 import pytest
 import torch
 
 from hypernet import base_model
 from hypernet.evaluate import read_eval_file
 from hypernet.generate import AdapterGenerator
-from hypernet.lora import LoraTensors, applied, compose, concat_ranks
+from hypernet.lora import LoraTensors, applied, compose, concat_ranks, project_off
 from hypernet.model import HyperNetwork
 from hypernet.tasks import make_task
 from hypernet.tasks.compose import SHARES, evaluate_composition
@@ -20,13 +21,34 @@ def random_lora(rank: int, seed: int, layers: int = 2, d_in: int = 128, d_out: i
                                  torch.randn(layers, d_out, rank, generator=g))})
 
 
-def test_composed_rank_is_the_sum_and_its_update_the_scaled_sum():
+def test_composed_rank_is_the_sum_and_its_update_the_scaled_sum_of_the_document_and_the_projected_task():
     doc, task = random_lora(8, 1), random_lora(4, 2)
     both = compose(doc, task, doc_scale=0.5, task_scale=2.0)
     assert both.rank == 12
+    projected = project_off(task, doc)
     for layer in range(2):
-        expected = 0.5 * doc.delta(TARGET, layer) + 2.0 * task.delta(TARGET, layer)
+        expected = 0.5 * doc.delta(TARGET, layer) + 2.0 * projected.delta(TARGET, layer)
         torch.testing.assert_close(both.delta(TARGET, layer), expected, rtol=1e-4, atol=1e-4)
+        # The task part writes nothing along the document's output directions.
+        doc_b = doc.factors[TARGET][1][layer]
+        assert (doc_b.T @ projected.delta(TARGET, layer)).abs().max() < 1e-3
+        assert not torch.allclose(projected.delta(TARGET, layer), task.delta(TARGET, layer), atol=1e-2)
+
+
+def test_projecting_off_keeps_what_is_already_orthogonal_and_ignores_zero_columns():
+    doc, task = random_lora(8, 1), random_lora(4, 2)
+    doc_b, task_b = doc.factors[TARGET][1], task.factors[TARGET][1]
+    # The document writes in the first 32 output rows only, the task in the last 32: already orthogonal.
+    doc = LoraTensors({TARGET: (doc.factors[TARGET][0], torch.cat([doc_b[:, :32], torch.zeros_like(doc_b[:, 32:])], 1))})
+    task = LoraTensors({TARGET: (task.factors[TARGET][0],
+                                 torch.cat([torch.zeros_like(task_b[:, :32]), task_b[:, 32:]], 1))})
+    torch.testing.assert_close(project_off(task, doc).factors[TARGET][1], task.factors[TARGET][1], atol=1e-5, rtol=1e-5)
+    # A document adapter padded with zero rank columns removes no more than its real columns.
+    padded = LoraTensors({TARGET: (torch.cat([doc.factors[TARGET][0], torch.zeros(2, 4, 128)], 1),
+                                   torch.cat([doc.factors[TARGET][1], torch.zeros(2, 64, 4)], 2))})
+    torch.testing.assert_close(project_off(task, padded).factors[TARGET][1], task.factors[TARGET][1], atol=1e-5, rtol=1e-5)
+    other_target = random_lora(4, 3, d_in=64, target="self_attn.o_proj")
+    assert project_off(task, other_target).factors[TARGET][1] is task.factors[TARGET][1]
 
 
 def test_a_target_only_one_adapter_patches_keeps_that_adapters_factors_scaled():
