@@ -308,6 +308,10 @@ class RefineConfig:
         "help": "an adapter of a higher rank than this refines at lr * lr_rank / its rank (0: every rank at lr)"})
     warmup: int = field(default=2, metadata={
         "help": "the learning rate rises linearly over the first steps: step i (from 0) runs at lr * (i+1) / (warmup+1)"})
+    # Over a dozen steps Adam's default averages (0.9, 0.999) remember gradients of factors that have moved
+    # on; shorter memories answered more at every step count on training-split documents (docs/benchmarks.md).
+    adam_beta1: float = field(default=0.6, metadata={"help": "AdamW's decay of its running mean of the gradient"})
+    adam_beta2: float = field(default=0.99, metadata={"help": "AdamW's decay of its running mean of the squared gradient"})
     questions: int = field(default=12, metadata={"help": "natural questions made up per document (before the teacher's check)"})
     blanks: int = field(default=8, metadata={"help": "fill-in-the-blank items per document"})
     items_per_step: int = field(default=8, metadata={"help": "question rows per document in one step, taken in turn"})
@@ -348,6 +352,8 @@ class RefineConfig:
         if self.lr <= 0 or self.text_tokens < 8 or self.top_k < 1 or self.unit_tokens < 1 or self.vocab_common < -1 or self.rivals < 0:
             raise ValueError(f"RefineConfig lr={self.lr} must be > 0, text_tokens={self.text_tokens} >= 8, top_k={self.top_k} >= 1, "
                              f"unit_tokens={self.unit_tokens} >= 1, vocab_common={self.vocab_common} >= -1, rivals={self.rivals} >= 0")
+        if not (0 <= self.adam_beta1 < 1 and 0 <= self.adam_beta2 < 1):
+            raise ValueError(f"RefineConfig adam_beta1={self.adam_beta1} and adam_beta2={self.adam_beta2} must be in [0, 1)")
         if not 0 <= self.frozen_share < 1:
             raise ValueError(f"RefineConfig.frozen_share={self.frozen_share} must be in [0, 1)")
         if self.length_scales not in LENGTH_SCALES:

@@ -234,7 +234,7 @@ def refine(model, tok, loras: list[LoraTensors], prepared: list[Prepared], cfg: 
     docs = [_Trainable(l.to(device), cfg, bias_rank) for l in loras]
     full_lr = [doc_lr(cfg, d.rank) for d in docs]
     opt = torch.optim.AdamW([{"params": d.params(), "lr": lr} for d, lr in zip(docs, full_lr)],
-                            lr=cfg.lr, weight_decay=0.0) if cfg.steps else None
+                            lr=cfg.lr, betas=(cfg.adam_beta1, cfg.adam_beta2), weight_decay=0.0) if cfg.steps else None
     taken: dict[int, tuple[list[LoraTensors], float]] = {}
     t0 = time.perf_counter()
     if 0 in snapshots:

@@ -157,9 +157,30 @@ def test_higher_rank_adapters_and_warmup_steps_take_smaller_steps(tiny):
         RefineConfig(lr_rank=-1)
 
 
+def test_adams_averages_are_the_recipes(tiny):
+    """With both of Adam's averages off, every step moves each entry by the learning rate (the sign of its
+    gradient); with the recipe's averages an entry whose gradient changed moves by another amount."""
+    model, tok = tiny
+    lora, lr = _lora(model), 1e-3
+
+    def second_moves(cfg):
+        _, taken = refine(model, tok, [lora], prepare(model, tok, [TEXT], cfg), cfg, snapshots=(1, 2))
+        (one,), _ = taken[1]
+        (two,), _ = taken[2]
+        return (two.factors["mlp.down_proj"][1] - one.factors["mlp.down_proj"][1]).abs().flatten()
+
+    memoryless = second_moves(RefineConfig(steps=2, lr=lr, lr_rank=0, warmup=0, adam_beta1=0.0, adam_beta2=0.0))
+    assert memoryless.median().item() == pytest.approx(lr, rel=0.02)
+    averaged = second_moves(RefineConfig(steps=2, lr=lr, lr_rank=0, warmup=0))
+    assert (averaged - memoryless).abs().max().item() > 0.2 * lr
+    with pytest.raises(ValueError, match="adam_beta1"):
+        RefineConfig(adam_beta1=1.0)
+
+
 def test_a_changed_recipe_changes_the_key():
     assert RefineConfig(steps=0).key() == ""
     assert RefineConfig(steps=5).key() != RefineConfig(steps=5, frozen_share=0.25).key()
+    assert RefineConfig(steps=5).key() != RefineConfig(steps=5, adam_beta1=0.9).key()
     with pytest.raises(ValueError, match="frozen_share"):
         RefineConfig(frozen_share=1.0)
 
