@@ -35,7 +35,7 @@ from hypernet.synthetic import make_doc, make_long_doc  # noqa: E402
 
 
 def as_records(docs) -> list[dict]:
-    return [{"id": d.id, "text": d.text, "qa": [{"q": x.q, "a": x.a} for x in d.qa]} for d in docs]
+    return [d.record() for d in docs]
 
 
 def short_docs(rng: random.Random, tok, n: int, lo: int, hi: int) -> list:

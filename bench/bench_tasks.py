@@ -85,8 +85,8 @@ def composition_pairs(args) -> list[tuple[dict, object]]:
         docs, seed = read_eval_file(args.data)[:args.docs], args.seed
     else:
         families = [f for f in families if FAMILY_BY_NAME[f] in families_for("train")]
-        made = [make_doc(NamesRandom(7_000 + i), "train", n_questions=4) for i in range(args.docs)]
-        docs, seed = [{"id": d.id, "text": d.text, "qa": [{"q": x.q, "a": x.a} for x in d.qa]} for d in made], 9_000
+        docs = [make_doc(NamesRandom(7_000 + i), "train", n_questions=4).record() for i in range(args.docs)]
+        seed = 9_000
     return [(doc, make_task(seed + i, args.pairs, family=families[i % len(families)])) for i, doc in enumerate(docs)]
 
 

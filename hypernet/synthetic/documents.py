@@ -26,8 +26,12 @@ class SyntheticDoc:
     qa: list[QA] = field(default_factory=list)
     gold_only: bool = False  # train on the gold answers alone: the teacher cannot be trusted on these
 
+    def record(self) -> dict:
+        """The eval format's record: {"id", "text", "qa": [{"q", "a"}]}."""
+        return {"id": self.id, "text": self.text, "qa": [{"q": x.q, "a": x.a} for x in self.qa]}
+
     def to_json(self) -> str:
-        return json.dumps({"id": self.id, "text": self.text, "qa": [{"q": x.q, "a": x.a} for x in self.qa]})
+        return json.dumps(self.record())
 
 
 def _pick(templates: list[str], split: str, rng: random.Random) -> str:
