@@ -22,6 +22,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 import torch  # noqa: E402
+from recipes import recipe  # noqa: E402
 from tables import table  # noqa: E402
 from workers.heap import reuse_freed_memory  # noqa: E402
 
@@ -51,17 +52,6 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--fresh-rank", type=int, default=0, help="rank of the fresh LoRA (0: the hypernetwork's per-chunk rank)")
     p.add_argument("--threads", type=int, default=2, help="torch threads")
     return p.parse_args()
-
-
-def recipe(text: str, steps: int) -> RefineConfig:
-    defaults = dataclasses.asdict(RefineConfig())
-    kwargs = {}
-    for pair in text.split():
-        key, value = pair.split("=", 1)
-        if key not in defaults:
-            raise SystemExit(f"unknown RefineConfig field {key!r}; fields: {', '.join(defaults)}")
-        kwargs[key] = type(defaults[key])(value)
-    return RefineConfig(**{**kwargs, "steps": steps})
 
 
 def measure(model, tok, gen: AdapterGenerator, docs: list, cfg: RefineConfig, batch: int, snaps: tuple,

@@ -24,6 +24,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 import torch  # noqa: E402
+from recipes import recipe  # noqa: E402
 from tables import table  # noqa: E402
 
 from hypernet import base_model  # noqa: E402
@@ -61,6 +62,7 @@ def parse_args() -> argparse.Namespace:
                    help="factor on the document adapter's B in the composition")
     p.add_argument("--refine-steps", type=int, default=RefineConfig().steps,
                    help="refinement steps of each document adapter, as the pipeline publishes it (0: the one-pass adapter)")
+    p.add_argument("--recipe", default="", help="RefineConfig overrides of the document adapters' refinement, e.g. 'adam_beta1=0.9'")
     p.add_argument("--max-new-tokens", type=int, default=48, help="output length cap")
     p.add_argument("--seed", type=int, default=20261210, help="seed of the tasks drawn")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
@@ -127,7 +129,7 @@ def main() -> None:
         doc_path = args.hypernet or default_checkpoint()
         doc_gen = AdapterGenerator(model, tok, HyperNetwork.load(doc_path))
         make_doc_lora = timed(doc_gen, [])
-        refine_cfg, autocast = RefineConfig(steps=args.refine_steps), read_autocast(model, "auto")
+        refine_cfg, autocast = recipe(args.recipe, args.refine_steps), read_autocast(model, "auto")
 
         def doc_adapter(d: dict):
             return refine_texts(model, tok, [d["text"]], [make_doc_lora(d["text"])], refine_cfg,
@@ -138,7 +140,7 @@ def main() -> None:
                                       doc_scale=args.doc_scale, task_scale=args.task_scale,
                                       max_new_tokens=args.max_new_tokens, progress=progress)
         print(f"\ncomposition: {len(pairs)} document + task pairs ({args.pairs} split), document hypernetwork {checkpoint_id(doc_path)}, "
-              f"refine steps {args.refine_steps}, doc_scale {args.doc_scale}, task_scale {args.task_scale}", flush=True)
+              f"refine steps {args.refine_steps} {args.recipe}, doc_scale {args.doc_scale}, task_scale {args.task_scale}", flush=True)
         print(composition_table(report), flush=True)
 
 

@@ -1,0 +1,18 @@
+"""Refinement recipes written on a benchmark's command line (run as `python bench/NAME.py`, so this is importable)."""
+from __future__ import annotations
+
+import dataclasses
+
+from hypernet.config import RefineConfig
+
+
+def recipe(text: str, steps: int) -> RefineConfig:
+    """A RefineConfig from space-separated `field=value` overrides of its defaults ("" is the defaults), at `steps`."""
+    defaults = dataclasses.asdict(RefineConfig())
+    kwargs = {}
+    for pair in text.split():
+        key, value = pair.split("=", 1)
+        if key not in defaults:
+            raise SystemExit(f"unknown RefineConfig field {key!r}; fields: {', '.join(defaults)}")
+        kwargs[key] = type(defaults[key])(value)
+    return RefineConfig(**{**kwargs, "steps": steps})
