@@ -140,7 +140,7 @@ def main() -> None:
                                       doc_scale=args.doc_scale, task_scale=args.task_scale,
                                       max_new_tokens=args.max_new_tokens, progress=progress)
         print(f"\ncomposition: {len(pairs)} document + task pairs ({args.pairs} split), document hypernetwork {checkpoint_id(doc_path)}, "
-              f"refine steps {args.refine_steps} {args.recipe}, doc_scale {args.doc_scale}, task_scale {args.task_scale}", flush=True)
+              f"refine steps {args.refine_steps}{' ' + args.recipe if args.recipe else ''}, doc_scale {args.doc_scale}, task_scale {args.task_scale}", flush=True)
         print(composition_table(report), flush=True)
 
 

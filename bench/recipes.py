@@ -11,7 +11,9 @@ def recipe(text: str, steps: int) -> RefineConfig:
     defaults = dataclasses.asdict(RefineConfig())
     kwargs = {}
     for pair in text.split():
-        key, value = pair.split("=", 1)
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"recipe override {pair!r}: want field=value")
         if key not in defaults:
             raise SystemExit(f"unknown RefineConfig field {key!r}; fields: {', '.join(defaults)}")
         kwargs[key] = type(defaults[key])(value)
