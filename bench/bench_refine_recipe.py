@@ -33,7 +33,9 @@ from hypernet.generate import AdapterGenerator, answer, answer_nll  # noqa: E402
 from hypernet.model import HyperNetwork, default_checkpoint  # noqa: E402
 from hypernet.prompts import is_correct  # noqa: E402
 from hypernet.refine import fresh_lora, prepare, refine  # noqa: E402
-from hypernet.synthetic import NamesRandom, make_doc, make_long_doc  # noqa: E402
+from hypernet.evaluate import read_eval_file  # noqa: E402
+from hypernet.synthetic import QA, NamesRandom, SyntheticDoc, make_doc, make_long_doc  # noqa: E402
+from pipelines.meta_train.corpus import held_out  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -50,6 +52,11 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--start", choices=("generated", "fresh"), default="generated",
                    help="refine the hypernetwork's adapter, or a fresh LoRA of the hypernetwork's rank (the gradient baseline)")
     p.add_argument("--fresh-rank", type=int, default=0, help="rank of the fresh LoRA (0: the hypernetwork's per-chunk rank)")
+    p.add_argument("--file", default="",
+                   help="documents from a corpus JSONL with questions ({id, text, qa}) instead of synthetic ones: "
+                        "--docs (a fixed sample) of those that `docpatch train --corpus` trains on (pipelines.meta_train.corpus.held_out at --holdout)")
+    p.add_argument("--holdout", type=float, default=0.1, help="held-out share of --file's hash split, never read here")
+    p.add_argument("--context", action="store_true", help="also answer with the document in the prompt (a context row)")
     p.add_argument("--threads", type=int, default=2, help="torch threads")
     return p.parse_args()
 
@@ -81,6 +88,13 @@ def measure(model, tok, gen: AdapterGenerator, docs: list, cfg: RefineConfig, ba
     return {k: (right[k] / n_q, nll[k] / n_q, seconds[k] / len(docs)) for k in snaps}
 
 
+def corpus_docs(path: str, n: int, holdout: float) -> list[SyntheticDoc]:
+    """`n` records of a corpus file that its per-corpus training split trains on, a fixed sample across its kinds."""
+    train = [r for r in read_eval_file(path) if not held_out(r["id"], holdout)]
+    random.Random(0).shuffle(train)
+    return [SyntheticDoc(r["id"], r.get("kind", ""), r["text"], [QA(qa["q"], qa["a"]) for qa in r["qa"]]) for r in train[:n]]
+
+
 def main() -> None:
     args = parse_args()
     reuse_freed_memory()  # as the model actors and training workers run (workers.heap)
@@ -88,12 +102,16 @@ def main() -> None:
     snaps = tuple(sorted({0, *(int(k) for k in args.steps.split(","))}))
     model, tok, _ = base_model.load(base_model.PACKAGED)
     gen = AdapterGenerator(model, tok, HyperNetwork.load(default_checkpoint()))
-    docs = [make_doc(NamesRandom(7_000 + i), "train", n_questions=4) if args.sections == 1
-            else make_long_doc(NamesRandom(7_000 + i), args.sections, "train") for i in range(args.docs)]
+    docs = corpus_docs(args.file, args.docs, args.holdout) if args.file else \
+        [make_doc(NamesRandom(7_000 + i), "train", n_questions=4) if args.sections == 1
+         else make_long_doc(NamesRandom(7_000 + i), args.sections, "train") for i in range(args.docs)]
     if args.questions:
         docs = [dataclasses.replace(d, qa=random.Random(i).sample(d.qa, min(args.questions, len(d.qa))))
                 for i, d in enumerate(docs)]
     rows = []
+    if args.context:
+        right = sum(is_correct(answer(model, tok, qa.q, document=d.text), qa.a) for d in docs for qa in d.qa)
+        rows.append(["(context, no adapter)", *(f"{right / sum(len(d.qa) for d in docs):.3f}" for _ in snaps)])
     for text in args.recipe or [""]:
         result = measure(model, tok, gen, docs, recipe(text, max(snaps)), args.batch, snaps,
                          (args.fresh_rank or gen.cfg.rank) if args.start == "fresh" else 0)

@@ -3,8 +3,9 @@
 The hypernetwork's one-pass adapter is the starting point; `refine` then trains its factors on
 the document alone, never on the questions it will be asked:
 - questions the system makes up from the document (`hypernet.self_questions`), answered by the
-  in-context teacher in one cached pass; a natural question is kept only when the teacher's
-  greedy answer is the span it was made from, and the student matches the teacher's top-k there;
+  in-context teacher in one cached pass; where the teacher's greedy answer is the span a natural
+  question was made from, the student matches the teacher's top-k there, and where it is not, the
+  student learns the span (`RefineConfig.missed_questions`);
 - fill-in-the-blank items, trained on the gold span (the teacher misses many blanks);
 - next-token prediction on a window of the text.
 The student's softmax runs over a shortlist of the vocabulary (`_Shortlist`): on a CPU, passes over
@@ -98,6 +99,8 @@ def prepare(model, tok, texts: list[str], cfg: RefineConfig,
             if agrees or questions is not None:
                 kept += agrees
                 items.append(Item(ids_, first, gold=False, topk_ids=t_ids, topk_logp=t_logp))
+            elif cfg.missed_questions == "gold":  # the span is the document's own words, whatever the teacher says
+                items.append(Item(ids_, first, gold=True))
         out.append(Prepared(doc_ids, items, n_natural, kept, units))
     return out
 

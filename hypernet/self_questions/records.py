@@ -23,8 +23,10 @@ _WITH = re.compile(r"^(?P<subj>[^,]{1,80}?) (?P<verb>is|was|are|were) (?:a|an) (
                    r"(?P<rest>.+)$")
 _BOUNDED = re.compile(r"^(?P<prep>Until|Since|From|Before|After) (?P<date>[^,]{1,30}?\d[^,]{0,20}?),? "
                       r"it (?P<verb>(?:has |had )?[a-z]+) (?P<obj>.+)$")
-_OPTION = r"-{1,2}\w[\w-]*(?:[ =][A-Z<\[][\w<>\[\]_.|-]*)?"
-_GLOSSARY = re.compile(rf"^\s*(?P<term>{_OPTION}(?:, {_OPTION})*|[A-Za-z_][\w.]*\([^()]*\)): (?P<desc>[A-Z].*)$")
+# An option with its argument in any case ("-xoflen length", "--locale=LOCALE", "--prefix="), and a
+# description in either case: man pages write both ways.
+_OPTION = r"-{1,2}\w[\w-]*(?:=|[ =][\w<\[][\w<>\[\]_.|-]*)?"
+_GLOSSARY = re.compile(rf"^\s*(?P<term>{_OPTION}(?:, {_OPTION})*|[A-Za-z_][\w.]*\([^()]*\)): (?P<desc>[A-Za-z].*)$")
 
 
 def topic_of(sentence: str) -> str | None:

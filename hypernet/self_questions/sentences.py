@@ -8,6 +8,10 @@ SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[A-Z0-9])")
 PARAGRAPH_END = re.compile(r"\n\s*\n")
 MARKER = re.compile(r"^\s*(?:[-*•>]|#+|\d+[.)])\s+")  # list, quote and heading markers
 _FIELD = re.compile(r"^([A-Z][\w ()/'-]{0,40}):\s+(\S.{0,60}?)[.;]?\s*$")
+# Lines that are never wrapped prose: an option line ("-d DIRECTORY: base directory ...") and a heading
+# in capitals ("DESCRIPTION", "OPTIONS (excerpt)"); joined to their neighbours they make spans that cross them.
+_OPTION_LINE = re.compile(r"^-{1,2}\w")
+_HEADING_LINE = re.compile(r"^[A-Z][A-Z0-9 /&-]{2,}(?:\s*\([^()]*\))?$")
 _MAX_FIELD_WORDS = 6  # a longer "Label: ..." is prose after a label, not a value
 
 
@@ -20,16 +24,17 @@ def field_value(line: str) -> tuple[int, int] | None:
 def sentences(text: str) -> list[str]:
     """Sentences and record lines of a document, markers stripped.
 
-    A list item or a "Label: value" line stands alone; other lines of a paragraph are joined
-    first, so prose wrapped at a fixed width reads as whole sentences."""
+    A list item, a "Label: value" line or an option line stands alone, and a heading in capitals is
+    left out; other lines of a paragraph are joined first, so prose wrapped at a fixed width reads as
+    whole sentences."""
     units: list[str] = []
     for paragraph in PARAGRAPH_END.split(text):
         prose: list[str] = []
         for line in paragraph.splitlines():
             marked = bool(MARKER.match(line))
             line = MARKER.sub("", line).strip()
-            if marked or field_value(line):
-                units += SENTENCE_END.split(" ".join(prose)) + [line]
+            if marked or field_value(line) or _OPTION_LINE.match(line) or _HEADING_LINE.match(line):
+                units += SENTENCE_END.split(" ".join(prose)) + ([] if _HEADING_LINE.match(line) else [line])
                 prose = []
             elif line:
                 prose.append(line)

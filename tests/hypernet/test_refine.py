@@ -242,6 +242,18 @@ def test_prepare_asks_more_of_a_longer_document(tiny):
     assert sum(i.gold for i in short.items) <= cfg.blanks
 
 
+def test_a_question_the_teacher_misses_is_trained_on_its_span_or_dropped(tiny):
+    model, tok = tiny  # a random teacher misses nearly every question
+    text = "Ostra Mill\nBuilt: 1750\nOwner: Pell Dunmore\n\nOstra Mill was founded in 1750 by Pell Dunmore."
+    gold, = prepare(model, tok, [text], RefineConfig(missed_questions="gold"))
+    drop, = prepare(model, tok, [text], RefineConfig(missed_questions="drop"))
+    assert gold.made > gold.kept == drop.kept
+    assert sum(not i.gold for i in drop.items) == drop.kept, "dropped: only the teacher's answers stay"
+    assert len(gold.items) == len(drop.items) + gold.made - gold.kept, "kept: every made-up question stays"
+    missed = [i for i in gold.items if i.gold][:gold.made - gold.kept]
+    assert all(i.topk_ids is None for i in missed)
+
+
 def test_frozen_below_stops_the_backward_pass_above_those_layers(tiny):
     model, tok = tiny
     n = model.config.num_hidden_layers

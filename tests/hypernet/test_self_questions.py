@@ -18,6 +18,13 @@ def test_wrapped_prose_joins_into_sentences_and_record_lines_stand_alone():
                                "It has been owned by one family for 41 years.", "Viewings on Saturdays."]
 
 
+def test_option_lines_stand_alone_and_headings_in_capitals_are_left_out():
+    text = ("NAME\nmoorctl - assign berths\n\nDESCRIPTION\nmoorctl reads the harbour plan\nand prints berths.\n"
+            "OPTIONS (excerpt)\n-d DIRECTORY: base directory of plans\n-q, --quiet: print nothing")
+    assert sentences(text) == ["moorctl - assign berths", "moorctl reads the harbour plan and prints berths.",
+                               "-d DIRECTORY: base directory of plans", "-q, --quiet: print nothing"]
+
+
 def test_blanks_take_values_numbers_names_and_endings():
     text = ("Length: 1,155 km\nSince last year, Lena Naxbrouvgian has been chief executive of Wux Systems. "
             "Most of its revenue comes from textile dyes.")
@@ -246,6 +253,8 @@ def test_record_shapes_ask_for_attributes_bounded_states_and_glossary_entries():
             "Since 1931 it has used chart datum CD-2 (metric).\n\n"
             "Options\n"
             "-q, --quiet: Print nothing but errors.\n"
+            "-m, --mooring-file name: read the berths from a file\n"
+            "--prefix=: Only list vessels with the given prefix.\n"
             "moor(vessel, berth=None): Return the berth assigned to a vessel.\n")
     asked = {item.question: item.answer for item in natural_questions(text, 64)}
     assert asked["Which call sign does the Morwenna have?"] == "MZQT4"
@@ -256,6 +265,8 @@ def test_record_shapes_ask_for_attributes_bounded_states_and_glossary_entries():
     assert asked["Since when has Port Ardane used chart datum CD-2?"] == "1931"
     assert asked["Which option prints nothing but errors?"] == "--quiet"
     assert asked["What does --quiet do?"] == "Print nothing but errors"
+    assert asked["Which option reads the berths from a file?"] == "--mooring-file", "a lower-case argument and description"
+    assert asked["What does --prefix do?"] == "Only list vessels with the given prefix"
     assert asked["Which function returns the berth assigned to a vessel?"] == "moor"
     # a superlative is no attribute, and a pronoun lead-in is no subject
     plain = natural_questions("The Morwenna has the largest hold in the fleet. Its crew has the rank order.", 16)
