@@ -8,7 +8,8 @@ defaults). For every recipe the same documents are generated, refined in batches
 model actor refines its batch) and asked their questions after each step count in --steps; the
 table shows exact-match accuracy, the gold answers' mean NLL and seconds per document (generation, teacher pass and steps,
 model loaded). This is where the recipe's defaults are chosen: the documents come from the
-training split of `hypernet.synthetic`, so the held-out sets of bench_quality stay unseen.
+training split of `hypernet.synthetic`, or with --file from the training split of a corpus file
+(`bench/corpora/real520.jsonl`), so the held-out sets of bench_quality stay unseen.
 """
 from __future__ import annotations
 

@@ -314,7 +314,7 @@ class RefineConfig:
     # on; shorter memories answered more at every step count on training-split documents (docs/benchmarks.md).
     adam_beta1: float = field(default=0.6, metadata={"help": "AdamW's decay of its running mean of the gradient"})
     adam_beta2: float = field(default=0.99, metadata={"help": "AdamW's decay of its running mean of the squared gradient"})
-    questions: int = field(default=12, metadata={"help": "natural questions made up per document (before the teacher's check)"})
+    questions: int = field(default=12, metadata={"help": "natural questions made up per document"})
     blanks: int = field(default=8, metadata={"help": "fill-in-the-blank items per document"})
     # The natural questions' answers are the document's own spans; a small teacher misses many of them on
     # real records, and trained on their span they answered more on both kinds of text (docs/benchmarks.md).
