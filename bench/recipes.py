@@ -16,5 +16,10 @@ def recipe(text: str, steps: int) -> RefineConfig:
             raise SystemExit(f"recipe override {pair!r}: want field=value")
         if key not in defaults:
             raise SystemExit(f"unknown RefineConfig field {key!r}; fields: {', '.join(defaults)}")
-        kwargs[key] = type(defaults[key])(value)
+        if isinstance(defaults[key], bool):  # bool("false") is True
+            if value.lower() not in ("true", "false"):
+                raise SystemExit(f"recipe override {pair!r}: want true or false")
+            kwargs[key] = value.lower() == "true"
+        else:
+            kwargs[key] = type(defaults[key])(value)
     return RefineConfig(**{**kwargs, "steps": steps})

@@ -321,6 +321,12 @@ class RefineConfig:
     missed_questions: str = field(default="gold", metadata={
         "help": f"a natural question whose in-context teacher answer is not its span: {MISSED_QUESTIONS} "
                 "(drop: left out; gold: trained on its span, as a blank is)"})
+    # A long document's budget grows with its units, yet its facts outnumber it and were otherwise all asked
+    # from its first part; spread over its length, long documents answered more. Within one unit the first
+    # facts answered more than a spread (docs/benchmarks.md), so documents of one unit are untouched.
+    spread_items: bool = field(default=True, metadata={
+        "help": "a document longer than one unit that offers more questions or blanks than its budget is asked "
+                "about evenly over its length (else from its start)"})
     items_per_step: int = field(default=8, metadata={"help": "question rows per document in one step, taken in turn"})
     text_tokens: int = field(default=128, metadata={"help": "document tokens read by the next-token term per step (a window, in turn)"})
     unit_tokens: int = field(default=512, metadata={

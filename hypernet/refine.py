@@ -66,8 +66,9 @@ def prepare(model, tok, texts: list[str], cfg: RefineConfig,
     for d, text in enumerate(texts):
         doc_ids = tok(text.strip(), add_special_tokens=False).input_ids
         units = length_units(len(doc_ids), cfg)
-        natural = questions[d] if questions is not None else natural_questions(text, cfg.questions * units)
-        blanks = [] if questions is not None else self_questions(text, cfg.blanks * units)
+        spread_out = cfg.spread_items and units > 1
+        natural = questions[d] if questions is not None else natural_questions(text, cfg.questions * units, spread_out)
+        blanks = [] if questions is not None else self_questions(text, cfg.blanks * units, spread_out)
         teacher, rows = bos + doc_ids, []
         for q, is_blank in [(x, False) for x in natural] + [(x, True) for x in blanks]:
             prompt, ans = qa_tokens(tok, q.question, q.answer)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from hypernet.self_questions.item import SelfQuestion, answered_twice
+from hypernet.self_questions.item import SelfQuestion, answered_twice, within
 from hypernet.self_questions.natural import natural_units
 from hypernet.self_questions.sentences import field_value, sentences
 
@@ -68,23 +68,23 @@ def _blanked(sentence: str, start: int, end: int) -> str | None:
     return f"{before}{glue_before}{BLANK}{glue_after}{after}".strip()
 
 
-def self_questions(text: str, limit: int) -> list[SelfQuestion]:
+def self_questions(text: str, limit: int, spread_out: bool = True) -> list[SelfQuestion]:
     """Up to `limit` fill-in-the-blank items from `text`, spread over its sentences.
 
-    Sentences are visited in order, one span each per round, so a short limit still covers the
-    whole document before it asks twice about one sentence. A record's field line is prefixed with
-    the record's name, and a blanked line the document fills in two ways is not asked.
-    Deterministic: the same text gives the same items."""
+    Sentences are visited in order, one span each per round, so a limit covers the whole document
+    before it asks twice about one sentence; when the document has more sentences than the limit,
+    the first round is spread evenly over them (`spread_out`), else it stops partway. A record's
+    field line is prefixed with the record's name, and a blanked line the document fills in two
+    ways is not asked. Deterministic: the same text gives the same items."""
     record_of = _record_of(text)
     per_sentence = [[_item(s, start, end, record_of) for start, end in _spans(s)] for s in sentences(text)]
     ambiguous = answered_twice(item for found in per_sentence for item in found if item)
-    items: list[SelfQuestion] = []
+    rounds: list[list[SelfQuestion]] = []
     seen: set[str] = set()
     asked: dict[str, int] = {}  # the document's own name fills many blanks: ask for it twice at most
     for round_ in range(max((len(found) for found in per_sentence), default=0)):
+        rounds.append([])
         for found in per_sentence:
-            if len(items) >= limit:
-                return items
             if round_ >= len(found) or found[round_] is None:
                 continue
             blanked, answer = found[round_]
@@ -92,8 +92,8 @@ def self_questions(text: str, limit: int) -> list[SelfQuestion]:
                 continue
             seen.add(blanked)
             asked[answer] = asked.get(answer, 0) + 1
-            items.append(SelfQuestion(f"Fill in the blank from the text: {blanked}", answer))
-    return items
+            rounds[-1].append(SelfQuestion(f"Fill in the blank from the text: {blanked}", answer))
+    return within(rounds, limit, spread_out)
 
 
 def _record_of(text: str) -> dict[str, str]:

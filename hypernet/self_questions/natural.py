@@ -9,7 +9,7 @@ import re
 from hypernet.self_questions.amounts import how_items
 from hypernet.self_questions.clause import parse_clause
 from hypernet.self_questions.fields import field_items
-from hypernet.self_questions.item import SelfQuestion, answered_twice
+from hypernet.self_questions.item import SelfQuestion, answered_twice, within
 from hypernet.self_questions.records import attribute_items, bounded_items, glossary_items, topic_of
 from hypernet.self_questions.rules import born_items, copula_items, when_items, where_items, who_items
 from hypernet.self_questions.sentences import MARKER, PARAGRAPH_END, SENTENCE_END
@@ -149,22 +149,23 @@ def _normalise(text: str) -> str:
     return " ".join(re.sub(r"[^\w]+", " ", text.lower()).split())
 
 
-def natural_questions(text: str, limit: int) -> list[SelfQuestion]:
+def natural_questions(text: str, limit: int, spread_out: bool = True) -> list[SelfQuestion]:
     """Up to `limit` natural questions about `text`, each answered by a verbatim span of it.
 
     Each fact's first phrasing comes first, in document order; second phrasings ("What is the
     weight?" beside "What is the weight of the K7?", "In what year ...?" beside "When ...?") fill
-    what is left of the limit. An answer is asked for twice at most, and a question the
-    document answers in two ways not at all. Deterministic."""
+    what is left of the limit. When the document has more facts than the limit, the first
+    phrasings asked are spread evenly over it (`spread_out`), else they are its first facts. An
+    answer is asked for twice at most, and a question the document answers in two ways not at
+    all. Deterministic."""
     facts = candidates(text)
     ambiguous = answered_twice((item.question, item.answer) for variants in facts for item in variants)
-    items: list[SelfQuestion] = []
+    rounds: list[list[SelfQuestion]] = []
     seen: set[str] = set()
     asked: dict[str, int] = {}
     for round_ in range(max((len(f) for f in facts), default=0)):
+        rounds.append([])
         for variants in facts:
-            if len(items) >= limit:
-                return items
             if round_ >= len(variants):
                 continue
             item = variants[round_]
@@ -172,5 +173,5 @@ def natural_questions(text: str, limit: int) -> list[SelfQuestion]:
                 continue
             seen.add(item.question)
             asked[item.answer] = asked.get(item.answer, 0) + 1
-            items.append(item)
-    return items
+            rounds[-1].append(item)
+    return within(rounds, limit, spread_out)

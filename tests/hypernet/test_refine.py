@@ -242,6 +242,25 @@ def test_prepare_asks_more_of_a_longer_document(tiny):
     assert sum(i.gold for i in short.items) <= cfg.blanks
 
 
+def test_a_long_documents_items_reach_its_end_and_a_short_ones_start_at_its_start(tiny):
+    """More facts than budget: a document of several units is asked about over its whole length
+    (spread_items), one of a single unit about its first facts, as before."""
+    model, tok = tiny
+    names = ["Ostra Mill", "Pell Bridge", "Dunmore Hall", "Kestrel Quay", "Varn Tower", "Lisk Abbey"]
+    text = "\n\n".join(f"{name}\nBuilt: {1700 + 10 * i}\nOwner: Family {chr(65 + i)}\nStaff: {20 + i}"
+                       for i, name in enumerate(names))
+    n_tokens = len(tok(text, add_special_tokens=False).input_ids)
+
+    def asked(cfg, doc):
+        prep, = prepare(model, tok, [doc], cfg)
+        return prep.units, tok.decode([t for item in prep.items for t in item.ids])
+    units, spread = asked(RefineConfig(questions=0, blanks=2, unit_tokens=n_tokens // 3), text)
+    _, first = asked(RefineConfig(questions=0, blanks=2, unit_tokens=n_tokens // 3, spread_items=False), text)
+    assert units >= 3 and "Lisk Abbey" in spread and "Lisk Abbey" not in first
+    _, one_unit = asked(RefineConfig(questions=0, blanks=2, unit_tokens=n_tokens + 1), text)
+    assert "Lisk Abbey" not in one_unit and "Ostra Mill" in one_unit
+
+
 def test_a_question_the_teacher_misses_is_trained_on_its_span_or_dropped(tiny):
     model, tok = tiny  # a random teacher misses nearly every question
     text = "Ostra Mill\nBuilt: 1750\nOwner: Pell Dunmore\n\nOstra Mill was founded in 1750 by Pell Dunmore."

@@ -37,7 +37,8 @@ def test_blanks_take_values_numbers_names_and_endings():
 
 def test_every_item_is_answered_by_its_own_sentence_and_the_limit_holds():
     """On every eval document shipped, each item restores a sentence of the document, and a short
-    limit still spreads over the document instead of asking one sentence many times."""
+    limit still spreads over the document instead of asking one sentence many times (or, with
+    spread_out=False, takes the first of what a longer limit takes)."""
     lines = (ROOT / "bench/data/eval_short48.jsonl").read_text().splitlines()
     lines += (ROOT / "pipelines/sample_corpus/questions.jsonl").read_text().splitlines()
     for doc in map(json.loads, lines):
@@ -52,9 +53,30 @@ def test_every_item_is_answered_by_its_own_sentence_and_the_limit_holds():
             record, _, line = restored.partition(". ")  # a record's field line comes after the record's name
             assert restored in flat or line in flat and record.lower().removeprefix("the ") in flat.lower(), (doc["id"], item)
         few = self_questions(doc["text"], 4)
-        assert few == items[:4]
+        assert set(few) <= set(self_questions(doc["text"], 1 << 30))
+        assert self_questions(doc["text"], 4, spread_out=False) == self_questions(doc["text"], 16, spread_out=False)[:4]
         restored = {item.question.replace(BLANK, item.answer) for item in few}
         assert len(restored) == len(few)  # four sentences, not one asked four times
+
+
+def test_a_short_budget_covers_every_record_of_a_document():
+    """Three records, a budget of six: the questions and blanks are spread over all three, where the
+    first six facts would all be about the first record."""
+    records = [("Jyrmouth Harriers", ["Stadium: Macoth Park", "Founded: 1893", "Captain: Bilal Davthi",
+                                      "Head coach: Diego Hompar", "Capacity: 16,858", "Titles: 27"]),
+               ("Diavton Rovers", ["Stadium: Skensin Stadium", "Founded: 1902", "Captain: Amara Skeafean",
+                                   "Head coach: Lior Pesk", "Capacity: 9,120", "Titles: 4"]),
+               ("Maxshean Peak", ["Height: 3,412 metres", "Rock: andesite", "First climbed: 1804",
+                                  "Nearest town: Nurktrivburg", "Range: Oskel Mountains", "Huts: 2"])]
+    text = "\n\n".join(name + "\n" + "\n".join(lines) for name, lines in records)
+
+    def records_asked(items):
+        return {name for name, lines in records for item in items
+                if any(item.answer == line.split(": ")[1] for line in lines)}
+    assert records_asked(natural_questions(text, 6)) == {name for name, _ in records}
+    assert records_asked(self_questions(text, 6)) == {name for name, _ in records}
+    assert records_asked(natural_questions(text, 6, spread_out=False)) == {"Jyrmouth Harriers"}
+    assert records_asked(self_questions(text, 6, spread_out=False)) == {"Jyrmouth Harriers"}
 
 
 def test_records_of_one_kind_are_told_apart_by_name():
@@ -200,7 +222,8 @@ def test_natural_questions_are_deterministic_and_respect_the_limit():
         assert natural_questions(doc["text"], 1000) == full
         for limit in (0, 1, 3, 8):
             few = natural_questions(doc["text"], limit)
-            assert len(few) == min(limit, len(full)) and few == full[:limit], doc["id"]
+            assert len(few) == min(limit, len(full)) and set(few) <= set(full), doc["id"]
+            assert natural_questions(doc["text"], limit, spread_out=False) == full[:limit], doc["id"]
     # first phrasings come before second ones: with a short limit, seven facts, not four asked twice
     first = natural_questions(RECORD, 7)
     assert len({item.answer for item in first}) == 7
@@ -211,7 +234,8 @@ def test_mixed_questions_interleave_natural_first_and_fill_from_the_other_kind()
     assert len(mixed) == 10
     assert [item.form == "blank" for item in mixed[:6]] == [False, True] * 3
     assert mixed == mixed_questions(PROSE, 10)
-    assert mixed_questions(PROSE, 3) == mixed[:3]
+    few = mixed_questions(PROSE, 3)
+    assert [item.form == "blank" for item in few] == [False, True, False] and set(few) <= set(mixed_questions(PROSE, 100))
     only_blanks = "Some prose about nothing in particular. It rains a lot here and the wind blows."
     assert natural_questions(only_blanks, 5) == []
     assert mixed_questions(only_blanks, 5) == self_questions(only_blanks, 5)
