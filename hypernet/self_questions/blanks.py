@@ -68,12 +68,12 @@ def _blanked(sentence: str, start: int, end: int) -> str | None:
     return f"{before}{glue_before}{BLANK}{glue_after}{after}".strip()
 
 
-def self_questions(text: str, limit: int, spread_out: bool = True) -> list[SelfQuestion]:
+def self_questions(text: str, limit: int, spread_out: bool = False) -> list[SelfQuestion]:
     """Up to `limit` fill-in-the-blank items from `text`, spread over its sentences.
 
     Sentences are visited in order, one span each per round, so a limit covers the whole document
     before it asks twice about one sentence; when the document has more sentences than the limit,
-    the first round is spread evenly over them (`spread_out`), else it stops partway. A record's
+    the first round stops partway, or with `spread_out` is taken evenly over them. A record's
     field line is prefixed with the record's name, and a blanked line the document fills in two
     ways is not asked. Deterministic: the same text gives the same items."""
     record_of = _record_of(text)

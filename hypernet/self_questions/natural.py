@@ -149,13 +149,13 @@ def _normalise(text: str) -> str:
     return " ".join(re.sub(r"[^\w]+", " ", text.lower()).split())
 
 
-def natural_questions(text: str, limit: int, spread_out: bool = True) -> list[SelfQuestion]:
+def natural_questions(text: str, limit: int, spread_out: bool = False) -> list[SelfQuestion]:
     """Up to `limit` natural questions about `text`, each answered by a verbatim span of it.
 
     Each fact's first phrasing comes first, in document order; second phrasings ("What is the
     weight?" beside "What is the weight of the K7?", "In what year ...?" beside "When ...?") fill
     what is left of the limit. When the document has more facts than the limit, the first
-    phrasings asked are spread evenly over it (`spread_out`), else they are its first facts. An
+    phrasings asked are its first facts, or with `spread_out` are taken evenly over it. An
     answer is asked for twice at most, and a question the document answers in two ways not at
     all. Deterministic."""
     facts = candidates(text)

@@ -37,8 +37,7 @@ def test_blanks_take_values_numbers_names_and_endings():
 
 def test_every_item_is_answered_by_its_own_sentence_and_the_limit_holds():
     """On every eval document shipped, each item restores a sentence of the document, and a short
-    limit still spreads over the document instead of asking one sentence many times (or, with
-    spread_out=False, takes the first of what a longer limit takes)."""
+    limit still spreads over the document instead of asking one sentence many times."""
     lines = (ROOT / "bench/data/eval_short48.jsonl").read_text().splitlines()
     lines += (ROOT / "pipelines/sample_corpus/questions.jsonl").read_text().splitlines()
     for doc in map(json.loads, lines):
@@ -53,8 +52,8 @@ def test_every_item_is_answered_by_its_own_sentence_and_the_limit_holds():
             record, _, line = restored.partition(". ")  # a record's field line comes after the record's name
             assert restored in flat or line in flat and record.lower().removeprefix("the ") in flat.lower(), (doc["id"], item)
         few = self_questions(doc["text"], 4)
-        assert set(few) <= set(self_questions(doc["text"], 1 << 30))
-        assert self_questions(doc["text"], 4, spread_out=False) == self_questions(doc["text"], 16, spread_out=False)[:4]
+        assert few == items[:4]
+        assert set(self_questions(doc["text"], 4, spread_out=True)) <= set(self_questions(doc["text"], 1 << 30))
         restored = {item.question.replace(BLANK, item.answer) for item in few}
         assert len(restored) == len(few)  # four sentences, not one asked four times
 
@@ -73,10 +72,10 @@ def test_a_short_budget_covers_every_record_of_a_document():
     def records_asked(items):
         return {name for name, lines in records for item in items
                 if any(item.answer == line.split(": ")[1] for line in lines)}
-    assert records_asked(natural_questions(text, 6)) == {name for name, _ in records}
-    assert records_asked(self_questions(text, 6)) == {name for name, _ in records}
-    assert records_asked(natural_questions(text, 6, spread_out=False)) == {"Jyrmouth Harriers"}
-    assert records_asked(self_questions(text, 6, spread_out=False)) == {"Jyrmouth Harriers"}
+    assert records_asked(natural_questions(text, 6, spread_out=True)) == {name for name, _ in records}
+    assert records_asked(self_questions(text, 6, spread_out=True)) == {name for name, _ in records}
+    assert records_asked(natural_questions(text, 6)) == {"Jyrmouth Harriers"}
+    assert records_asked(self_questions(text, 6)) == {"Jyrmouth Harriers"}
 
 
 def test_records_of_one_kind_are_told_apart_by_name():
@@ -222,8 +221,9 @@ def test_natural_questions_are_deterministic_and_respect_the_limit():
         assert natural_questions(doc["text"], 1000) == full
         for limit in (0, 1, 3, 8):
             few = natural_questions(doc["text"], limit)
-            assert len(few) == min(limit, len(full)) and set(few) <= set(full), doc["id"]
-            assert natural_questions(doc["text"], limit, spread_out=False) == full[:limit], doc["id"]
+            assert len(few) == min(limit, len(full)) and few == full[:limit], doc["id"]
+            spread = natural_questions(doc["text"], limit, spread_out=True)
+            assert len(spread) == len(few) and set(spread) <= set(full), doc["id"]
     # first phrasings come before second ones: with a short limit, seven facts, not four asked twice
     first = natural_questions(RECORD, 7)
     assert len({item.answer for item in first}) == 7
@@ -234,8 +234,7 @@ def test_mixed_questions_interleave_natural_first_and_fill_from_the_other_kind()
     assert len(mixed) == 10
     assert [item.form == "blank" for item in mixed[:6]] == [False, True] * 3
     assert mixed == mixed_questions(PROSE, 10)
-    few = mixed_questions(PROSE, 3)
-    assert [item.form == "blank" for item in few] == [False, True, False] and set(few) <= set(mixed_questions(PROSE, 100))
+    assert mixed_questions(PROSE, 3) == mixed[:3]
     only_blanks = "Some prose about nothing in particular. It rains a lot here and the wind blows."
     assert natural_questions(only_blanks, 5) == []
     assert mixed_questions(only_blanks, 5) == self_questions(only_blanks, 5)
