@@ -43,6 +43,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--fresh-steps", default="5,10,30", help="K of the gradient-baseline-from-zero rows (empty: none)")
     p.add_argument("--oracle-steps", type=int, default=20, help="steps of the oracle ceiling (0: no oracle row)")
     p.add_argument("--long-tokens", type=int, default=1800, help="approximate length of the long documents")
+    p.add_argument("--long-questions", type=int, default=6,
+                   help="questions asked of each long document, a fixed sample (0: all, about two per section)")
     p.add_argument("--hypernet", default="", help="checkpoint folder (default: the shipped one)")
     p.add_argument("--batch", type=int, default=6,
                    help="documents generated and refined together, as a model actor does (s/doc: a share of the batch's)")
@@ -54,14 +56,15 @@ def steps(text: str) -> tuple[int, ...]:
     return tuple(int(k) for k in text.split(",") if k.strip())
 
 
-def long_docs(tok, n: int, tokens: int, seed: int = 20261203) -> list[dict]:
-    """Eval-split documents of many sections, cut to about `tokens` tokens, 6 questions each."""
+def long_docs(tok, n: int, tokens: int, questions: int = 6, seed: int = 20261203) -> list[dict]:
+    """Eval-split documents of many sections, cut to about `tokens` tokens, `questions` each (0: all)."""
     rng = random.Random(seed)
     out = []
     while len(out) < n:
         parts = max(2, tokens // 120)
         doc = make_long_doc(rng, parts, split="eval", doc_id=f"long-{len(out)}")
-        qa = rng.sample(doc.qa, min(6, len(doc.qa)))
+        qa = rng.sample(doc.qa, min(questions or 6, len(doc.qa)))  # drawn even for all: the next documents stay the same
+        qa = qa if questions else doc.qa
         out.append({"id": doc.id, "text": doc.text, "qa": [{"q": x.q, "a": x.a} for x in qa],
                     "n_tokens": len(tok(doc.text).input_ids)})
     return out
@@ -101,7 +104,7 @@ def main() -> None:
           flush=True)
     for name in [s.strip() for s in args.sets.split(",") if s.strip()]:
         if name == "long":
-            docs = long_docs(tok, args.docs, args.long_tokens)
+            docs = long_docs(tok, args.docs, args.long_tokens, args.long_questions)
         else:
             docs = read_eval_file(os.path.join(DATA, FILES[name]))[:args.docs]
         # refine and fresh rows share one call when their step lists agree; else two calls.
