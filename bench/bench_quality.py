@@ -63,8 +63,10 @@ def long_docs(tok, n: int, tokens: int, questions: int = 6, seed: int = 20261203
     while len(out) < n:
         parts = max(2, tokens // 120)
         doc = make_long_doc(rng, parts, split="eval", doc_id=f"long-{len(out)}")
-        qa = rng.sample(doc.qa, min(questions or 6, len(doc.qa)))  # drawn even for all: the next documents stay the same
-        qa = qa if questions else doc.qa
+        # The sample of 6 is always drawn from the documents' stream, so every count reads the same documents.
+        qa = rng.sample(doc.qa, min(6, len(doc.qa)))
+        if questions != 6:
+            qa = doc.qa if not questions else random.Random(len(out)).sample(doc.qa, min(questions, len(doc.qa)))
         out.append({"id": doc.id, "text": doc.text, "qa": [{"q": x.q, "a": x.a} for x in qa],
                     "n_tokens": len(tok(doc.text).input_ids)})
     return out
