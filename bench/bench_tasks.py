@@ -29,7 +29,7 @@ from tables import table  # noqa: E402
 
 from hypernet import base_model  # noqa: E402
 from hypernet.activations import read_autocast  # noqa: E402
-from hypernet.config import RefineConfig  # noqa: E402
+from hypernet.config import ComposeConfig, RefineConfig  # noqa: E402
 from hypernet.evaluate import read_eval_file  # noqa: E402
 from hypernet.generate import AdapterGenerator  # noqa: E402
 from hypernet.model import HyperNetwork, checkpoint_id, default_checkpoint  # noqa: E402
@@ -60,6 +60,11 @@ def parse_args() -> argparse.Namespace:
                    help="factor on the task adapter's B in the composition")
     p.add_argument("--doc-scale", type=float, default=defaults["doc_scale"].default,
                    help="factor on the document adapter's B in the composition")
+    p.add_argument("--compose-steps", default=str(ComposeConfig().steps),
+                   help="comma list: steps of each composition's fit (hypernet.tasks.fit; 0: the projection alone), "
+                        "a table 2 per count over the same adapters")
+    p.add_argument("--compose-recipe", action="append", default=None,
+                   help="ComposeConfig overrides of the fit, e.g. 'task_weight=0.5' (repeat to compare; default: '')")
     p.add_argument("--refine-steps", type=int, default=RefineConfig().steps,
                    help="refinement steps of each document adapter, as the pipeline publishes it (0: the one-pass adapter)")
     p.add_argument("--recipe", default="", help="RefineConfig overrides of the document adapters' refinement, e.g. 'adam_beta1=0.9'")
@@ -131,17 +136,27 @@ def main() -> None:
         make_doc_lora = timed(doc_gen, [])
         refine_cfg, autocast = recipe(args.recipe, args.refine_steps), read_autocast(model, "auto")
 
+        refined: dict[str, object] = {}  # each document refined once, whatever the step counts compared
+
         def doc_adapter(d: dict):
-            return refine_texts(model, tok, [d["text"]], [make_doc_lora(d["text"])], refine_cfg,
-                                bias_rank=doc_gen.cfg.bias_rank, autocast=autocast)[0]
+            if d["id"] not in refined:
+                refined[d["id"]] = refine_texts(model, tok, [d["text"]], [make_doc_lora(d["text"])], refine_cfg,
+                                                bias_rank=doc_gen.cfg.bias_rank, autocast=autocast)[0]
+            return refined[d["id"]]
         pairs = composition_pairs(args)
-        report = evaluate_composition(pairs, model, tok, doc_adapter_for=doc_adapter,
-                                      task_adapter_for=lambda t: make_task_lora(t.description),
-                                      doc_scale=args.doc_scale, task_scale=args.task_scale,
-                                      max_new_tokens=args.max_new_tokens, progress=progress)
-        print(f"\ncomposition: {len(pairs)} document + task pairs ({args.pairs} split), document hypernetwork {checkpoint_id(doc_path)}, "
-              f"refine steps {args.refine_steps}{' ' + args.recipe if args.recipe else ''}, doc_scale {args.doc_scale}, task_scale {args.task_scale}", flush=True)
-        print(composition_table(report), flush=True)
+        runs = [(text, int(k)) for text in args.compose_recipe or [""] for k in args.compose_steps.split(",")]
+        for compose_recipe, steps in runs:
+            started = time.perf_counter()
+            report = evaluate_composition(pairs, model, tok, doc_adapter_for=doc_adapter,
+                                          task_adapter_for=lambda t: make_task_lora(t.description),
+                                          doc_scale=args.doc_scale, task_scale=args.task_scale,
+                                          compose_cfg=recipe(compose_recipe, steps, ComposeConfig), max_new_tokens=args.max_new_tokens,
+                                          autocast=autocast, progress=progress)
+            print(f"\ncomposition: {len(pairs)} document + task pairs ({args.pairs} split), document hypernetwork {checkpoint_id(doc_path)}, "
+                  f"refine steps {args.refine_steps}{' ' + args.recipe if args.recipe else ''}, doc_scale {args.doc_scale}, "
+                  f"task_scale {args.task_scale}, compose steps {steps}{' ' + compose_recipe if compose_recipe else ''}, "
+                  f"{time.perf_counter() - started:.0f} s", flush=True)
+            print(composition_table(report), flush=True)
 
 
 if __name__ == "__main__":

@@ -386,3 +386,39 @@ class RefineConfig:
             return ""
         digest = hashlib.sha256(json.dumps(self.recipe(), sort_keys=True).encode()).hexdigest()[:12]
         return f"refine{self.steps}-{digest}"
+
+
+@dataclass(frozen=True)
+class ComposeConfig:
+    """How a document's adapter and a task's adapter are fitted together (hypernet.tasks.fit). All its
+    fields are part of a fitted composition's key."""
+    steps: int = field(default=20, metadata={"help": "AdamW steps on the task's part of the composition (0: the projection alone)"})
+    lr: float = field(default=2e-3, metadata={"help": "AdamW learning rate on the task's factors"})
+    warmup: int = field(default=2, metadata={"help": "the learning rate rises linearly over the first steps"})
+    adam_beta1: float = field(default=0.6, metadata={"help": "AdamW's decay of its running mean of the gradient"})
+    adam_beta2: float = field(default=0.99, metadata={"help": "AdamW's decay of its running mean of the squared gradient"})
+    questions: int = field(default=8, metadata={"help": "questions made up from the document, answered by its adapter alone"})
+    inputs: int = field(default=8, metadata={"help": "generic inputs, continued by the task adapter alone"})
+    task_weight: float = field(default=1.0, metadata={"help": "weight of the task's targets against the document's"})
+    top_k: int = field(default=16, metadata={"help": "each teacher's top-k tokens kept per position"})
+    vocab_common: int = field(default=8192, metadata={"help": "most frequent token ids in the student's shortlist"})
+    answer_tokens: int = field(default=16, metadata={"help": "longest document answer generated as a target"})
+    output_tokens: int = field(default=48, metadata={"help": "longest task output generated as a target"})
+    seed: int = field(default=0, metadata={"help": "seed of the generic inputs"})
+
+    def __post_init__(self) -> None:
+        if min(self.steps, self.warmup, self.questions, self.inputs, self.seed) < 0:
+            raise ValueError(f"ComposeConfig steps, warmup, questions, inputs and seed must be >= 0: {self}")
+        if self.lr <= 0 or self.task_weight < 0 or self.top_k < 1 or self.vocab_common < 0:
+            raise ValueError(f"ComposeConfig lr must be > 0, task_weight >= 0, top_k >= 1, vocab_common >= 0: {self}")
+        if self.answer_tokens < 1 or self.output_tokens < 1:
+            raise ValueError(f"ComposeConfig answer_tokens and output_tokens must be >= 1: {self}")
+        if not (0 <= self.adam_beta1 < 1 and 0 <= self.adam_beta2 < 1):
+            raise ValueError(f"ComposeConfig adam_beta1 and adam_beta2 must be in [0, 1): {self}")
+
+    def key(self) -> str:
+        """The recipe's part of a composition's key: '' for the projection alone."""
+        if not self.steps:
+            return ""
+        digest = hashlib.sha256(json.dumps(dataclasses.asdict(self), sort_keys=True).encode()).hexdigest()[:12]
+        return f"fit{self.steps}-{digest}"

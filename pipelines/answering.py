@@ -7,6 +7,7 @@ request names but the store lacks raises `pipelines.lookup.Unavailable`.
 """
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Iterable, Iterator
@@ -55,28 +56,30 @@ def ask_task(settings: Settings, task: str, question: str, *, corpus: str | None
              mode: str = "adapter", max_new_tokens: int = 48, loaded: tuple | None = None) -> dict:
     """Answer under a task adapter (pipelines.task_adapters): alone, the question is the task's input (the task
     prompt); with a document, the question is about it (the question prompt) and `mode` says how the document
-    comes in: adapter (its adapter composed with the task's, each scaled by doc_scale / task_scale), context
+    comes in: adapter (its adapter composed with the task's and fitted to it, pipelines.compositions), context
     (in the prompt, the task adapter alone) or base (not at all). The output may span lines (a list, a sign-off)."""
-    from hypernet.lora import compose
     from hypernet.prompts import QUESTION_TURNS, TASK_TURNS, context_prompt, question_prompt, task_student_prompt
     from hypernet.tasks.evaluate import generate_outputs
+    from pipelines.compositions import composed_adapter
     from pipelines.task_adapters import latest_task_adapter
 
     lora, manifest = latest_task_adapter(settings, task)
-    prompt, turns, version_id = task_student_prompt(question), TASK_TURNS, None
+    prompt, turns, version_id, fit_seconds = task_student_prompt(question), TASK_TURNS, None, 0.0
+    load = functools.cache(lambda: loaded or load_base_model(settings))  # only once, and only when needed
     if doc_id is not None:
         prompt, turns = question_prompt(question), QUESTION_TURNS
         if mode == "adapter":
-            doc_lora, version_id = latest_adapter(settings, corpus, doc_id)
-            lora = compose(doc_lora, lora, doc_scale=settings.doc_scale, task_scale=settings.task_scale)
+            composed = composed_adapter(settings, corpus, doc_id, task, load)
+            lora, version_id, fit_seconds = composed["lora"], composed["version_id"], composed["seconds"]
         elif mode == "context":
             prompt = context_prompt(document_text(settings, corpus, doc_id), question)
-    model, tok, ref = loaded or load_base_model(settings)
+    model, tok, ref = load()
     started = time.perf_counter()
     (text,) = generate_outputs(model, tok, [prompt], lora=lora, max_new_tokens=max_new_tokens, turns=turns)
     return {"corpus": corpus, "doc_id": doc_id, "question": question, "mode": mode if doc_id else "task",
             "task": task, "task_version_id": manifest["version_id"], "answer": text, "version_id": version_id,
-            "rank": lora.rank, "base_model_id": ref.model_id, "seconds": round(time.perf_counter() - started, 3)}
+            "rank": lora.rank, "base_model_id": ref.model_id, "fit_seconds": fit_seconds,
+            "seconds": round(time.perf_counter() - started, 3)}
 
 
 def sample_questions(n_docs: int) -> list[tuple[str, str, str]]:

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from hypernet.config import ComposeConfig
 from workers.config import WorkerConfig
 from workers.storage import redact_uri
 
@@ -79,6 +80,9 @@ class Settings(WorkerConfig):
     task_scale: float = _opt(1.0, "factor on a task adapter's B when it is composed with a document's adapter "
                              "(`docpatch ask --task` with a document)")
     doc_scale: float = _opt(1.0, "factor on a document adapter's B when it is composed with a task adapter")
+    compose_steps: int = _opt(ComposeConfig.steps, "optimizer steps that fit a task adapter to a document's adapter "
+                              "when the two are composed (hypernet.tasks.fit; the fitted composition is stored and "
+                              "reused; 0: the projection alone)")
     max_doc_bytes: int = _opt(10_000_000, "documents larger than this are rejected at ingest")
     row_group_size: int = _opt(1000, "rows per Parquet row group in snapshots")
 
@@ -101,6 +105,8 @@ class Settings(WorkerConfig):
         for name in ("task_scale", "doc_scale"):
             if not 0 <= getattr(self, name) < float("inf"):
                 raise SettingsError(f"{name} must be a finite number of 0 or more, got {getattr(self, name)}")
+        if self.compose_steps < 0:
+            raise SettingsError(f"compose_steps must be 0 (the projection alone) or more, got {self.compose_steps}")
         if self.train_after_refined < 0:
             raise SettingsError(f"train_after_refined must be 0 (off) or more, got {self.train_after_refined}")
         for name in ("id_field", "text_field"):

@@ -1,5 +1,5 @@
-"""Composition: a document's adapter and a task's adapter as one (`hypernet.lora.compose`), measured on
-both jobs at once.
+"""Composition: a document's adapter and a task's adapter as one (`hypernet.tasks.fit.fit_composition`: the
+projection of `hypernet.lora.compose`, then fitted for `ComposeConfig.steps`), measured on both jobs at once.
 
 For each (document, task) pair, five shares:
 - doc_alone, doc_composed: the document's questions answered correctly (`is_correct`) under the document
@@ -13,18 +13,24 @@ from __future__ import annotations
 
 from typing import Callable
 
-from hypernet.lora import LoraTensors, compose
+import torch
+
+from hypernet.config import ComposeConfig
+from hypernet.lora import LoraTensors
 from hypernet.prompts import QUESTION_TURNS, is_correct, question_prompt
 from hypernet.tasks.evaluate import generate_outputs, task_prompts
 from hypernet.tasks.examples import TaskExample
+from hypernet.tasks.fit import fit_composition
 
 SHARES = ("doc_alone", "doc_composed", "task_alone", "task_composed", "task_on_answers")
 
 
 def pair_verdicts(doc: dict, task: TaskExample, doc_lora: LoraTensors, task_lora: LoraTensors, model, tok, *,
-                  doc_scale: float, task_scale: float, max_new_tokens: int = 48) -> dict[str, list[bool]]:
+                  doc_scale: float, task_scale: float, compose_cfg: ComposeConfig, max_new_tokens: int = 48,
+                  autocast: torch.dtype | None = None) -> dict[str, list[bool]]:
     """One pair's verdicts, per share of SHARES (one per question or per task input)."""
-    both = compose(doc_lora, task_lora, doc_scale=doc_scale, task_scale=task_scale)
+    both = fit_composition(model, tok, doc_lora, task_lora, doc["text"], compose_cfg, doc_scale=doc_scale,
+                           task_scale=task_scale, autocast=autocast)
     questions = [question_prompt(qa["q"]) for qa in doc["qa"]]
     golds = [qa["a"] for qa in doc["qa"]]
 
@@ -45,14 +51,17 @@ def pair_verdicts(doc: dict, task: TaskExample, doc_lora: LoraTensors, task_lora
 def evaluate_composition(pairs: list[tuple[dict, TaskExample]], model, tok, *,
                          doc_adapter_for: Callable[[dict], LoraTensors],
                          task_adapter_for: Callable[[TaskExample], LoraTensors], doc_scale: float, task_scale: float,
-                         max_new_tokens: int = 48, progress: Callable[[str], None] | None = None) -> dict:
+                         compose_cfg: ComposeConfig = ComposeConfig(), max_new_tokens: int = 48,
+                         autocast: torch.dtype | None = None, progress: Callable[[str], None] | None = None) -> dict:
     """Every pair's verdicts; the report holds each share over all pairs and by task family, and one row per pair.
-    `pairs` are (eval record {"id", "text", "qa"}, task); the adapter makers take one of each."""
+    `pairs` are (eval record {"id", "text", "qa"}, task); the adapter makers take one of each. A fitted
+    composition reads the record's text (its self-made questions), never its questions."""
     tally: dict[str, dict[str, list[int]]] = {}  # "all" or a family -> share -> [accepted, judged]
     rows = []
     for i, (doc, task) in enumerate(pairs):
         verdicts = pair_verdicts(doc, task, doc_adapter_for(doc), task_adapter_for(task), model, tok,
-                                 doc_scale=doc_scale, task_scale=task_scale, max_new_tokens=max_new_tokens)
+                                 doc_scale=doc_scale, task_scale=task_scale, compose_cfg=compose_cfg,
+                                 max_new_tokens=max_new_tokens, autocast=autocast)
         for key in ("all", task.family):
             for share, seen in verdicts.items():
                 counts = tally.setdefault(key, {}).setdefault(share, [0, 0])
@@ -62,7 +71,7 @@ def evaluate_composition(pairs: list[tuple[dict, TaskExample]], model, tok, *,
                      **{share: sum(seen) / len(seen) for share, seen in verdicts.items() if seen}})
         if progress:
             progress(f"[{i + 1}/{len(pairs)}] {doc['id']} + {task.family}: {_shares(tally['all'])}")
-    return {"n_pairs": len(pairs), "doc_scale": doc_scale, "task_scale": task_scale,
+    return {"n_pairs": len(pairs), "doc_scale": doc_scale, "task_scale": task_scale, "compose_steps": compose_cfg.steps,
             **_shares(tally.get("all", {})),
             "by_family": {f: _shares(t) for f, t in sorted(tally.items()) if f != "all"}, "pairs": rows}
 

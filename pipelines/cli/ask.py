@@ -53,7 +53,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "document in the prompt; base: neither (default: adapter)")
     p.add_argument("--max-new-tokens", type=int, default=None,
                    help=f"answer length cap (default: {DOC_TOKENS}, {TASK_TOKENS} with --task)")
-    add_settings_flags(p, names=("task_scale", "doc_scale"))
+    add_settings_flags(p, names=("task_scale", "doc_scale", "compose_steps"))
 
 
 COMMANDS = (Command("ask", "answer a question about a document (adapter, context or base), or under a task adapter",

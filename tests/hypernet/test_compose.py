@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from hypernet import base_model
+from hypernet.config import ComposeConfig
 from hypernet.evaluate import read_eval_file
 from hypernet.generate import AdapterGenerator
 from hypernet.lora import LoraTensors, applied, compose, concat_ranks, project_off
@@ -88,7 +89,7 @@ def test_composition_report_counts_both_jobs_and_a_muted_task_leaves_the_answers
     make = lambda text: gen.generate([text])[0].lora  # noqa: E731
     report = evaluate_composition([(doc, task)], model, tok, doc_adapter_for=lambda d: make(d["text"]),
                                   task_adapter_for=lambda t: make(t.description), doc_scale=1.0, task_scale=0.0,
-                                  max_new_tokens=4)
+                                  compose_cfg=ComposeConfig(steps=0), max_new_tokens=4)
     assert report["n_pairs"] == 1 and set(SHARES) <= set(report) and list(report["by_family"]) == ["upper_case"]
     assert all(0.0 <= report[s] <= 1.0 for s in SHARES)
     assert report["doc_composed"] == report["doc_alone"]

@@ -14,6 +14,7 @@ from hypernet.peft_format import to_peft_files
 from hypernet.tasks import make_task, write_jsonl
 from pipelines.answering import load_base_model
 from pipelines.cli import main
+from pipelines.compositions import open_composition_registry
 from pipelines.lookup import Unavailable
 from pipelines.registry import AdapterKey, Registry
 from pipelines.settings import Settings, SettingsError
@@ -94,10 +95,13 @@ def test_a_missing_task_hypernetwork_is_one_error_line(tmp_path, capsys):
     assert code == 2 and err.startswith("docpatch: error: no task hypernetwork in") and "Traceback" not in err
 
 
-def test_scales_are_settings_with_their_checks():
+def test_scales_and_compose_steps_are_settings_with_their_checks():
     assert Settings.load(env={"DOCPATCH_TASK_SCALE": "0.5"}).task_scale == 0.5
+    assert Settings.load(env={"DOCPATCH_COMPOSE_STEPS": "0"}).compose_steps == 0
     with pytest.raises(SettingsError, match="doc_scale"):
         Settings(doc_scale=-1.0)
+    with pytest.raises(SettingsError, match="compose_steps"):
+        Settings(compose_steps=-1)
 
 
 def _run_json(capsys, *args: str):
@@ -132,6 +136,15 @@ def test_task_ask_adapters_and_eval_commands_end_to_end(settings, loaded, tmp_pa
     composed = _run_json(capsys, "ask", "--task", "caps", "--corpus", "kb", "alpha.md", "Who built it?",
                          "--max-new-tokens", "4", *common)
     assert composed["mode"] == "adapter" and composed["version_id"] and composed["rank"] == doc_rank + made["rank"]
+    # The pair's fitted composition is stored once: asked again, it is read, not fitted.
+    compositions = open_composition_registry(settings, "kb")
+    assert composed["fit_seconds"] > 0 and len(compositions.versions("caps+alpha.md")) == 1
+    again = _run_json(capsys, "ask", "--task", "caps", "--corpus", "kb", "alpha.md", "Who built it?",
+                      "--max-new-tokens", "4", *common)
+    assert again["fit_seconds"] == 0 and again["answer"] == composed["answer"]
+    projected = _run_json(capsys, "ask", "--task", "caps", "--corpus", "kb", "alpha.md", "Who built it?",
+                          "--max-new-tokens", "4", "--compose-steps", "0", *common)
+    assert projected["fit_seconds"] == 0 and len(compositions.versions("caps+alpha.md")) == 1
     assert [r["doc_id"] for r in _run_json(capsys, "adapters", "list", "--tasks", *common)] == ["caps"]
     exported = _run_json(capsys, "adapters", "export", "--tasks", "caps", str(tmp_path / "out"), *common)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["adapter_config.json", "adapter_model.safetensors"]
