@@ -69,7 +69,7 @@ def ask_task(settings: Settings, task: str, question: str, *, corpus: str | None
     if doc_id is not None:
         prompt, turns = question_prompt(question), QUESTION_TURNS
         if mode == "adapter":
-            composed = composed_adapter(settings, corpus, doc_id, task, load)
+            composed = composed_adapter(settings, corpus, doc_id, task, (lora, manifest), load)
             lora, version_id, fit_seconds = composed["lora"], composed["version_id"], composed["seconds"]
         elif mode == "context":
             prompt = context_prompt(document_text(settings, corpus, doc_id), question)

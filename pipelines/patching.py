@@ -83,10 +83,14 @@ def open_registry(settings, corpus: str) -> Registry:
 
     Adapter files read for serving are cached locally by sha256 under the cache directory.
     """
+    return Registry(registry_uri(settings.store, corpus), settings.storage_options, cache_dir=adapter_cache_dir(settings))
+
+
+def adapter_cache_dir(settings) -> str:
+    """Where every registry caches the adapter files it reads for serving (named by sha256)."""
     from hypernet.base_model import default_cache_dir
 
-    cache = os.path.join(settings.cache_dir or str(default_cache_dir()), "adapters")
-    return Registry(registry_uri(settings.store, corpus), settings.storage_options, cache_dir=cache)
+    return os.path.join(settings.cache_dir or str(default_cache_dir()), "adapters")
 
 
 # -- planning (pure) ---------------------------------------------------------------------------------

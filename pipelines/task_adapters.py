@@ -57,10 +57,9 @@ def task_registry_uri(store: str) -> str:
 
 def open_task_registry(settings: Settings) -> Registry:
     """The store's task registry; files read for serving are cached locally by sha256, as documents' are."""
-    from hypernet.base_model import default_cache_dir
+    from pipelines.patching import adapter_cache_dir
 
-    cache = os.path.join(settings.cache_dir or str(default_cache_dir()), "adapters")
-    return Registry(task_registry_uri(settings.store), settings.storage_options, cache_dir=cache)
+    return Registry(task_registry_uri(settings.store), settings.storage_options, cache_dir=adapter_cache_dir(settings))
 
 
 def check_task_name(name: str) -> None:

@@ -25,7 +25,7 @@ from hypernet.activations import under_autocast
 from hypernet.config import ComposeConfig
 from hypernet.distill import final_hidden, lm_logits, pad_rows, qa_tokens
 from hypernet.lora import LoraTensors, applied, concat_ranks, project_off
-from hypernet.prompts import QUESTION_TURNS, question_prompt, task_student_prompt
+from hypernet.prompts import QUESTION_TURNS, TASK_TURNS, question_prompt, task_student_prompt
 from hypernet.self_questions import natural_questions, self_questions
 from hypernet.tasks.distill import output_tokens
 from hypernet.tasks.evaluate import generate_outputs
@@ -100,7 +100,7 @@ def _input_targets(model, tok, task: LoraTensors, cfg: ComposeConfig) -> _Target
     inputs = [any_input(rng) for _ in range(cfg.inputs)]
     prompts = [task_student_prompt(x) for x in inputs]
     outputs = generate_outputs(model, tok, prompts, lora=task, max_new_tokens=cfg.output_tokens)
-    turn = tok("Input:", add_special_tokens=False).input_ids
+    turn = tok(TASK_TURNS[0], add_special_tokens=False).input_ids
     pairs = [(tok(p).input_ids, output_tokens(tok, o) + turn) for p, o in zip(prompts, outputs)]
     return _targets_under(model, task, pairs, cfg, tok)
 
