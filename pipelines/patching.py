@@ -83,7 +83,8 @@ def open_registry(settings, corpus: str) -> Registry:
 
     Adapter files read for serving are cached locally by sha256 under the cache directory.
     """
-    return Registry(registry_uri(settings.store, corpus), settings.storage_options, cache_dir=adapter_cache_dir(settings))
+    return Registry(registry_uri(settings.store, corpus), settings.storage_options,
+                    cache_dir=adapter_cache_dir(settings))
 
 
 def adapter_cache_dir(settings) -> str:

@@ -90,7 +90,8 @@ def _question_targets(model, tok, doc: LoraTensors, text: str, cfg: ComposeConfi
                                max_new_tokens=cfg.answer_tokens, turns=QUESTION_TURNS)
     bos = [tok.bos_token_id] if tok.bos_token_id is not None else []
     turn = tok(QUESTION_TURNS[0], add_special_tokens=False).input_ids
-    pairs = [(bos + prompt, ans + turn) for prompt, ans in (qa_tokens(tok, q.question, a) for q, a in zip(made, answers))]
+    tokens = [qa_tokens(tok, q.question, a) for q, a in zip(made, answers)]
+    pairs = [(bos + prompt, ans + turn) for prompt, ans in tokens]
     return _targets_under(model, doc, pairs, cfg, tok)
 
 
