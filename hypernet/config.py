@@ -400,6 +400,8 @@ class ComposeConfig:
     questions: int = field(default=8, metadata={"help": "questions made up from the document, answered by its adapter alone"})
     inputs: int = field(default=8, metadata={"help": "generic inputs, continued by the task adapter alone"})
     task_weight: float = field(default=1.0, metadata={"help": "weight of the task's targets against the document's"})
+    text_weight: float = field(default=1.0, metadata={"help": "weight of the document's text, predicted as its adapter alone does"})
+    text_tokens: int = field(default=256, metadata={"help": "the document's first tokens read for the text's target"})
     top_k: int = field(default=16, metadata={"help": "each teacher's top-k tokens kept per position"})
     vocab_common: int = field(default=8192, metadata={"help": "most frequent token ids in the student's shortlist"})
     answer_tokens: int = field(default=16, metadata={"help": "longest document answer generated as a target"})
@@ -409,8 +411,10 @@ class ComposeConfig:
     def __post_init__(self) -> None:
         if min(self.steps, self.warmup, self.questions, self.inputs, self.seed) < 0:
             raise ValueError(f"ComposeConfig steps, warmup, questions, inputs and seed must be >= 0: {self}")
-        if self.lr <= 0 or self.task_weight < 0 or self.top_k < 1 or self.vocab_common < 0:
-            raise ValueError(f"ComposeConfig lr must be > 0, task_weight >= 0, top_k >= 1, vocab_common >= 0: {self}")
+        if (self.lr <= 0 or min(self.task_weight, self.text_weight, self.vocab_common) < 0 or self.text_tokens < 2
+                or self.top_k < 1):
+            raise ValueError("ComposeConfig lr must be > 0, task_weight, text_weight and vocab_common >= 0, "
+                             f"text_tokens >= 2, top_k >= 1: {self}")
         if self.answer_tokens < 1 or self.output_tokens < 1:
             raise ValueError(f"ComposeConfig answer_tokens and output_tokens must be >= 1: {self}")
         if not (0 <= self.adam_beta1 < 1 and 0 <= self.adam_beta2 < 1):

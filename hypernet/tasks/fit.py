@@ -6,10 +6,12 @@ task on fewer inputs than either adapter alone (docs/benchmarks.md). `fit_compos
 optimizer steps on the task's part of the composition, the document's part held as published, so that the
 composition
 - answers questions the system makes up from the document (`hypernet.self_questions`) as the document
-  adapter alone answers them: its top-k on its own greedy answers, and
+  adapter alone answers them: its top-k on its own greedy answers,
+- predicts the document's own text as the document adapter alone does (what the adapter holds beyond
+  those few questions), and
 - continues generic inputs (`hypernet.tasks.inputs.any_input`) as the task adapter alone does: its top-k
   on its own greedy outputs.
-Each target runs one turn marker past its answer or output, so that the composition also stops where each
+Each question's and input's target runs one turn marker past its answer or output, so that the composition also stops where each
 adapter alone stops (without it, the document adapter goes on with the document's lines after a task's
 output). Neither the questions a document will be asked nor a task's own inputs are read. The student's
 softmax runs over a shortlist: the teachers' top-k and the `vocab_common` most frequent tokens.
@@ -55,9 +57,11 @@ def fit_composition(model, tok, doc: LoraTensors, task: LoraTensors, doc_text: s
         return concat_ranks([(doc_part, 1.0), (task_part, 1.0)])
     device = next(model.parameters()).device
     doc_part, task_part, task = doc_part.to(device), task_part.to(device), task.to(device)
-    targets = [t for t in (_question_targets(model, tok, doc_part, doc_text, cfg),
-                           _input_targets(model, tok, task, cfg)) if t is not None]
-    weights = [1.0] * (len(targets) - 1) + [cfg.task_weight]
+    weighted = [(1.0, _question_targets(model, tok, doc_part, doc_text, cfg)),
+                (cfg.text_weight, _text_targets(model, tok, doc_part, doc_text, cfg)),
+                (cfg.task_weight, _input_targets(model, tok, task, cfg))]
+    weighted = [(w, t) for w, t in weighted if t is not None and w > 0]
+    weights, targets = [w for w, _ in weighted], [t for _, t in weighted]
     shortlist = torch.unique(torch.cat([torch.arange(min(cfg.vocab_common, model.lm_head.weight.shape[0])),
                                         *(t.top_ids.flatten().cpu() for t in targets)])).to(device)
     column = torch.full((model.lm_head.weight.shape[0],), -1, dtype=torch.long, device=device)
@@ -93,6 +97,18 @@ def _question_targets(model, tok, doc: LoraTensors, text: str, cfg: ComposeConfi
     tokens = [qa_tokens(tok, q.question, a) for q, a in zip(made, answers)]
     pairs = [(bos + prompt, ans + turn) for prompt, ans in tokens]
     return _targets_under(model, doc, pairs, cfg, tok)
+
+
+def _text_targets(model, tok, doc: LoraTensors, text: str, cfg: ComposeConfig) -> _Targets | None:
+    """The document adapter's next-token distribution over the document's first `text_tokens` tokens: what
+    it holds of the text beyond the few questions made up from it."""
+    if not cfg.text_weight:
+        return None
+    ids = tok(text, add_special_tokens=False).input_ids[:cfg.text_tokens]
+    if len(ids) < 2:
+        return None
+    bos = [tok.bos_token_id] if tok.bos_token_id is not None else []
+    return _targets_under(model, doc, [(bos + ids[:1], ids[1:])], cfg, tok)
 
 
 def _input_targets(model, tok, task: LoraTensors, cfg: ComposeConfig) -> _Targets:

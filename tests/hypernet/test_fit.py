@@ -1,5 +1,6 @@
 """A fitted composition: the document's part stays as published, the task's part moves, and on the generic
 inputs it was fitted on the composition continues more like the task adapter alone than the projection did."""
+import dataclasses
 import random
 
 import pytest
@@ -61,9 +62,28 @@ def test_the_fit_moves_the_task_part_only_toward_the_task_adapter_alone(tiny):
     assert kl_to_alone(fitted) < kl_to_alone(start)
 
 
+def test_the_text_term_moves_the_composition_toward_the_document_adapter_on_its_text(tiny):
+    model, tok, text, doc, task = tiny
+    cfg = ComposeConfig(steps=12, lr=5e-3, text_weight=1.0, text_tokens=64, task_weight=0.0, questions=1)
+    ids = torch.tensor([[tok.bos_token_id, *tok(text, add_special_tokens=False).input_ids[:cfg.text_tokens]]])
+
+    def logp(lora):
+        with torch.no_grad(), applied(model, lora):
+            return torch.log_softmax(model(input_ids=ids).logits[0, :-1].float(), dim=-1)
+    alone = logp(doc)
+
+    def kl_to_doc_alone(lora) -> float:
+        return float(torch.nn.functional.kl_div(logp(lora), alone, log_target=True, reduction="batchmean"))
+    without = dataclasses.replace(cfg, text_weight=0.0)
+    assert (kl_to_doc_alone(fit_composition(model, tok, doc, task, text, cfg))
+            < kl_to_doc_alone(fit_composition(model, tok, doc, task, text, without)))
+
+
 def test_recipe_checks_and_key():
     assert ComposeConfig(steps=0).key() == ""
     assert ComposeConfig().key().startswith(f"fit{ComposeConfig().steps}-")
     assert ComposeConfig(lr=1e-3).key() != ComposeConfig().key()
     with pytest.raises(ValueError, match="steps"):
         ComposeConfig(steps=-1)
+    with pytest.raises(ValueError, match="text_weight"):
+        ComposeConfig(text_weight=-1.0)
