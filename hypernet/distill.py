@@ -45,6 +45,11 @@ class Example:
         return self.gold_only is not None and bool(self.gold_only.any())
 
 
+def bos_ids(tok) -> list[int]:
+    """The tokenizer's start-of-text token as a list: empty for tokenizers without one."""
+    return [tok.bos_token_id] if tok.bos_token_id is not None else []
+
+
 def qa_tokens(tok, question: str, answer: str) -> tuple[list[int], list[int]]:
     """A question's prompt tokens and its answer's, the answer ended by a line break as taught."""
     prompt = tok(question_prompt(question), add_special_tokens=False).input_ids
@@ -83,7 +88,7 @@ def teacher_examples(model, tok, docs: list[tuple[str, list[tuple[str, str]], in
     Tensors stay on the model's device.
     """
     device = next(model.parameters()).device
-    bos = [tok.bos_token_id] if tok.bos_token_id is not None else []
+    bos = bos_ids(tok)
     sep = tok("\n\n", add_special_tokens=False).input_ids
     plans = []
     for text, qa, chunk_len in docs:

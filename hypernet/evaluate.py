@@ -27,7 +27,7 @@ import torch
 
 from hypernet import base_model
 from hypernet.activations import read_autocast, under_autocast
-from hypernet.distill import pad_rows, qa_tokens
+from hypernet.distill import bos_ids, pad_rows, qa_tokens
 from hypernet.generate import AdapterGenerator, answer, answer_nll
 from hypernet.lora import LoraTensors, applied
 from hypernet.model import HyperNetwork, checkpoint_id, default_checkpoint
@@ -106,7 +106,7 @@ def finetune_lora(model, tok, text: str, hidden_targets: dict[str, tuple[int, in
 
 def _blank_batch(tok, items: list[SelfQuestion], device) -> dict[str, torch.Tensor]:
     """Fill-in-the-blank items as one padded batch, the loss on the answer tokens only."""
-    bos = [tok.bos_token_id] if tok.bos_token_id is not None else []
+    bos = bos_ids(tok)
     rows, n_prompt = [], []
     for item in items:
         prompt, ans = qa_tokens(tok, item.question, item.answer)

@@ -22,7 +22,7 @@ import torch
 
 from hypernet.activations import under_autocast
 from hypernet.config import RefineConfig
-from hypernet.distill import final_hidden, lm_logits, pad_rows, qa_tokens
+from hypernet.distill import bos_ids, final_hidden, lm_logits, pad_rows, qa_tokens
 from hypernet.lora import LoraTensors, applied, pad_rank
 from hypernet.self_questions import SelfQuestion, natural_questions, self_questions
 
@@ -48,10 +48,6 @@ class Prepared:
     units: int = 1  # the document's length in `RefineConfig.unit_tokens`: its budgets per step scale with it
 
 
-def _bos(tok) -> list[int]:
-    return [tok.bos_token_id] if tok.bos_token_id is not None else []
-
-
 @torch.no_grad()
 def prepare(model, tok, texts: list[str], cfg: RefineConfig,
             questions: list[list[SelfQuestion]] | None = None, autocast: torch.dtype | None = None) -> list[Prepared]:
@@ -61,7 +57,7 @@ def prepare(model, tok, texts: list[str], cfg: RefineConfig,
     those are kept whatever the teacher answers, as the teacher's answers are the target.
     """
     device = next(model.parameters()).device
-    bos, sep = _bos(tok), tok("\n\n", add_special_tokens=False).input_ids
+    bos, sep = bos_ids(tok), tok("\n\n", add_special_tokens=False).input_ids
     seqs, plans = [], []
     for d, text in enumerate(texts):
         doc_ids = tok(text.strip(), add_special_tokens=False).input_ids
@@ -234,7 +230,7 @@ def refine(model, tok, loras: list[LoraTensors], prepared: list[Prepared], cfg: 
     many steps with the seconds spent until then (for quality-against-cost curves).
     """
     device = next(model.parameters()).device
-    bos = _bos(tok)
+    bos = bos_ids(tok)
     docs = [_Trainable(l.to(device), cfg, bias_rank) for l in loras]
     full_lr = [doc_lr(cfg, d.rank) for d in docs]
     opt = torch.optim.AdamW([{"params": d.params(), "lr": lr} for d, lr in zip(docs, full_lr)],

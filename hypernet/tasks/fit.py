@@ -11,10 +11,11 @@ composition
   those few questions), and
 - continues generic inputs (`hypernet.tasks.inputs.any_input`) as the task adapter alone does: its top-k
   on its own greedy outputs.
-Each question's and input's target runs one turn marker past its answer or output, so that the composition also stops where each
-adapter alone stops (without it, the document adapter goes on with the document's lines after a task's
-output). Neither the questions a document will be asked nor a task's own inputs are read. The student's
-softmax runs over a shortlist: the teachers' top-k and the `vocab_common` most frequent tokens.
+Each question's and input's target runs one turn marker past its answer or output, so that the
+composition also stops where each adapter alone stops (without it, the document adapter goes on with the
+document's lines after a task's output). Neither the questions a document will be asked nor a task's own
+inputs are read. The student's softmax runs over a shortlist: the teachers' top-k and the `vocab_common`
+most frequent tokens.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ import torch
 
 from hypernet.activations import under_autocast
 from hypernet.config import ComposeConfig
-from hypernet.distill import final_hidden, lm_logits, pad_rows, qa_tokens
+from hypernet.distill import bos_ids, final_hidden, lm_logits, pad_rows, qa_tokens
 from hypernet.lora import LoraTensors, applied, concat_ranks, project_off
 from hypernet.prompts import QUESTION_TURNS, TASK_TURNS, question_prompt, task_student_prompt
 from hypernet.self_questions import natural_questions, self_questions
@@ -57,10 +58,13 @@ def fit_composition(model, tok, doc: LoraTensors, task: LoraTensors, doc_text: s
         return concat_ranks([(doc_part, 1.0), (task_part, 1.0)])
     device = next(model.parameters()).device
     doc_part, task_part, task = doc_part.to(device), task_part.to(device), task.to(device)
-    weighted = [(1.0, _question_targets(model, tok, doc_part, doc_text, cfg)),
-                (cfg.text_weight, _text_targets(model, tok, doc_part, doc_text, cfg)),
-                (cfg.task_weight, _input_targets(model, tok, task, cfg))]
-    weighted = [(w, t) for w, t in weighted if t is not None and w > 0]
+    makers = [(1.0, lambda: _question_targets(model, tok, doc_part, doc_text, cfg)),
+              (cfg.text_weight, lambda: _text_targets(model, tok, doc_part, doc_text, cfg)),
+              (cfg.task_weight, lambda: _input_targets(model, tok, task, cfg))]
+    # A target of weight 0 is never made: no teacher pass, no generation.
+    weighted = [(w, t) for w, make in makers if w > 0 and (t := make()) is not None]
+    if not weighted:  # nothing to fit to: every weight 0 and no questions to make
+        return concat_ranks([(doc_part, 1.0), (task_part, 1.0)]).to("cpu")
     weights, targets = [w for w, _ in weighted], [t for _, t in weighted]
     shortlist = torch.unique(torch.cat([torch.arange(min(cfg.vocab_common, model.lm_head.weight.shape[0])),
                                         *(t.top_ids.flatten().cpu() for t in targets)])).to(device)
@@ -92,23 +96,19 @@ def _question_targets(model, tok, doc: LoraTensors, text: str, cfg: ComposeConfi
         return None
     answers = generate_outputs(model, tok, [question_prompt(q.question) for q in made], lora=doc,
                                max_new_tokens=cfg.answer_tokens, turns=QUESTION_TURNS)
-    bos = [tok.bos_token_id] if tok.bos_token_id is not None else []
     turn = tok(QUESTION_TURNS[0], add_special_tokens=False).input_ids
     tokens = [qa_tokens(tok, q.question, a) for q, a in zip(made, answers)]
-    pairs = [(bos + prompt, ans + turn) for prompt, ans in tokens]
+    pairs = [(bos_ids(tok) + prompt, ans + turn) for prompt, ans in tokens]
     return _targets_under(model, doc, pairs, cfg, tok)
 
 
 def _text_targets(model, tok, doc: LoraTensors, text: str, cfg: ComposeConfig) -> _Targets | None:
     """The document adapter's next-token distribution over the document's first `text_tokens` tokens: what
     it holds of the text beyond the few questions made up from it."""
-    if not cfg.text_weight:
-        return None
     ids = tok(text, add_special_tokens=False).input_ids[:cfg.text_tokens]
     if len(ids) < 2:
         return None
-    bos = [tok.bos_token_id] if tok.bos_token_id is not None else []
-    return _targets_under(model, doc, [(bos + ids[:1], ids[1:])], cfg, tok)
+    return _targets_under(model, doc, [(bos_ids(tok) + ids[:1], ids[1:])], cfg, tok)
 
 
 def _input_targets(model, tok, task: LoraTensors, cfg: ComposeConfig) -> _Targets:

@@ -5,8 +5,9 @@ import torch.nn.functional as F
 
 from hypernet import base_model
 from hypernet.config import RefineConfig
+from hypernet.distill import bos_ids
 from hypernet.lora import LoraTensors, applied, concat_ranks, decoder_layers
-from hypernet.refine import (Item, Prepared, _bos, _bucket_loss, _rivals, _shortlist, _step_rows, _Trainable, length_units,
+from hypernet.refine import (Item, Prepared, _bucket_loss, _rivals, _shortlist, _step_rows, _Trainable, length_units,
                              prepare, refine)
 from hypernet.self_questions import self_questions
 
@@ -92,13 +93,13 @@ def test_rivals_hold_the_students_own_answers(tiny):
     cfg = RefineConfig(steps=3, rivals=2)
     prepared = prepare(model, tok, [TEXT], cfg)
     lora = _lora(model)
-    rivals = _rivals(model, tok, [_Trainable(lora, cfg, 0)], prepared, cfg, _bos(tok), torch.device("cpu"), None)[0]
+    rivals = _rivals(model, tok, [_Trainable(lora, cfg, 0)], prepared, cfg, bos_ids(tok), torch.device("cpu"), None)[0]
     item = prepared[0].items[0]
     with torch.no_grad(), applied(model, lora):
         logits = model(input_ids=torch.tensor([item.ids])).logits[0, item.first - 1:len(item.ids) - 1]
     assert set(logits.argmax(-1).tolist()) <= rivals, "the student's greedy answer tokens join the shortlist"
     assert set(logits.topk(2, dim=-1).indices.flatten().tolist()) <= rivals
-    assert _rivals(model, tok, [_Trainable(lora, cfg, 0)], prepared, RefineConfig(steps=3, rivals=0), _bos(tok),
+    assert _rivals(model, tok, [_Trainable(lora, cfg, 0)], prepared, RefineConfig(steps=3, rivals=0), bos_ids(tok),
                    torch.device("cpu"), None) == {}
 
 
