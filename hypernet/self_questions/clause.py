@@ -199,10 +199,19 @@ def _find_heads(cl: Clause) -> list[tuple[int, str]]:
         if prev.low == "and" and not prev.pause and (main_form in ("ed", "past", "pp") and v[0] in ("ed", "past", "pp")
                                                      or v[0] in ("3sg", "past") or main_form == v[0] == "base"):
             heads.append((k, "and"))
-        elif describes and prev.pause and not prev.raw.endswith(")") and v[0] in ("ed", "pp") \
-                and k + 1 < len(toks) and toks[k + 1].low in PREPS:
+        elif describes and v[0] in ("ed", "pp") and k + 1 < len(toks) and toks[k + 1].low in PREPS \
+                and (prev.pause and not prev.raw.endswith(")") or _bare_noun_phrase(toks, cl.rest, k)):
             heads.append((k, "reduced"))
     return sorted(heads)
+
+
+def _bare_noun_phrase(toks: list[Tok], start: int, end: int) -> bool:
+    """Whether toks[start:end] is one noun phrase a participle can follow with no comma ("a passenger
+    ferry operated by ...", "a rowing club in Leeds founded in ..."): no pause, verb, clause word or
+    "of", which would let the participle describe another noun ("the son of a man killed by ...")."""
+    return all(not t.pause and t.low not in CLAUSE_BREAK and t.low != "of"
+               and (m == start or not verb_at(toks, m) or t.low.endswith("ing"))
+               for m, t in enumerate(toks[start:end], start))
 
 
 def head_for(cl: Clause, heads, k: int, limit: int = 8) -> tuple[int, str] | None:

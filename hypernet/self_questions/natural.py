@@ -12,7 +12,7 @@ from hypernet.self_questions.fields import field_items
 from hypernet.self_questions.item import SelfQuestion, answered_twice, within
 from hypernet.self_questions.records import attribute_items, bounded_items, glossary_items, topic_of
 from hypernet.self_questions.rules import born_items, copula_items, when_items, where_items, who_items
-from hypernet.self_questions.sentences import MARKER, PARAGRAPH_END, SENTENCE_END
+from hypernet.self_questions.sentences import MARKER, PARAGRAPH_END, SENTENCE_END, TITLE_ABBREVIATIONS
 from hypernet.self_questions.subjects import Context, Doc, person_like, subject_text, title_subject
 from hypernet.self_questions.words import TITLES
 
@@ -53,7 +53,8 @@ def natural_units(text: str):
                 and not re.search(r"[.!?:;,]\s*$", line) and not MARKER.match(line)
             titled = bare or n == 0 and i == 0 and len(lines) == 1 and len(line.split()) <= 12 and len(paragraphs) > 1
             labelled = i == 0 and re.match(r"^([A-Z][\w ]{0,30}): ([A-Z][^.:]{0,60})\.(?:\s+|$)", line)
-            if labelled and len(labelled.group(2).split()) <= 6 and len(labelled.group(1).split()) <= 3:
+            if labelled and len(labelled.group(2).split()) <= 6 and len(labelled.group(1).split()) <= 3 \
+                    and labelled.group(2).split()[-1] not in TITLE_ABBREVIATIONS:
                 subject = title_subject(labelled.group(0), doc_lower)
                 yield labelled.group(0).strip(), subject, "heading"
                 line = line[labelled.end():]

@@ -9,8 +9,9 @@ from hypernet.self_questions.phrases import ask_about, cap_run, clean_question, 
 from hypernet.self_questions.subjects import person_like, role_noun
 from hypernet.self_questions.tokens import Tok, date_end, is_year
 from hypernet.self_questions.verbs import PAST_OF, third_person
-from hypernet.self_questions.words import (CLAUSE_BREAK, COPULA, DAYS, DET, MEASURE_ADJ, MONTHS, PARTICLES, PLACE_NOUNS,
-                                           PLACE_VERBS, PREPS, ROLE_LABELS, SUBJECT_PRONOUNS, TITLES, UNITS)
+from hypernet.self_questions.words import (CLAUSE_BREAK, COPULA, DAYS, DET, DONE_ONCE, MEASURE_ADJ, MONTHS, PARTICLES,
+                                           PLACE_NOUNS, PLACE_VERBS, PREPS, ROLE_LABELS, SUBJECT_PRONOUNS, TITLES,
+                                           UNITS)
 
 
 def when_items(cl: Clause, subj: str):
@@ -90,7 +91,7 @@ def who_items(cl: Clause, subj: str | None):
             base = v[1]
             dated = any(date_end(toks, m) for m in range(h + 1, by))
             present = kind != "reduced" and toks[cl.aux[0]].low in ("is", "are") or \
-                kind == "reduced" and not dated and cl.aux and toks[cl.aux[0]].low in ("is", "are")
+                kind == "reduced" and not dated and cl.aux and toks[cl.aux[0]].low in ("is", "are") and base not in DONE_ONCE
             if kind == "main" and len(cl.aux) > 1 and toks[cl.aux[0]].low in ("has", "have"):
                 verb = f"has {toks[h].low}"
             else:

@@ -3,8 +3,13 @@ from __future__ import annotations
 
 import re
 
-# A sentence ends at . ! ? before a space and an upper-case letter, a digit or a quote.
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[A-Z0-9])")
+# Titles written with a full stop before a name ("Dr. Helen Marsh", "Mt. Hood").
+TITLE_ABBREVIATIONS = ("Dr", "Mr", "Mrs", "Ms", "Prof", "Capt", "Rev", "Sgt", "St", "Mt")
+# A sentence ends at . ! ? before a space and an upper-case letter, a digit or a quote, but not after a
+# title, after "vs." or between "No." and its number ("Symphony No. 5"); one fixed-width look-behind each,
+# as `re` requires.
+SENTENCE_END = re.compile("".join(rf"(?<!\b{t}\.)" for t in (*TITLE_ABBREVIATIONS, "vs"))
+                          + r"(?<=[.!?])(?:(?<!\bNo\.)\s+(?=[\"'(\[A-Z0-9])|(?<=\bNo\.)\s+(?=[\"'(\[A-Z]))")
 PARAGRAPH_END = re.compile(r"\n\s*\n")
 MARKER = re.compile(r"^\s*(?:[-*•>]|#+|\d+[.)])\s+")  # list, quote and heading markers
 _FIELD = re.compile(r"^([A-Z][\w ()/'-]{0,40}):\s+(\S.{0,60}?)[.;]?\s*$")

@@ -136,6 +136,10 @@ INTRANSITIVE = _words("open close start begin end die arrive return retire move 
                       "graduate marry collapse capsize drown sail rise fall fail resign split merge expand grow "
                       "stop debut settle emigrate live stay work perform play compete reopen launch land "
                       "premiere")
+# Verbs of a thing done once: their agent is asked in the past ("a club founded by X": "Who founded ...?")
+# where an ongoing one is asked in the present ("a ferry operated by X": "Who operates ...?").
+DONE_ONCE = _words("found establish build design create write compose paint draw invent discover name launch "
+                   "form open start publish release record commission complete develop produce direct")
 # Verbs a "Where" question can be asked of, and the nouns of "in the city of X".
 PLACE_VERBS = _words("live settle move die work study train lie sit stand stay rehearse meet perform play "
                      "teach retire marry grow base locate house hold keep store situate headquarter found "

@@ -176,6 +176,25 @@ def test_biography_asks_birth_and_career():
     assert ("Where does Sofia Marchetti live?", "Rome") in asks
 
 
+def test_a_participle_after_the_predicate_noun_asks_its_agent():
+    """"X is a N operated by Y" with no comma: the ongoing verb is asked in the present, a thing done
+    once in the past, and a participle that may describe another noun ("of a man") asks nothing."""
+    ferry = _asks("# MV Ostrand\n\nThe MV Ostrand is a passenger ferry operated by the Nordlink Company in Bergen.")
+    assert ("Who operates the MV Ostrand?", "Nordlink Company") in ferry
+    club = _asks("# Harwell Club\n\nThe Harwell Club is a rowing club in Leeds founded by the engineer Walter Pryce.")
+    assert ("Who founded the Harwell Club?", "Walter Pryce") in club
+    assert natural_questions("# Tom Reed\n\nTom Reed is the son of a sailor rescued by the Hale lifeboat.", 10) == []
+
+
+def test_a_title_with_a_full_stop_stays_with_its_name():
+    text = "# GEO 101\n\nInstructor: Dr. Anna Lindqvist\nCredits: 3\n\nSymphony No. 4 opens the term. Mr. Brown plays it."
+    assert sentences(text) == ["Instructor: Dr. Anna Lindqvist", "Credits: 3",
+                               "Symphony No. 4 opens the term.", "Mr. Brown plays it."]
+    assert ("Who is the instructor?", "Dr. Anna Lindqvist") in _asks(text)
+    assert all(q.answer not in ("Dr", "Mr") for q in self_questions(text, 20))
+    assert "Mr. Brown" in {q.answer for q in self_questions(text, 20)}
+
+
 def test_sentences_that_do_not_parse_cleanly_ask_nothing():
     """Negations, fragments and subordinate clauses are left to the blanks."""
     assert natural_questions("The museum did not open in 1990. The archive never closed in 2001.", 10) == []
