@@ -30,13 +30,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e '.[test]'
 	@rm -f $(VENV)/.installed-*
-	@mkdir -p $(PREFECT_HOME) $(RAY_TMPDIR)
 	@touch $@
 
+# The state folders are made on every run, so `make clean` (which removes them) can be followed by either:
+# Prefect does not create its home's parents and its ephemeral server then times out.
 demo: install
+	@mkdir -p $(PREFECT_HOME) $(RAY_TMPDIR)
 	$(BIN)/docpatch demo
 
 test: install
+	@mkdir -p $(PREFECT_HOME) $(RAY_TMPDIR)
 	$(BIN)/python -m pytest -q
 
 # Removes the demo's store and Prefect/Ray state (not the venv, not the model cache in ~/.cache/docpatch).
