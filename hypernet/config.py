@@ -199,6 +199,10 @@ class TrainConfig:
     min_lr_ratio: float = field(default=0.1, metadata={"help": "cosine decays to lr * this"})
     weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay"})
     grad_clip: float = field(default=1.0, metadata={"help": "gradient norm clip"})
+    start_decay: float = field(default=0.0, metadata={
+        "help": "pull of every weight back toward the starting checkpoint's (init_from, required), decoupled like "
+                "AdamW's weight decay: each step moves a weight lr * start_decay of its distance back, so a run "
+                "on one corpus keeps near the generic skill it started from (0: off)"})
     ce_weight: float = field(default=0.5, metadata={"help": "weight of CE on gold answers beside the teacher KL"})
     l1_weight: float = field(default=1e-4, metadata={"help": "L1 penalty on generated A and B"})
     retrieval_weight: float = field(default=0.0, metadata={
@@ -274,6 +278,8 @@ class TrainConfig:
         if self.first_target_layer < 0 or self.first_target_layer and self.retrieval_weight:
             raise ValueError(f"TrainConfig.first_target_layer={self.first_target_layer} must be >= 0, and 0 with "
                              f"retrieval_weight={self.retrieval_weight} (the retrieval loss reads every layer)")
+        if self.start_decay < 0:
+            raise ValueError(f"TrainConfig.start_decay={self.start_decay} must not be negative")
         if not 0 <= self.generic_replay < 1:
             raise ValueError(f"TrainConfig.generic_replay={self.generic_replay} must be in [0, 1)")
         if self.dense_batch < 1 or self.dense_positions < 0:

@@ -176,10 +176,11 @@ def micro_batch_loss(model, net, micro: Example | DenseExample | list, cfg: Trai
 def train_step(model, net, opt: torch.optim.Optimizer,
                micro_batches: Sequence[Example | DenseExample | list[Example] | list[DenseExample]],
                cfg: TrainConfig, step: int, *, time_fraction: float = 0.0,
-               no_sync: Callable[[], ContextManager] | None = None) -> dict:
+               no_sync: Callable[[], ContextManager] | None = None,
+               start: dict[str, torch.Tensor] | None = None) -> dict:
     """One optimizer step: the scheduled lr, each micro-batch's loss (`micro_batch_loss`: distillation
     or dense targets) and its backward (scaled by their number, so the update is that of their mean),
-    gradient clip, AdamW step.
+    gradient clip, AdamW step, then the pull toward `start` (`cfg.start_decay`, `start_weights`).
 
     `net` is the hypernetwork or what stands for it in the loss (a DDP view); `no_sync`, under DDP,
     keeps every backward but the last from all-reducing. Returns the mean of each loss metric over
@@ -201,8 +202,30 @@ def train_step(model, net, opt: torch.optim.Optimizer,
     finite = math.isfinite(grad_norm)
     if finite:
         opt.step()
+        if start is not None and cfg.start_decay:
+            _pull_toward(net, start, lr * cfg.start_decay)
     return {**_means(metrics, list(dict.fromkeys(k for m in metrics for k in m))),
             "step": step + 1, "lr": lr, "grad_norm": grad_norm, **({} if finite else {"nonfinite_skipped": 1})}
+
+
+def start_weights(cfg: TrainConfig, state: dict[str, torch.Tensor] | None, device=None
+                  ) -> dict[str, torch.Tensor] | None:
+    """The weights `train_step` pulls toward when `cfg.start_decay` is set: the starting checkpoint's
+    `state` (a run that resumes pulls toward where it first started, not toward its own checkpoint)."""
+    if not cfg.start_decay:
+        return None
+    if state is None:
+        raise ValueError(f"start_decay={cfg.start_decay} pulls toward a starting checkpoint: set init_from")
+    return {k: v.detach().to(device or v.device, torch.float32).clone() for k, v in state.items()}
+
+
+@torch.no_grad()
+def _pull_toward(net, start: dict[str, torch.Tensor], rate: float) -> None:
+    """Each weight moves `rate` of its distance back to its starting value (decoupled, as AdamW decays)."""
+    rate = min(rate, 1.0)
+    for name, p in net.named_parameters():
+        if name in start:
+            p.lerp_(start[name].to(p.dtype), rate)
 
 
 def train(cfg: TrainConfig, log=print) -> str:
@@ -223,6 +246,8 @@ def train(cfg: TrainConfig, log=print) -> str:
     net, opt, start, history = _resume_or_start(cfg, latest, model.config, ref.model_id, log)
     net.to(device)
     optimizer_to(opt, device)
+    toward = start_weights(cfg, initial_hypernet(cfg, model.config, ref.model_id).state_dict() if cfg.init_from
+                           else None, device)
     net.train()
     metrics_path = os.path.join(cfg.out_dir, "metrics.jsonl")
     os.makedirs(cfg.out_dir, exist_ok=True)
@@ -231,8 +256,8 @@ def train(cfg: TrainConfig, log=print) -> str:
         examples = _step_examples(cfg, step, records, words, model, tok, net.cfg)
         time_fraction = (time.time() - t0) / cfg.max_seconds if cfg.max_seconds else 0.0
         # A step whose tasks the teacher failed every time has nothing to learn from: no update.
-        met = (train_step(model, net, opt, [examples], cfg, step, time_fraction=time_fraction) if examples
-               else {"step": step + 1, "skipped": 1})
+        met = (train_step(model, net, opt, [examples], cfg, step, time_fraction=time_fraction, start=toward)
+               if examples else {"step": step + 1, "skipped": 1})
         met.update(chunks=sum(len(ex.chunk_acts) for ex in examples), docs=len(examples), seconds=time.time() - t0)
         window.append(met)
         with open(metrics_path, "a") as fh:

@@ -74,6 +74,8 @@ def model_setup(cfg: MetaTrainConfig, worker: WorkerConfig) -> ModelSetup:
     from hypernet.train import initial_hypernet
     from workers.stages import check_compatible
 
+    if cfg.train.start_decay and not cfg.train.init_from:  # said before any worker starts
+        raise ValueError(f"start_decay={cfg.train.start_decay} pulls toward a starting checkpoint: set init_from")
     ref = resolve(worker.base_model, worker.cache_dir or None)
     base_config = AutoConfig.from_pretrained(ref.path)
     net = initial_hypernet(cfg.train, base_config, ref.model_id)
@@ -188,7 +190,9 @@ def train_loop_per_worker(config: dict) -> None:
     import torch
 
     from hypernet import base_model
-    from hypernet.train import optimizer_to, train_step
+    from safetensors.torch import load as st_load
+
+    from hypernet.train import optimizer_to, start_weights, train_step
     from workers.stages import quiet_actor_process
     from workers.train_data import ExampleReader
 
@@ -214,6 +218,8 @@ def train_loop_per_worker(config: dict) -> None:
         _report_worker(cfg.worker_report_dir, rank, world, start if restored is not None else None)
     net.to(device)
     optimizer_to(opt, device)
+    init_state = config["model"]["init_state"]
+    toward = start_weights(tcfg, st_load(init_state) if init_state is not None else None, device)
     wrapped = ray.train.torch.prepare_model(net, move_to_device=False)
     is_ddp = isinstance(wrapped, torch.nn.parallel.DistributedDataParallel)
     net.train()
@@ -226,7 +232,7 @@ def train_loop_per_worker(config: dict) -> None:
         batch, micro = _worker_share(cfg, objective, index, reader, dense, rank, world, device)
         met = train_step(model, _DDPView(wrapped) if is_ddp else net, opt, micro, tcfg, step,
                          time_fraction=spent / tcfg.max_seconds if tcfg.max_seconds else 0.0,
-                         no_sync=wrapped.no_sync if is_ddp else None)
+                         no_sync=wrapped.no_sync if is_ddp else None, start=toward)
         seconds = time.perf_counter() - started
         spent += seconds
         if tcfg.max_seconds:  # the workers' clocks differ by a step's jitter: all stop at the slowest one's

@@ -250,3 +250,25 @@ def test_with_first_target_layer_the_student_backward_stops_there(tiny_model_pat
     assert metrics["ce"] < first["ce"], (first, metrics)
     with pytest.raises(ValueError, match="retrieval loss reads every layer"):
         TrainConfig(first_target_layer=1, retrieval_weight=0.1)
+
+
+def test_start_decay_pulls_the_weights_back_toward_where_the_run_started(tiny_model_path):
+    """The same step drifts less from the starting weights with the pull, and a pull of the whole
+    distance (lr * start_decay >= 1) leaves the weights where they started."""
+    from hypernet.train import make_optimizer, start_weights, train_step
+
+    model, net, ex = _tiny_setup(tiny_model_path, "Mirela Vostrikova was born in Caldenport in 1974.",
+                                 [("Where was Mirela Vostrikova born?", "Caldenport")])
+    initial = {k: v.clone() for k, v in net.state_dict().items()}
+
+    def drift(start_decay: float) -> float:
+        net.load_state_dict(initial)
+        cfg = TrainConfig(lr=1e-2, warmup=0, weight_decay=0.0, start_decay=start_decay)
+        train_step(model, net, make_optimizer(net, cfg), [ex], cfg, 5, start=start_weights(cfg, initial))
+        return sum((p.detach() - initial[k]).norm().item() ** 2 for k, p in net.named_parameters()) ** 0.5
+
+    free, pulled = drift(0.0), drift(30.0)
+    assert 0 < pulled < 0.8 * free, (free, pulled)
+    assert drift(1000.0) == 0.0
+    with pytest.raises(ValueError, match="init_from"):
+        start_weights(TrainConfig(start_decay=1.0), None)

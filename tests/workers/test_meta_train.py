@@ -1,6 +1,7 @@
 """The meta-training job on a real local Ray: 2 CPU workers, gloo DDP, a worker killed mid-run."""
 from __future__ import annotations
 
+import dataclasses
 import glob
 import json
 import os
@@ -9,6 +10,7 @@ import threading
 import time
 
 import pytest
+import torch
 
 from hypernet.config import TrainConfig
 from workers.config import MetaTrainConfig, WorkerConfig
@@ -234,14 +236,27 @@ def test_a_job_on_dense_targets_and_teacher_examples_resumes_after_a_killed_work
 @pytest.mark.usefixtures("ray_local")
 def test_a_time_limit_stops_the_job_at_a_checkpoint(tmp_path, tiny_model_path):
     """A limit below one step's time: the job stops after its first step, with that step's checkpoint, long
-    before its steps are done. (Each step reports to Ray Train, so a longer limit means many slow reports.)"""
+    before its steps are done. (Each step reports to Ray Train, so a longer limit means many slow reports.)
+    The run starts from a checkpoint with a pull of the whole distance back to it (`start_decay`), so the
+    step it took leaves the weights where they started; without init_from the pull is refused up front."""
+    from transformers import AutoConfig
+
+    from hypernet.model import HyperNetwork
+    from hypernet.train import initial_hypernet
     from workers.meta_train import prepare_dense_data
 
+    torch.manual_seed(0)
+    start = initial_hypernet(TrainConfig(latent_dim=32, n_latents=4, head_dim=16),
+                             AutoConfig.from_pretrained(tiny_model_path), "tiny")
+    start.save(str(tmp_path / "start"))
     steps, limit = 100_000, 1e-3
     cfg = _config(num_workers=1, global_batch=1,
-                  train=TrainConfig(steps=steps, save_every=steps, log_every=0, warmup=1, lr=3e-3, latent_dim=32,
-                                    n_latents=4, head_dim=16, dense_batch=2, dense_positions=8, max_seconds=limit))
+                  train=TrainConfig(steps=steps, save_every=steps, log_every=0, warmup=0, lr=3e-3,
+                                    init_from=str(tmp_path / "start"), start_decay=1e6,
+                                    dense_batch=2, dense_positions=8, max_seconds=limit))
     worker = WorkerConfig(base_model=tiny_model_path, cpus_per_actor=0.5, torch_threads=1)
+    with pytest.raises(ValueError, match="init_from"):
+        model_setup(dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, init_from="")), worker)
     loc = open_location(str(tmp_path / "storage"))
     setup = model_setup(cfg, worker)
     docs, load_adapter, _ = _dense_targets()
@@ -250,3 +265,6 @@ def test_a_time_limit_stops_the_job_at_a_checkpoint(tmp_path, tiny_model_path):
     result = fit(cfg, worker, loc, None, setup, dense)
     assert result.steps == 1 and [c["step"] for c in result.checkpoints] == [1]
     assert [m["step"] for m in result.history] == [1] and result.history[0]["step_seconds"] >= limit
+    assert result.history[0]["grad_norm"] > 0  # the step moved the weights, and the pull took them back
+    after = HyperNetwork.load(str(tmp_path / "storage" / "run" / checkpoint_name(1))).state_dict()
+    assert all(torch.equal(after[k], v) for k, v in start.state_dict().items())
