@@ -246,8 +246,9 @@ def train(cfg: TrainConfig, log=print) -> str:
     net, opt, start, history = _resume_or_start(cfg, latest, model.config, ref.model_id, log)
     net.to(device)
     optimizer_to(opt, device)
-    toward = start_weights(cfg, initial_hypernet(cfg, model.config, ref.model_id).state_dict() if cfg.init_from
-                           else None, device)
+    start_state = initial_hypernet(cfg, model.config, ref.model_id).state_dict() \
+        if cfg.start_decay and cfg.init_from else None
+    toward = start_weights(cfg, start_state, device)
     net.train()
     metrics_path = os.path.join(cfg.out_dir, "metrics.jsonl")
     os.makedirs(cfg.out_dir, exist_ok=True)

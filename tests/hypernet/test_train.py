@@ -119,8 +119,14 @@ def test_training_in_batches_starts_from_a_checkpoint(tiny_model_path, tmp_path)
     # The checkpoint's run drew documents 0-1 of seed 0, which this one (same seed) draws again: said.
     assert any("trained on --seed 0 (2 documents at least)" in line for line in logs)
     fresh = []
-    train(TrainConfig(out_dir=str(tmp_path / "c"), steps=1, init_from=first, seed=1, **cfg), log=fresh.append)
+    # A pull of the whole distance back to the start (start_decay) leaves the step's weights where they began.
+    pulled = train(TrainConfig(out_dir=str(tmp_path / "c"), steps=1, init_from=first, seed=1, start_decay=1e6, **cfg),
+                   log=fresh.append)
     assert not any("draws those documents again" in line for line in fresh)
+    step = json.loads((tmp_path / "c" / "metrics.jsonl").read_text().splitlines()[0])
+    assert step["lr"] > 0 and step["grad_norm"] > 0
+    start_state, end_state = HyperNetwork.load(first).state_dict(), HyperNetwork.load(pulled).state_dict()
+    assert all(torch.equal(end_state[k], v) for k, v in start_state.items())
     # --copy-next added the induction path to a checkpoint without it, and trained it.
     widened = HyperNetwork.load(second)
     assert widened.cfg.copy_next and widened.copy_heads["mlp__down_proj"].to_b_token.abs().sum() > 0
