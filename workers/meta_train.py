@@ -71,11 +71,11 @@ def model_setup(cfg: MetaTrainConfig, worker: WorkerConfig) -> ModelSetup:
     from transformers import AutoConfig
 
     from hypernet.base_model import resolve
-    from hypernet.train import initial_hypernet
+    from hypernet.train import initial_hypernet, start_weights
     from workers.stages import check_compatible
 
-    if cfg.train.start_decay and not cfg.train.init_from:  # said before any worker starts
-        raise ValueError(f"start_decay={cfg.train.start_decay} pulls toward a starting checkpoint: set init_from")
+    if not cfg.train.init_from:  # start_decay without a start is refused here, before any worker starts
+        start_weights(cfg.train, None)
     ref = resolve(worker.base_model, worker.cache_dir or None)
     base_config = AutoConfig.from_pretrained(ref.path)
     net = initial_hypernet(cfg.train, base_config, ref.model_id)

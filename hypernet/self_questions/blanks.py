@@ -6,12 +6,14 @@ import re
 
 from hypernet.self_questions.item import SelfQuestion, answered_twice, within
 from hypernet.self_questions.natural import natural_units
-from hypernet.self_questions.sentences import TITLE_ABBREVIATIONS, field_value, sentences
+from hypernet.self_questions.sentences import field_value, sentences
+from hypernet.self_questions.words import TITLE_ABBREVIATIONS
 
 BLANK = "___"
 
 _NUMBER = re.compile(r"[$£€]?\d[\d,.]*\d%?|[$£€]?\d%?")
-_NAME = re.compile(r"\b(?:(?:" + "|".join(TITLE_ABBREVIATIONS) + r")\.\s+)?[A-Z][\w'’-]+(?:\s+(?:of|de|da|van|von|del|la|le|and)?\s*[A-Z][\w'’-]+)*")
+_NAME = re.compile(r"\b(?:(?:" + "|".join(TITLE_ABBREVIATIONS) + r")\.\s+)?"  # "Dr. " stays with its name
+                   r"[A-Z][\w'’-]+(?:\s+(?:of|de|da|van|von|del|la|le|and)?\s*[A-Z][\w'’-]+)*")
 _ENDING = re.compile(r"(\b[\w'’-]+(?:\s+[\w'’-]+)?)\s*[.!?]?\s*$")
 _STOPWORDS = frozenset(
     "a an the of in on at to for by from with and or is are was were be been it its this that these those "

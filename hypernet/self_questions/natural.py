@@ -12,9 +12,9 @@ from hypernet.self_questions.fields import field_items
 from hypernet.self_questions.item import SelfQuestion, answered_twice, within
 from hypernet.self_questions.records import attribute_items, bounded_items, glossary_items, topic_of
 from hypernet.self_questions.rules import born_items, copula_items, when_items, where_items, who_items
-from hypernet.self_questions.sentences import MARKER, PARAGRAPH_END, SENTENCE_END, TITLE_ABBREVIATIONS
+from hypernet.self_questions.sentences import MARKER, PARAGRAPH_END, SENTENCE_END
 from hypernet.self_questions.subjects import Context, Doc, person_like, subject_text, title_subject
-from hypernet.self_questions.words import TITLES
+from hypernet.self_questions.words import TITLE_ABBREVIATIONS, TITLES
 
 
 FIELD_LABEL = re.compile(r"^[A-Z][\w '/()-]{0,40}:\s+")  # "Head coach: ...", "Built by: ..."

@@ -91,7 +91,8 @@ def who_items(cl: Clause, subj: str | None):
             base = v[1]
             dated = any(date_end(toks, m) for m in range(h + 1, by))
             present = kind != "reduced" and toks[cl.aux[0]].low in ("is", "are") or \
-                kind == "reduced" and not dated and cl.aux and toks[cl.aux[0]].low in ("is", "are") and base not in DONE_ONCE
+                kind == "reduced" and not dated and cl.aux and toks[cl.aux[0]].low in ("is", "are") \
+                and base not in DONE_ONCE
             if kind == "main" and len(cl.aux) > 1 and toks[cl.aux[0]].low in ("has", "have"):
                 verb = f"has {toks[h].low}"
             else:

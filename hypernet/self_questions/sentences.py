@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-# Titles written with a full stop before a name ("Dr. Helen Marsh", "Mt. Hood").
-TITLE_ABBREVIATIONS = ("Dr", "Mr", "Mrs", "Ms", "Prof", "Capt", "Rev", "Sgt", "St", "Mt")
+from hypernet.self_questions.words import TITLE_ABBREVIATIONS
+
 # A sentence ends at . ! ? before a space and an upper-case letter, a digit or a quote, but not after a
 # title, after "vs." or between "No." and its number ("Symphony No. 5"); one fixed-width look-behind each,
 # as `re` requires.

@@ -128,6 +128,9 @@ NOT_VERB_ED = _words("red bed hundred need seed shed speed wed sacred naked wick
 
 # Tokens whose final dot belongs to the word.
 ABBREVIATIONS = _words("st. dr. mr. mrs. ms. prof. capt. rev. jr. sr. no. co. ltd. inc. vs.")
+# Of those, the titles a name follows ("Dr. Helen Marsh", "Mt. Hood"), as written: their full stop never ends a
+# sentence, where "Inc." or "Jr." often does.
+TITLE_ABBREVIATIONS = ("Dr", "Mr", "Mrs", "Ms", "Prof", "Capt", "Rev", "Sgt", "St", "Mt")
 # Title words that name a kind of text ("Company overview"), not what it is about.
 GENERIC_TITLE = _words("memo memorandum abstract notice review report summary overview guide profile "
                        "announcement letter minutes")
