@@ -273,10 +273,12 @@ def _evaluate(cfg: MetaTrainJob, settings: Settings, folders: dict[int, str], cu
     evaluation["file"] = cfg.eval_file or f"synthetic held-out ({cfg.eval_docs} documents)"
     if corpus is None:
         return evaluation, None
-    qa = make_corpus_qa(settings, corpus["holdout"], cfg.train.questions_per_doc, os.path.join(tmp, "corpus_qa.jsonl"))
+    qa = make_corpus_qa(settings, corpus["holdout"], cfg.train.questions_per_doc, os.path.join(tmp, "corpus_qa.jsonl"),
+                        cfg.eval_limit)
     meta.say(progress, f"the corpus's own QA: {qa['n_questions']} questions of {qa['n_docs']} held-out "
                        "documents that the in-context teacher answers right")
-    corpus_eval = (evaluate_hypernets(qa["path"], settings, folders, current, cfg.eval_limit, progress)
+    # Every question kept is one the teacher answered right in context: context is 1.0 by construction.
+    corpus_eval = (evaluate_hypernets(qa["path"], settings, folders, current, cfg.eval_limit, progress, context=1.0)
                    if qa["n_questions"] else meta.empty_evaluation(folders, current))
     corpus_eval["file"] = f"corpus {cfg.training_corpus}: held-out split, self-made questions the teacher answers"
     return evaluation, corpus_eval

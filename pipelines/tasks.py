@@ -223,11 +223,12 @@ def fetch_checkpoints(storage: str, storage_options: dict, checkpoints: list[dic
 
 @task(**TASK_DEFAULTS)
 def evaluate_hypernets(eval_path: str, settings: Settings, candidates: dict[int, str], current: dict,
-                       limit: int, progress: bool = True) -> dict:
-    """Eval accuracy of base, context, each candidate checkpoint's adapters and the current hypernetwork's."""
+                       limit: int, progress: bool = True, context: float | None = None) -> dict:
+    """Eval accuracy of base, context (unless known: `context`), each candidate checkpoint's adapters and the
+    current hypernetwork's."""
     from pipelines.meta_train.job import evaluate_hypernets as run
 
-    return run(eval_path, settings, candidates, current, limit, progress)
+    return run(eval_path, settings, candidates, current, limit, progress, context)
 
 
 @task(**TASK_DEFAULTS)
@@ -241,13 +242,14 @@ def evaluate_task_hypernets(eval_path: str, settings: Settings, candidates: dict
 
 
 @task(**TASK_DEFAULTS)
-def make_corpus_qa(settings: Settings, docs: list[dict], questions_per_doc: int, path: str) -> dict:
-    """The held-out documents' self-made questions that the in-context teacher answers right, as an eval file."""
+def make_corpus_qa(settings: Settings, docs: list[dict], questions_per_doc: int, path: str, limit: int = 0) -> dict:
+    """The held-out documents' self-made questions that the in-context teacher answers right, as an eval file
+    (of the first `limit` documents that have any; 0: all)."""
     from pipelines.meta_train import corpus as ct
     from pipelines.answering import load_base_model
 
     model, tok, _ref = load_base_model(settings)
-    records = ct.corpus_qa(docs, questions_per_doc, ct.teacher_verdicts(model, tok, settings.read_dtype))
+    records = ct.corpus_qa(docs, questions_per_doc, ct.teacher_verdicts(model, tok, settings.read_dtype), limit)
     ct.write_jsonl(records, path)
     return {"path": path, "n_docs": len(records), "n_questions": sum(len(r["qa"]) for r in records)}
 

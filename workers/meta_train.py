@@ -21,7 +21,8 @@
                      loop resumes from ray.train.get_checkpoint(); re-running a finished or broken
                      run with the same name resumes it too.
 
-Per-step metrics (the objective; loss, kd, ce, token_acc or loss, dense: means over the global batch;
+Per-step metrics (the objective; loss, kd, ce, token_acc, with the retrieval loss on its key, select and top-1,
+or loss, dense: means over the global batch;
 lr, grad_norm, step time) are reported every step and kept in each checkpoint's train_state.json history, so the latest
 checkpoint holds the whole curve. A checkpoint folder is also a plain hypernetwork checkpoint
 (`HyperNetwork.load` reads it) in the format of hypernet/train.py.
@@ -48,6 +49,14 @@ META_STATE_FILE = "meta_state.json"
 CHECKPOINT_PREFIX = "step-"
 # Averaged over the whole global batch each step, by the step's objective.
 REPORTED = {"distill": ("loss", "kd", "ce", "token_acc"), "dense": ("loss", "dense")}
+# With the retrieval loss on: only questions whose answer sits verbatim in a one-chunk document have these,
+# so a step or a worker may have none, and they are averaged over the workers that do.
+RETRIEVAL = ("retrieval_key", "retrieval_select", "retrieval_top1")
+
+
+def reported(objective: str, retrieval_weight: float) -> tuple[str, ...]:
+    """The metric names a step of `objective` reports and logs."""
+    return REPORTED[objective] + (RETRIEVAL if objective == "distill" and retrieval_weight else ())
 
 
 def checkpoint_name(step: int) -> str:
@@ -238,7 +247,8 @@ def train_loop_per_worker(config: dict) -> None:
         if tcfg.max_seconds:  # the workers' clocks differ by a step's jitter: all stop at the slowest one's
             spent = _slowest(spent, world, device)
         out_of_time = bool(tcfg.max_seconds) and spent >= tcfg.max_seconds
-        metrics = {"step": step + 1, "objective": objective, **_global_means(met, REPORTED[objective], world),
+        keys = reported(objective, tcfg.retrieval_weight)
+        metrics = {"step": step + 1, "objective": objective, **_global_means(met, keys, world),
                    "lr": met["lr"], "grad_norm": met["grad_norm"], "step_seconds": seconds,
                    "examples_per_second": batch / seconds, "world_size": world, "restores": len(restores),
                    "nonfinite_skipped": met.get("nonfinite_skipped", 0)}
@@ -247,7 +257,7 @@ def train_loop_per_worker(config: dict) -> None:
             sys.stderr.write(f"[meta-train {cfg.run_name}] step {step + 1}: the gradient is not finite; "
                              "the step updated nothing\n")
         if rank == 0 and tcfg.log_every and (step + 1) % tcfg.log_every == 0:
-            _log_step(cfg, metrics, REPORTED[objective])
+            _log_step(cfg, metrics, keys)
         if (step + 1) % tcfg.save_every == 0 or step + 1 == tcfg.steps or out_of_time:
             meta = {"step": step + 1, "restores": restores, "run_name": cfg.run_name,
                     "data": config["data_uri"], "global_batch": cfg.global_batch, "world_size": world}
@@ -312,21 +322,22 @@ def _restore_or_init(restored, model_setup: dict, tcfg, world: int) -> tuple:
 
 
 def _global_means(met: dict, keys: tuple[str, ...], world: int) -> dict[str, float]:
-    """The step's metrics averaged over all workers (each has an equal share, so the mean of means)."""
+    """The step's metrics averaged over the workers that have them (each has an equal share of the batch,
+    so the mean of means); a metric no worker has is left out."""
     import torch
     import torch.distributed as dist
 
-    means = torch.tensor([met[k] for k in keys], dtype=torch.float64)
+    sums = torch.tensor([[met.get(k, 0.0), float(k in met)] for k in keys], dtype=torch.float64).reshape(-1, 2)
     if world > 1:
-        dist.all_reduce(means)  # gloo / NCCL
-        means = means.cpu() / world
-    return dict(zip(keys, means.tolist()))
+        dist.all_reduce(sums)  # gloo / NCCL
+        sums = sums.cpu()
+    return {k: total / count for k, (total, count) in zip(keys, sums.tolist()) if count}
 
 
 def _log_step(cfg: MetaTrainConfig, metrics: dict, keys: tuple[str, ...]) -> None:
     # Not print(): Ray Train patches it to log as well, and the line would show twice.
     sys.stderr.write(f"[meta-train {cfg.run_name}] step {metrics['step']}/{cfg.train.steps} {metrics['objective']} "
-                     + " ".join(f"{k} {metrics[k]:.3f}" for k in keys)
+                     + " ".join(f"{k} {metrics[k]:.3f}" for k in keys if k in metrics)
                      + f" lr {metrics['lr']:.2e} {metrics['step_seconds']:.2f} s/step\n")
     sys.stderr.flush()
 

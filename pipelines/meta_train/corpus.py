@@ -166,21 +166,25 @@ def distillation_documents(docs: list[dict], questions_per_doc: int) -> list[dic
 
 
 def corpus_qa(docs: list[dict], questions_per_doc: int,
-              context_correct: Callable[[list[dict]], list[list[bool]]]) -> list[dict]:
+              context_correct: Callable[[list[dict]], list[list[bool]]], limit: int = 0) -> list[dict]:
     """Eval records {id, text, qa} of the held-out documents: their natural questions that the in-context
     teacher answers right (`context_correct(records)`: per record, per question). Documents left with no
-    question are dropped."""
+    question are dropped. With `limit`, the first `limit` such records: documents are judged in order, only
+    as many as it takes (the teacher answers every question of every document it judges, the slow part)."""
     from hypernet.self_questions import natural_questions
 
     candidates = [{"id": d["doc_id"], "text": d["text"],
                    "qa": [{"q": x.question, "a": x.answer} for x in natural_questions(d["text"], questions_per_doc)]}
                   for d in docs]
     candidates = [c for c in candidates if c["qa"]]
-    if not candidates:
-        return []
-    verdicts = context_correct(candidates)
-    kept = [{**c, "qa": [qa for qa, ok in zip(c["qa"], oks) if ok]} for c, oks in zip(candidates, verdicts)]
-    return [k for k in kept if k["qa"]]
+    kept: list[dict] = []
+    while candidates and (not limit or len(kept) < limit):
+        judged, candidates = (candidates[:limit - len(kept)], candidates[limit - len(kept):]) if limit \
+            else (candidates, [])
+        verdicts = context_correct(judged)
+        answered = [{**c, "qa": [qa for qa, ok in zip(c["qa"], oks) if ok]} for c, oks in zip(judged, verdicts)]
+        kept += [k for k in answered if k["qa"]]
+    return kept
 
 
 def teacher_verdicts(model, tok, read_dtype: str = "auto") -> Callable[[list[dict]], list[list[bool]]]:

@@ -201,8 +201,10 @@ def synthetic_task_eval_file(path: str, n_tasks: int) -> str:
 
 
 def evaluate_hypernets(eval_path: str, settings: Settings, candidates: dict[int, str], current: dict, limit: int = 0,
-                       progress: bool = True) -> dict:
-    """Accuracy on the eval file: base and context once, adapters of each candidate and of the current one."""
+                       progress: bool = True, context: float | None = None) -> dict:
+    """Accuracy on the eval file: base and context once, adapters of each candidate and of the current one.
+    `context`: the context accuracy where the file is built to have it (questions the in-context teacher
+    answers right: 1.0), not measured again."""
     from hypernet.evaluate import evaluate_docs
 
     docs = read_eval(eval_path, tasks=False)
@@ -213,7 +215,7 @@ def evaluate_hypernets(eval_path: str, settings: Settings, candidates: dict[int,
         return {m: report[m]["accuracy"] for m in modes}, report["n_questions"]
 
     say(progress, f"evaluating on {len(docs)} documents from {eval_path}")
-    return _compare(settings, score, len(docs), candidates, current, progress)
+    return _compare(settings, score, len(docs), candidates, current, progress, context)
 
 
 def evaluate_task_hypernets(eval_path: str, settings: Settings, candidates: dict[int, str], current: dict,
@@ -241,9 +243,11 @@ def evaluate_task_hypernets(eval_path: str, settings: Settings, candidates: dict
     return {**_compare(settings, score, len(tasks), candidates, current, progress), "unit": "task outputs"}
 
 
-def _compare(settings: Settings, score, n_docs: int, candidates: dict[int, str], current: dict, progress: bool) -> dict:
-    """`score(model, tok, modes, hypernetwork or None)` -> (accuracy by mode, questions) for base and context once,
-    the adapters of each candidate and of the current hypernetwork (when it fits the base model)."""
+def _compare(settings: Settings, score, n_docs: int, candidates: dict[int, str], current: dict, progress: bool,
+             context: float | None = None) -> dict:
+    """`score(model, tok, modes, hypernetwork or None)` -> (accuracy by mode, questions) for base and context once
+    (base alone when `context` is given), the adapters of each candidate and of the current hypernetwork (when it
+    fits the base model)."""
     from hypernet.model import HyperNetwork
     from pipelines.answering import load_base_model
     from workers.stages import check_compatible
@@ -260,8 +264,8 @@ def _compare(settings: Settings, score, n_docs: int, candidates: dict[int, str],
             + f" ({time.perf_counter() - started:.0f} s)")
         return accuracy, n_questions
 
-    plain, n_questions = run("without adapters", ["base", "context"], None)
-    out = {"n_docs": n_docs, "n_questions": n_questions, "base": plain["base"], "context": plain["context"],
+    plain, n_questions = run("without adapters", ["base"] if context is not None else ["base", "context"], None)
+    out = {"n_docs": n_docs, "n_questions": n_questions, "base": plain["base"], "context": plain.get("context", context),
            "checkpoints": {}}
     for step, folder in sorted(candidates.items()):
         accuracy, _ = run(f"checkpoint step {step}", ["adapter"], HyperNetwork.load(folder))

@@ -94,6 +94,23 @@ def test_the_corpus_qa_keeps_what_the_teacher_answers_and_drops_empty_documents(
     assert kept[0]["qa"][0] == seen[1]["qa"][0]
 
 
+def test_a_corpus_qa_with_a_limit_judges_only_the_documents_it_needs():
+    """The first `limit` documents with a kept question, as without the limit; the teacher judges them in order
+    and stops there."""
+    docs = [{"doc_id": f"d{i}.txt", "text": DOCS["bridge.txt"]} for i in range(6)]
+    seen = []
+
+    def teacher(records):  # answers nothing of d1 and d2
+        seen.extend(r["id"] for r in records)
+        return [[r["id"] not in ("d1.txt", "d2.txt")] * len(r["qa"]) for r in records]
+
+    kept = ct.corpus_qa(docs, 2, teacher, limit=3)
+    assert [r["id"] for r in kept] == ["d0.txt", "d3.txt", "d4.txt"]
+    assert seen == ["d0.txt", "d1.txt", "d2.txt", "d3.txt", "d4.txt"]  # d5 never judged
+    seen.clear()
+    assert ct.corpus_qa(docs, 2, teacher)[:3] == kept and len(seen) == 6
+
+
 def test_distillation_documents_fall_back_to_gold_blanks():
     docs = ct.distillation_documents([{"doc_id": d, "text": t} for d, t in DOCS.items()], 2)
     by_id = {d["doc_id"]: d for d in docs}

@@ -187,8 +187,9 @@ def test_generic_replay_adds_its_share_of_synthetic_documents():
 
 @pytest.mark.usefixtures("ray_local")
 def test_a_job_on_dense_targets_and_teacher_examples_resumes_after_a_killed_worker(tmp_path, tiny_model_path):
-    """The job on 2 workers (gloo DDP): dense steps (no base-model pass) between distillation steps, and a
-    worker killed mid-run: both workers restore the last checkpoint and the run finishes every step once."""
+    """The job on 2 workers (gloo DDP): dense steps (no base-model pass) between distillation steps with the
+    retrieval loss, and a worker killed mid-run: both workers restore the last checkpoint and the run finishes
+    every step once."""
     from workers.meta_train import prepare_dense_data
 
     reports = tmp_path / "workers"
@@ -196,7 +197,7 @@ def test_a_job_on_dense_targets_and_teacher_examples_resumes_after_a_killed_work
     cfg = _config(worker_report_dir=str(reports), global_batch=2,
                   train=TrainConfig(steps=steps, save_every=2, log_every=0, warmup=1, lr=3e-3, latent_dim=32,
                                     n_latents=4, head_dim=16, questions_per_doc=2, distill_share=0.5, dense_batch=4,
-                                    dense_positions=8))
+                                    dense_positions=8, retrieval_weight=0.5))
     worker = WorkerConfig(base_model=tiny_model_path, cpus_per_actor=0.5, torch_threads=1)
     loc = open_location(str(tmp_path / "storage"))
     setup = model_setup(cfg, worker)
@@ -225,6 +226,9 @@ def test_a_job_on_dense_targets_and_teacher_examples_resumes_after_a_killed_work
     assert [m["objective"] for m in result.history] == ["dense", "distill"] * 3
     assert all(m["dense"] == m["dense"] and "kd" not in m for m in result.history if m["objective"] == "dense")
     assert all("kd" in m for m in result.history if m["objective"] == "distill")
+    retrieval = [m for m in result.history if "retrieval_top1" in m]
+    assert retrieval and all(m["objective"] == "distill" and 0 <= m["retrieval_top1"] <= 1
+                             and m["retrieval_key"] > 0 for m in retrieval)
     assert [c["step"] for c in result.checkpoints] == [steps - 2, steps]  # keep_checkpoints=2
     final = tmp_path / "storage" / "run" / checkpoint_name(steps)
     assert {"hypernet.safetensors", "hypernet_config.json", "optimizer.safetensors", "train_state.json"} <= \
