@@ -52,7 +52,8 @@ class MetaTrainJob(MetaTrainConfig):
                 "task file (hypernet.tasks.write_jsonl) (empty: eval_docs synthetic documents, or tasks, of the eval "
                 "split, never trained on)"})
     eval_docs: int = field(default=16, metadata={"help": "size of the default synthetic eval set"})
-    eval_limit: int = field(default=0, metadata={"help": "evaluate only the first N eval documents (0: all)"})
+    eval_limit: int = field(default=0, metadata={"help": "evaluate only the first N documents of the eval file and, on "
+                                                         "a corpus, of its held-out documents with questions (0: all)"})
     force: bool = field(default=False, metadata={
         "help": "register and promote the new hypernetwork even if it does not beat the current one"})
     patch_corpus: str = field(default="", metadata={
