@@ -83,7 +83,8 @@ def main() -> int:
                         scores[mode][0] += is_correct(answer(model, tok, qa["q"], lora=lora), qa["a"])
                     scores[mode][1] += answer_nll(model, tok, qa["q"], qa["a"], lora=lora)
         label = "shipped" if spec == "shipped" else os.path.basename(os.path.normpath(spec))
-        cells = [f"{e / n_questions:.3f} / {nll / n_questions:.2f}" for e, nll in scores.values()]
+        cells = [f"{'-' if args.no_answers else f'{e / n_questions:.3f}'} / {nll / n_questions:.2f}"
+                 for e, nll in scores.values()]
         rows.append([label, *cells, f"{time.perf_counter() - started:.0f}"])
         print(f"  {label}: done", flush=True)
     print(table(rows, ["hypernetwork", "no adapter: exact / NLL", "neighbour's adapter", "own adapter", "s"]))

@@ -248,7 +248,7 @@ def train_loop_per_worker(config: dict) -> None:
             spent = _slowest(spent, world, device)
         out_of_time = bool(tcfg.max_seconds) and spent >= tcfg.max_seconds
         keys = reported(objective, tcfg.retrieval_weight)
-        metrics = {"step": step + 1, "objective": objective, **_global_means(met, keys, world),
+        metrics = {"step": step + 1, "objective": objective, **_global_means(met, keys, world, device),
                    "lr": met["lr"], "grad_norm": met["grad_norm"], "step_seconds": seconds,
                    "examples_per_second": batch / seconds, "world_size": world, "restores": len(restores),
                    "nonfinite_skipped": met.get("nonfinite_skipped", 0)}
@@ -321,7 +321,7 @@ def _restore_or_init(restored, model_setup: dict, tcfg, world: int) -> tuple:
     return net, make_optimizer(net, tcfg), 0, [], []
 
 
-def _global_means(met: dict, keys: tuple[str, ...], world: int) -> dict[str, float]:
+def _global_means(met: dict, keys: tuple[str, ...], world: int, device) -> dict[str, float]:
     """The step's metrics averaged over the workers that have them (each has an equal share of the batch,
     so the mean of means); a metric no worker has is left out."""
     import torch
@@ -329,7 +329,8 @@ def _global_means(met: dict, keys: tuple[str, ...], world: int) -> dict[str, flo
 
     sums = torch.tensor([[met.get(k, 0.0), float(k in met)] for k in keys], dtype=torch.float64).reshape(-1, 2)
     if world > 1:
-        dist.all_reduce(sums)  # gloo / NCCL
+        sums = sums.to(device)  # NCCL reduces GPU tensors only
+        dist.all_reduce(sums)
         sums = sums.cpu()
     return {k: total / count for k, (total, count) in zip(keys, sums.tolist()) if count}
 

@@ -179,8 +179,8 @@ def corpus_qa(docs: list[dict], questions_per_doc: int,
     candidates = [c for c in candidates if c["qa"]]
     kept: list[dict] = []
     while candidates and (not limit or len(kept) < limit):
-        judged, candidates = (candidates[:limit - len(kept)], candidates[limit - len(kept):]) if limit \
-            else (candidates, [])
+        n = limit - len(kept) if limit else len(candidates)
+        judged, candidates = candidates[:n], candidates[n:]
         verdicts = context_correct(judged)
         answered = [{**c, "qa": [qa for qa, ok in zip(c["qa"], oks) if ok]} for c, oks in zip(judged, verdicts)]
         kept += [k for k in answered if k["qa"]]
