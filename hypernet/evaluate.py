@@ -169,6 +169,8 @@ def evaluate_docs(docs: list[dict], modes: list[str], model, tok, hypernet: Hype
             progress(f"[{i + 1}/{len(docs)}] {doc['id']}: {done}")
     report = _report(docs, stats, by_chunks)
     _add_recipes(report, modes, finetune, refine, refine_steps, oracle_steps, autocast)
+    if gen is not None and gen.router is not None:
+        report["routed"] = dict(gen.routed)  # documents the corpus hypernetwork and its fallback read
     report["answers"] = rows
     return report
 

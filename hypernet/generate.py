@@ -45,6 +45,11 @@ class AdapterGenerator:
         # The hypernetwork is frozen here, so its bias LoRA is a constant: one copy to the CPU, not one per document.
         bias = self.hypernet.bias_lora()
         self.bias = bias.to("cpu", torch.float32) if bias is not None else None
+        # A routed checkpoint (hypernet.routing): documents unlike its corpus get its fallback's adapters.
+        self.router = hypernet.router
+        self.fallback = None if self.router is None else AdapterGenerator(
+            model, tokenizer, self.router.fallback, max_batch_tokens=max_batch_tokens, read_dtype=read_dtype)
+        self.routed = {"corpus": 0, "fallback": 0}  # documents each hypernetwork read, for reports
 
     def tokenize(self, text: str) -> list[int]:
         return self.tokenizer(text, add_special_tokens=False).input_ids
@@ -83,6 +88,18 @@ class AdapterGenerator:
 
     def generate_from_chunks(self, docs_chunks: list[list[list[int]]]) -> list[LoraTensors]:
         """Several documents (each a list of token chunks) -> one combined adapter each."""
+        if self.router is None:
+            return self._generate_from_chunks(docs_chunks)
+        to_corpus = self.router.to_corpus([[t for c in chunks for t in c] for chunks in docs_chunks])
+        self.routed["corpus"] += sum(to_corpus)
+        self.routed["fallback"] += len(to_corpus) - sum(to_corpus)
+        own = iter(self._generate_from_chunks([d for d, mine in zip(docs_chunks, to_corpus) if mine]))
+        other = iter(self.fallback.generate_from_chunks([d for d, mine in zip(docs_chunks, to_corpus) if not mine]))
+        return [next(own) if mine else next(other) for mine in to_corpus]
+
+    def _generate_from_chunks(self, docs_chunks: list[list[list[int]]]) -> list[LoraTensors]:
+        if not docs_chunks:
+            return []
         flat = [c for chunks in docs_chunks for c in chunks]
         loras = self.chunk_loras(flat)
         result, k = [], 0

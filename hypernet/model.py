@@ -210,6 +210,7 @@ class HyperNetwork(nn.Module):
     def __init__(self, cfg: HypernetConfig):
         super().__init__()
         self.cfg = cfg
+        self.router = None  # a routed checkpoint's hypernet.routing.Router, set by load
         self.aggregator = PerceiverAggregator(cfg)
         self.heads = nn.ModuleDict({_key(t.name): LoraHead(cfg, t.d_in, t.d_out) for t in cfg.targets})
         self.copy_heads = nn.ModuleDict(
@@ -330,6 +331,10 @@ class HyperNetwork(nn.Module):
         missing = [k for k in missing if k not in added]
         if missing or unexpected:
             raise ValueError(f"checkpoint {folder} does not fit its config: missing={missing} unexpected={unexpected}")
+        from hypernet import routing
+
+        # A plain attribute, not a submodule: the fallback's weights stay out of this network's state_dict.
+        net.router = routing.load(folder, map_location)
         return net
 
 
@@ -364,12 +369,20 @@ def _key(target: str) -> str:
     return target.replace(".", "__")  # ModuleDict keys cannot hold dots
 
 
+def checkpoint_files(folder: str) -> tuple[str, ...]:
+    """The files a checkpoint is made of: weights and config, and a routed one's router (hypernet.routing)."""
+    from hypernet.routing import ROUTER_FILE
+
+    routed = os.path.isfile(os.path.join(folder, ROUTER_FILE))
+    return (WEIGHTS_FILE, CONFIG_FILE, ROUTER_FILE) if routed else (WEIGHTS_FILE, CONFIG_FILE)
+
+
 def checkpoint_id(folder: str) -> str:
-    """Content address of a checkpoint: the sha256 of its weights and config (first 16 hex)."""
+    """Content address of a checkpoint: the sha256 of its files (first 16 hex)."""
     import hashlib
 
     h = hashlib.sha256()
-    for name in (WEIGHTS_FILE, CONFIG_FILE):
+    for name in checkpoint_files(folder):
         with open(os.path.join(folder, name), "rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 h.update(block)

@@ -187,6 +187,8 @@ def meta_train_flow(settings: Settings | None = None, job: MetaTrainJob | None =
     with tempfile.TemporaryDirectory(prefix="docpatch-meta-") as tmp:
         folders = fetch_checkpoints(storage, options, outcome["checkpoints"], tmp)
         final = folders[outcome["steps"]]
+        if corpus is not None:
+            corpus["routing"] = _route(cfg, settings, folders, corpus, current, progress)
         evaluation, corpus_eval = _evaluate(cfg, settings, folders, current, corpus, tmp, progress)
         decision = _decide(cfg, final, outcome, evaluation, corpus_eval)
         meta.say(progress, f"decision: {decision['reason']}")
@@ -227,6 +229,25 @@ def _plan_corpus(cfg: MetaTrainJob, settings: Settings, progress: bool) -> dict:
         get_run_logger().warning(message)
         say(True, "warning: " + message)  # on stderr with --json too: a warning, not progress
     return corpus
+
+
+def _route(cfg: MetaTrainJob, settings: Settings, folders: dict[int, str], corpus: dict, current: dict,
+           progress: bool) -> dict:
+    """The fetched checkpoints routed to the current hypernetwork for documents unlike the corpus (unless
+    route_quantile is 0), said."""
+    from pipelines.meta_train.corpus import route_checkpoints
+    from pipelines.meta_train.job import say
+
+    if not cfg.route_quantile:
+        return {"routed": False, "reason": "route_quantile 0"}
+    routing = route_checkpoints(settings, folders, corpus["train"], current["folder"], cfg.route_quantile)
+    if routing["routed"]:
+        say(progress, f"routing: documents less like the {routing['n_keys']} training documents than "
+                      f"{routing['threshold']:.3f} (their {cfg.route_quantile:g} quantile) keep {routing['fallback']}")
+    else:
+        get_run_logger().warning("checkpoints not routed: %s", routing["reason"])
+        say(True, f"warning: checkpoints not routed: {routing['reason']}")
+    return routing
 
 
 def _train(cfg: MetaTrainJob, settings: Settings, worker: WorkerConfig, corpus: dict | None,

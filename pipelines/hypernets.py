@@ -4,13 +4,14 @@ Layout under `registry_uri(store)`, `{store}/hypernets` (a local directory or s3
 
     {hypernet_id}/hypernet.safetensors   create-only
     {hypernet_id}/hypernet_config.json   create-only
+    {hypernet_id}/router.safetensors     create-only, a routed checkpoint's only (hypernet.routing)
     {hypernet_id}/manifest.json          written last, create-only: a version exists exactly when its
                                          manifest does (sha256 and size of each file, lineage, eval)
     current.json                         the version the pipeline uses; moved only by compare-and-swap
 
 Versions and the pointer are pipelines/versioned_store.py's, shared with the adapter registry.
 
-`hypernet_id` is `hypernet.model.checkpoint_id` (content address of weights + config), so the same
+`hypernet_id` is `hypernet.model.checkpoint_id` (content address of the checkpoint's files), so the same
 checkpoint registered twice is one version. The pipeline's hypernetwork (`resolve_hypernet_path`):
 the `hypernet_path` setting when given, else the store's current version (downloaded once into the
 local cache, checked against its manifest), else the checkpoint shipped in the package.
@@ -22,13 +23,12 @@ import re
 import shutil
 import tempfile
 
-from hypernet.model import CONFIG_FILE, WEIGHTS_FILE, checkpoint_id, checkpoint_meta, default_checkpoint
+from hypernet.model import CONFIG_FILE, checkpoint_files, checkpoint_id, checkpoint_meta, default_checkpoint
 from workers.storage import redact_uri
 
 from pipelines.versioned_store import IntegrityError, VersionedStore, now, registry_uri, sha256_hex
 
 CURRENT_FILE = "current.json"
-FILES = (WEIGHTS_FILE, CONFIG_FILE)
 
 
 class HypernetRegistry(VersionedStore):
@@ -50,7 +50,7 @@ class HypernetRegistry(VersionedStore):
         if existing is not None:
             return existing, False
         files = {}
-        for name in FILES:
+        for name in checkpoint_files(folder):
             with open(os.path.join(folder, name), "rb") as fh:
                 files[name] = fh.read()
         version = self.version_folder("", hypernet_id)

@@ -165,7 +165,7 @@ def plan_corpus_training(cfg: MetaTrainJob, settings: Settings) -> dict:
     started_at = now()  # adapters published after this are new to the next corpus training
     targets = ct.dense_targets(settings, cfg.training_corpus, split.train, ref.model_id, ref.revision)
     distill = ct.distillation_documents(split.train, cfg.train.questions_per_doc) if cfg.train.distill_share else []
-    return {"split": split.record(), "holdout": split.holdout, "targets": targets.record(),
+    return {"split": split.record(), "train": split.train, "holdout": split.holdout, "targets": targets.record(),
             "dense_docs": targets.docs, "distill_docs": distill, "started_at": started_at}
 
 

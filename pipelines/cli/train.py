@@ -26,7 +26,7 @@ JOB_FLAGS = (("num_workers", "--workers", "N"), ("global_batch", "--global-batch
              ("eval_docs", "--eval-docs", "N"), ("eval_limit", "--eval-limit", "N"), ("force", "--force", None),
              ("patch_corpus", "--patch", "CORPUS"), ("patch_deployment", "--patch-deployment", "FLOW/DEPLOYMENT"),
              ("training_corpus", "--corpus", "CORPUS"), ("holdout_share", "--holdout-share", "SHARE"),
-             ("generic_tolerance", "--generic-tolerance", "SHARE"))
+             ("generic_tolerance", "--generic-tolerance", "SHARE"), ("route_quantile", "--route-quantile", "Q"))
 # TrainConfig fields the single-process trainer takes from the settings, and where a user sets them.
 FROM_SETTINGS = {"base_model": "--base-model", "dtype": "DOCPATCH_DTYPE", "torch_threads": "--torch-threads"}
 

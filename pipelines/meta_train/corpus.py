@@ -12,6 +12,8 @@ not Prefect, not Ray and not the models' arithmetic:
                    the steps (blanks with their gold answers where a document yields no question)
     corpus QA      the held-out documents' natural questions that the in-context teacher answers right:
                    the corpus's own QA, on which the new hypernetwork must beat the current one
+    routing        the new checkpoints keep the current hypernetwork for documents unlike the training ones
+                   (hypernet.routing; `route_quantile`)
     decision       wins on the corpus QA and loses at most `generic_tolerance` (relative) on the generic
                    held-out file
     flywheel       `{corpus}/meta_training.json` records the last corpus training; the nightly flow
@@ -74,6 +76,28 @@ def split_corpus(settings: Settings, corpus: str, holdout_share: float) -> Corpu
     if not split.train:
         raise ValueError(f"corpus {corpus!r}: no document is left to train on (holdout_share={holdout_share})")
     return split
+
+
+def route_checkpoints(settings: Settings, folders: dict[int, str], train_docs: list[dict], fallback_folder: str,
+                      quantile: float) -> dict:
+    """Make each checkpoint folder a routed one (hypernet.routing): documents unlike `train_docs` keep the
+    adapters of the hypernetwork in `fallback_folder`. What the report keeps: the router's fit, or why the
+    checkpoints were left unrouted (the fallback cuts documents differently)."""
+    from hypernet import routing
+    from hypernet.base_model import load_tokenizer, resolve
+    from hypernet.model import HyperNetwork, checkpoint_id
+
+    tok = load_tokenizer(resolve(settings.base_model, settings.cache_dir or None).path)
+    token_ids = [tok(d["text"], add_special_tokens=False).input_ids for d in train_docs]
+    fitted = routing.fit(token_ids, quantile)
+    fallback = HyperNetwork.load(fallback_folder)
+    try:
+        for folder in folders.values():
+            routing.write(folder, fitted, fallback)
+    except ValueError as exc:
+        return {"routed": False, "reason": str(exc)}
+    fallback_id = fallback.router and "the fallback of " + checkpoint_id(fallback_folder) or checkpoint_id(fallback_folder)
+    return {"routed": True, **fitted.record(), "fallback": fallback_id}
 
 
 # -- dense targets: the registry's adapters ------------------------------------------------------------------

@@ -75,6 +75,11 @@ class MetaTrainJob(MetaTrainConfig):
     generic_tolerance: float = field(default=0.1, metadata={
         "help": "with training_corpus: the most the new hypernetwork may lose on the eval file, relative to the "
                 "current one"})
+    route_quantile: float = field(default=0.02, metadata={
+        "help": "with training_corpus: route documents unlike the corpus to the current hypernetwork "
+                "(hypernet.routing): a document less like its nearest training document than this quantile of "
+                "the training documents' own nearest-neighbour similarities keeps the current hypernetwork's "
+                "adapter (0: the new hypernetwork reads every document)"})
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -83,9 +88,10 @@ class MetaTrainJob(MetaTrainConfig):
                              f"eval_limit={self.eval_limit} >= 0")
         if self.patch_deployment and not self.patch_corpus and not self.training_corpus:
             raise ValueError("MetaTrainJob.patch_deployment needs patch_corpus (the corpus it patches)")
-        if not 0 <= self.holdout_share < 1 or not 0 <= self.generic_tolerance <= 1:
-            raise ValueError(f"MetaTrainJob: holdout_share={self.holdout_share} must be in [0, 1) and "
-                             f"generic_tolerance={self.generic_tolerance} in [0, 1]")
+        if not 0 <= self.holdout_share < 1 or not 0 <= self.generic_tolerance <= 1 or not 0 <= self.route_quantile < 1:
+            raise ValueError(f"MetaTrainJob: holdout_share={self.holdout_share} and route_quantile="
+                             f"{self.route_quantile} must be in [0, 1) and generic_tolerance={self.generic_tolerance} "
+                             "in [0, 1]")
         if self.train.data == "tasks" and (self.training_corpus or self.patch_corpus):
             raise ValueError(f"MetaTrainJob: train.data='tasks' makes a task hypernetwork, which never becomes the "
                              f"pipeline's document hypernetwork: no training_corpus ({self.training_corpus!r}) or "
@@ -211,9 +217,9 @@ def evaluate_hypernets(eval_path: str, settings: Settings, candidates: dict[int,
     docs = read_eval(eval_path, tasks=False)
     docs = docs[:limit] if limit else docs
 
-    def score(model, tok, modes: list[str], net) -> tuple[dict[str, float], int]:
+    def score(model, tok, modes: list[str], net) -> tuple[dict[str, float], int, dict | None]:
         report = evaluate_docs(docs, modes, model, tok, net)
-        return {m: report[m]["accuracy"] for m in modes}, report["n_questions"]
+        return {m: report[m]["accuracy"] for m in modes}, report["n_questions"], report.get("routed")
 
     say(progress, f"evaluating on {len(docs)} documents from {eval_path}")
     return _compare(settings, score, len(docs), candidates, current, progress, context)
@@ -229,7 +235,7 @@ def evaluate_task_hypernets(eval_path: str, settings: Settings, candidates: dict
     tasks = read_eval(eval_path, tasks=True)
     tasks = tasks[:limit] if limit else tasks
 
-    def score(model, tok, modes: list[str], net) -> tuple[dict[str, float], int]:
+    def score(model, tok, modes: list[str], net) -> tuple[dict[str, float], int, None]:
         adapter_for = None
         if net is not None:
             gen = AdapterGenerator(model, tok, net)
@@ -238,7 +244,7 @@ def evaluate_task_hypernets(eval_path: str, settings: Settings, candidates: dict
                 return gen.generate([task.description])[0].lora
 
         report = evaluate_tasks(tasks, modes, model, tok, adapter_for=adapter_for)
-        return {m: report[m]["accepted"] for m in modes}, report["n_outputs"]
+        return {m: report[m]["accepted"] for m in modes}, report["n_outputs"], None
 
     say(progress, f"evaluating on {len(tasks)} tasks from {eval_path}")
     return {**_compare(settings, score, len(tasks), candidates, current, progress), "unit": "task outputs"}
@@ -246,9 +252,9 @@ def evaluate_task_hypernets(eval_path: str, settings: Settings, candidates: dict
 
 def _compare(settings: Settings, score, n_docs: int, candidates: dict[int, str], current: dict, progress: bool,
              context: float | None = None) -> dict:
-    """`score(model, tok, modes, hypernetwork or None)` -> (accuracy by mode, questions) for base and context once
-    (base alone when `context` is given), the adapters of each candidate and of the current hypernetwork (when it
-    fits the base model)."""
+    """`score(model, tok, modes, hypernetwork or None)` -> (accuracy by mode, questions, documents each side of a
+    routed checkpoint read or None) for base and context once (base alone when `context` is given), the adapters of
+    each candidate and of the current hypernetwork (when it fits the base model)."""
     from hypernet.model import HyperNetwork
     from pipelines.answering import load_base_model
     from workers.stages import check_compatible
@@ -258,16 +264,21 @@ def _compare(settings: Settings, score, n_docs: int, candidates: dict[int, str],
     hf_logging.disable_progress_bar()  # the lines below say what is happening
     model, tok, _ref = load_base_model(settings)
 
+    routed: dict[str, dict] = {}
+
     def run(what: str, modes: list[str], net) -> tuple[dict[str, float], int]:
         started = time.perf_counter()
-        accuracy, n_questions = score(model, tok, modes, net)
+        accuracy, n_questions, sides = score(model, tok, modes, net)
+        if sides is not None:
+            routed[what] = sides
         say(progress, f"  eval {what}: " + ", ".join(f"{m} {accuracy[m]:.3f}" for m in modes)
-            + f" ({time.perf_counter() - started:.0f} s)")
+            + (f" (documents read by the corpus hypernetwork {sides['corpus']}, by its fallback {sides['fallback']})"
+               if sides else "") + f" ({time.perf_counter() - started:.0f} s)")
         return accuracy, n_questions
 
     plain, n_questions = run("without adapters", ["base"] if context is not None else ["base", "context"], None)
     out = {"n_docs": n_docs, "n_questions": n_questions, "base": plain["base"], "context": plain.get("context", context),
-           "checkpoints": {}}
+           "checkpoints": {}, "routed": routed}
     for step, folder in sorted(candidates.items()):
         accuracy, _ = run(f"checkpoint step {step}", ["adapter"], HyperNetwork.load(folder))
         out["checkpoints"][str(step)] = accuracy["adapter"]
@@ -317,7 +328,7 @@ def decide_task(candidate_id: str, candidate_accuracy: float, current: dict, che
 
 def empty_evaluation(candidates: dict[int, str], current: dict) -> dict:
     """The evaluation of an eval set with no question (every accuracy 0, nothing to tell them apart by)."""
-    return {"n_docs": 0, "n_questions": 0, "base": None, "context": None,
+    return {"n_docs": 0, "n_questions": 0, "base": None, "context": None, "routed": {},
             "checkpoints": {str(step): 0.0 for step in candidates},
             "current": {"id": current["id"], "source": current["source"], "accuracy": 0.0, "compatible": True}}
 
@@ -332,6 +343,6 @@ def lineage(settings: Settings, cfg, outcome: dict, prepared: dict | None, evalu
            "settings": settings.record()}
     if corpus is not None:
         out["corpus"] = {"name": cfg.training_corpus, **{k: v for k, v in corpus["split"].items() if k != "holdout_ids"},
-                         "targets": corpus["targets"], "dense": data_record(dense),
+                         "targets": corpus["targets"], "dense": data_record(dense), "routing": corpus.get("routing"),
                          "eval": eval_record(corpus_eval, outcome["steps"])}
     return out

@@ -139,7 +139,7 @@ def eval_record(evaluation: dict, step: int) -> dict:
 def corpus_report(corpus: dict, dense: dict | None, corpus_eval: dict) -> dict:
     """The corpus part of a run's report: the split (held-out ids recorded), the targets, the held-out eval."""
     return {"split": corpus["split"], "targets": corpus["targets"], "dense_data": data_record(dense),
-            "distill_documents": len(corpus["distill_docs"]), "eval": corpus_eval}
+            "distill_documents": len(corpus["distill_docs"]), "routing": corpus.get("routing"), "eval": corpus_eval}
 
 
 def build_report(cfg, worker, prepared: dict | None, outcome: dict, evaluation: dict, current: dict, decision: dict,

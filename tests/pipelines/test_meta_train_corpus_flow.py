@@ -11,6 +11,7 @@ import json
 import pytest
 
 from hypernet.config import TrainConfig
+from hypernet.model import HyperNetwork
 from pipelines.meta_train import corpus as ct
 from pipelines.cli import main
 from pipelines.flows import ingest_flow, nightly_repatch, patch_flow
@@ -90,8 +91,16 @@ def test_docpatch_train_on_a_corpus_trains_on_its_adapters_decides_on_its_held_o
     assert decision["register"] and decision["promoted"] and decision["forced"]
     assert set(decision) >= {"corpus", "generic", "tolerance"}
     registry = HypernetRegistry(str(tmp_path / "store"), cache_dir=str(tmp_path / "cache"))
-    lineage = registry.manifest(decision["hypernet_id"])["lineage"]
+    manifest = registry.manifest(decision["hypernet_id"])
+    lineage = manifest["lineage"]
     assert lineage["corpus"]["name"] == "kb" and lineage["corpus"]["n_holdout"] == split["n_holdout"]
+    # The new hypernetwork is routed: documents unlike the training ones keep the one it started from.
+    assert corpus["routing"]["routed"] and corpus["routing"]["n_keys"] == split["n_train"]
+    assert lineage["corpus"]["routing"] == corpus["routing"]
+    assert set(manifest["files"]) == {"hypernet.safetensors", "hypernet_config.json", "router.safetensors"}
+    assert HyperNetwork.load(registry.local_folder(decision["hypernet_id"])).router is not None
+    sides = result["eval"]["routed"]["checkpoint step 4"]  # the tiny teacher answers no held-out question
+    assert sides["corpus"] + sides["fallback"] == result["eval"]["n_docs"] == 2
     # The patch re-patched the corpus with the new hypernetwork.
     assert result["patch"]["generated"] == 10 and result["patch"]["hypernet_id"] == decision["hypernet_id"]
     assert ct.last_training(Settings(store=str(tmp_path / "store")), "kb")["run_name"] == "c1"
