@@ -100,7 +100,8 @@ def write(folder: str, fitted: RouterFit, fallback) -> None:
     """Make the checkpoint in `folder` a routed one: `fallback` (a HyperNetwork; if routed itself, its own fallback,
     so routing stays one level deep) serves documents unlike the fitted training documents. ValueError when the two
     hypernetworks would cut a document differently."""
-    fallback = getattr(fallback, "router", None) and fallback.router.fallback or fallback
+    if fallback.router is not None:
+        fallback = fallback.router.fallback
     meta = checkpoint_meta(folder)
     own = HypernetConfig.from_dict(meta["config"])
     differ = [f for f in SHARED_FIELDS if getattr(own, f) != getattr(fallback.cfg, f)]

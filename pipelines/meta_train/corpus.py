@@ -96,8 +96,9 @@ def route_checkpoints(settings: Settings, folders: dict[int, str], train_docs: l
             routing.write(folder, fitted, fallback)
     except ValueError as exc:
         return {"routed": False, "reason": str(exc)}
-    fallback_id = fallback.router and "the fallback of " + checkpoint_id(fallback_folder) or checkpoint_id(fallback_folder)
-    return {"routed": True, **fitted.record(), "fallback": fallback_id}
+    named = checkpoint_id(fallback_folder)
+    return {"routed": True, **fitted.record(),
+            "fallback": named if fallback.router is None else f"the fallback of {named}"}
 
 
 # -- dense targets: the registry's adapters ------------------------------------------------------------------

@@ -264,13 +264,13 @@ def _compare(settings: Settings, score, n_docs: int, candidates: dict[int, str],
     hf_logging.disable_progress_bar()  # the lines below say what is happening
     model, tok, _ref = load_base_model(settings)
 
-    routed: dict[str, dict] = {}
+    routed: dict[str, dict] = {}  # by checkpoint step and "current": documents each side of a routed one read
 
-    def run(what: str, modes: list[str], net) -> tuple[dict[str, float], int]:
+    def run(what: str, modes: list[str], net, key: str = "") -> tuple[dict[str, float], int]:
         started = time.perf_counter()
         accuracy, n_questions, sides = score(model, tok, modes, net)
         if sides is not None:
-            routed[what] = sides
+            routed[key] = sides
         say(progress, f"  eval {what}: " + ", ".join(f"{m} {accuracy[m]:.3f}" for m in modes)
             + (f" (documents read by the corpus hypernetwork {sides['corpus']}, by its fallback {sides['fallback']})"
                if sides else "") + f" ({time.perf_counter() - started:.0f} s)")
@@ -280,7 +280,7 @@ def _compare(settings: Settings, score, n_docs: int, candidates: dict[int, str],
     out = {"n_docs": n_docs, "n_questions": n_questions, "base": plain["base"], "context": plain.get("context", context),
            "checkpoints": {}, "routed": routed}
     for step, folder in sorted(candidates.items()):
-        accuracy, _ = run(f"checkpoint step {step}", ["adapter"], HyperNetwork.load(folder))
+        accuracy, _ = run(f"checkpoint step {step}", ["adapter"], HyperNetwork.load(folder), str(step))
         out["checkpoints"][str(step)] = accuracy["adapter"]
     current_eval = {"id": current["id"], "source": current["source"], "accuracy": None, "compatible": True}
     net = HyperNetwork.load(current["folder"])
@@ -289,7 +289,7 @@ def _compare(settings: Settings, score, n_docs: int, candidates: dict[int, str],
     except ValueError as exc:
         current_eval.update(compatible=False, error=str(exc))
     else:
-        current_eval["accuracy"] = run(f"current {current['id']}", ["adapter"], net)[0]["adapter"]
+        current_eval["accuracy"] = run(f"current {current['id']}", ["adapter"], net, "current")[0]["adapter"]
     out["current"] = current_eval
     return out
 

@@ -99,7 +99,7 @@ def test_docpatch_train_on_a_corpus_trains_on_its_adapters_decides_on_its_held_o
     assert lineage["corpus"]["routing"] == corpus["routing"]
     assert set(manifest["files"]) == {"hypernet.safetensors", "hypernet_config.json", "router.safetensors"}
     assert HyperNetwork.load(registry.local_folder(decision["hypernet_id"])).router is not None
-    sides = result["eval"]["routed"]["checkpoint step 4"]  # the tiny teacher answers no held-out question
+    sides = result["eval"]["routed"]["4"]  # the tiny teacher answers no held-out question
     assert sides["corpus"] + sides["fallback"] == result["eval"]["n_docs"] == 2
     # The patch re-patched the corpus with the new hypernetwork.
     assert result["patch"]["generated"] == 10 and result["patch"]["hypernet_id"] == decision["hypernet_id"]
