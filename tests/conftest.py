@@ -76,11 +76,14 @@ def s3_bucket(s3_server):
 def ray_local(tmp_path_factory):
     import ray
 
+    from workers.ray_runtime import runtime_env
+
     tmp = tmp_path_factory.mktemp("ray")
     os.environ.setdefault("RAY_TMPDIR", str(tmp))
     # More logical CPUs than cores: an actor pool must not starve Ray Data's read tasks.
     ray.init(address="local", num_cpus=4, include_dashboard=False, log_to_driver=False, _temp_dir=str(tmp),
-             runtime_env={"env_vars": {"TOKENIZERS_PARALLELISM": "false"}})
+             runtime_env={"env_vars": {"TOKENIZERS_PARALLELISM": "false"},
+                          "worker_process_setup_hook": runtime_env(remote=False)["worker_process_setup_hook"]})
     yield ray
     ray.shutdown()
 

@@ -27,6 +27,22 @@ WORKER_ENV = {"TOKENIZERS_PARALLELISM": "false", "HF_HUB_DISABLE_PROGRESS_BARS":
               **heap.ENV}
 
 
+# Ray Train logs every report at INFO from each worker, repeating the job's own progress line at
+# every step, through a logger named by its module's file path; its placement-group cleaner asks the
+# State API, which a Ray started without a dashboard does not serve, and warns every second that it
+# could not. Levels set in every worker process by the setup hook below.
+QUIET_WORKER_LOGGERS = {
+    os.path.join(os.path.dirname(ray.__file__), "train", "v2", "_internal", "execution", "context.py"): logging.WARNING,
+    "ray.train.v2._internal.execution.controller.placement_group_cleaner": logging.ERROR,
+}
+
+
+def quiet_worker_logs() -> None:
+    """Ray's worker process setup hook: the levels of QUIET_WORKER_LOGGERS."""
+    for name, level in QUIET_WORKER_LOGGERS.items():
+        logging.getLogger(name).setLevel(level)
+
+
 def local_num_cpus() -> int:
     """Logical CPUs for a local Ray: more than cores, so model actors never starve the chunk stage."""
     return max(4, 2 * (os.cpu_count() or 1))
@@ -37,7 +53,8 @@ def runtime_env(remote: bool, ship_default_checkpoint: bool = True) -> dict[str,
 
     The packaged hypernetwork checkpoint travels with the code unless the run names another one.
     """
-    env: dict[str, Any] = {"env_vars": dict(WORKER_ENV)}
+    env: dict[str, Any] = {"env_vars": dict(WORKER_ENV),
+                           "worker_process_setup_hook": f"{__name__}.{quiet_worker_logs.__name__}"}
     if remote:
         import hypernet
         import workers
